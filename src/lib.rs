@@ -1,0 +1,1 @@
+//! ferrodis: a Redis 7 compatible in-memory data server.

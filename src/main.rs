@@ -1,1 +1,142 @@
-fn main() {}
+//! The ferrodis binary: `ferrodis [redis.conf] [--directive value ...]`, like redis-server.
+
+use std::sync::Arc;
+
+use ferrodis::config::{Config, LogLevel};
+use ferrodis::server::{self, Server};
+use tikv_jemallocator::Jemalloc;
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::prelude::*;
+use tracing_subscriber::reload;
+
+#[global_allocator]
+static GLOBAL: Jemalloc = Jemalloc;
+
+const USAGE: &str = "Usage: ./ferrodis [/path/to/redis.conf] [options] [-]
+       ./ferrodis - (read config from stdin)
+       ./ferrodis -v or --version
+       ./ferrodis -h or --help
+
+Examples:
+       ./ferrodis (run the server with default config)
+       ./ferrodis /etc/redis/6350.conf
+       ./ferrodis --port 7777
+       ./ferrodis /etc/myredis.conf --loglevel verbose -
+       ./ferrodis /etc/myredis.conf --loglevel verbose
+";
+
+fn level_filter(l: LogLevel) -> EnvFilter {
+    EnvFilter::new(match l {
+        LogLevel::Debug => "debug",
+        LogLevel::Verbose => "info",
+        LogLevel::Notice => "info",
+        LogLevel::Warning => "warn",
+        LogLevel::Nothing => "off",
+    })
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        print!("{USAGE}");
+        return;
+    }
+    if args.iter().any(|a| a == "-v" || a == "--version") {
+        println!(
+            "ferrodis v={} (Redis {} compatible) bits={}",
+            ferrodis::VERSION,
+            ferrodis::REDIS_VERSION,
+            usize::BITS
+        );
+        return;
+    }
+    let config = match Config::from_args(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+    };
+
+    let (filter, reload_handle) = reload::Layer::new(level_filter(config.loglevel));
+    let writer: Box<dyn Fn() -> Box<dyn std::io::Write> + Send + Sync> = if config.logfile.is_empty() {
+        Box::new(|| Box::new(std::io::stdout()))
+    } else {
+        let path = config.logfile.clone();
+        match std::fs::OpenOptions::new().create(true).append(true).open(&path) {
+            Ok(_) => Box::new(move || {
+                match std::fs::OpenOptions::new().create(true).append(true).open(&path) {
+                    Ok(f) => Box::new(f),
+                    Err(_) => Box::new(std::io::stderr()),
+                }
+            }),
+            Err(e) => {
+                eprintln!("Can't open the log file: {e}");
+                std::process::exit(1);
+            }
+        }
+    };
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(tracing_subscriber::fmt::layer().with_ansi(false).with_writer(writer))
+        .init();
+    for (name, at) in config.unimplemented_directives() {
+        tracing::warn!("config directive '{name}' ({at}) is accepted but not implemented yet; it has no effect");
+    }
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let code = runtime.block_on(async move {
+        let server = match Server::new(config) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!("{e}");
+                return 1;
+            }
+        };
+        server.set_log_reload(Box::new(move |l| {
+            let _ = reload_handle.reload(level_filter(l));
+        }));
+        run(server).await
+    });
+    std::process::exit(code);
+}
+
+async fn run(server: Arc<Server>) -> i32 {
+    let listeners = match server::bind_listeners(&server).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("{e}");
+            return 1;
+        }
+    };
+    let pidfile = server.config.read().pidfile.clone();
+    if !pidfile.is_empty() {
+        let _ = std::fs::write(&pidfile, format!("{}\n", std::process::id()));
+    }
+    tracing::info!(
+        "ferrodis {} (Redis {} compatible) ready to accept connections on port {}",
+        ferrodis::VERSION,
+        ferrodis::REDIS_VERSION,
+        server.config.read().port
+    );
+    for l in listeners {
+        tokio::spawn(server::connection::serve(server.clone(), l));
+    }
+    tokio::spawn(server.clone().cron());
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::warn!("Received SIGINT scheduling shutdown..."),
+        _ = sigterm.recv() => tracing::warn!("Received SIGTERM scheduling shutdown..."),
+        _ = server.shutdown.notified() => {}
+    }
+    server.request_shutdown();
+    if !pidfile.is_empty() {
+        let _ = std::fs::remove_file(&pidfile);
+    }
+    tracing::warn!("ferrodis is now ready to exit, bye bye...");
+    0
+}

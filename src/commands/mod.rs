@@ -1,0 +1,277 @@
+//! Command execution: the dispatcher (lookup, arity, auth, shard locking, statistics) and one
+//! module per command family. Handlers are thin: parse arguments, act on the keyspace through
+//! `Ctx::ks`, write the reply.
+
+pub mod bitmap;
+pub mod client_cmd;
+pub mod config_cmd;
+pub mod connection;
+pub mod introspection;
+pub mod keys;
+pub mod server_cmd;
+pub mod strings;
+pub mod table;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use crate::protocol::{Args, Reply};
+use crate::server::client::Client;
+use crate::server::{Server, unix_ms};
+use crate::storage::DbView;
+use table::*;
+
+pub type Handler = fn(&mut Ctx, Args);
+
+/// What a handler works with. The fields are separate borrows so a handler can hold a value from
+/// `ks` while writing to `reply`.
+pub struct Ctx<'a> {
+    pub ks: DbView<'a>,
+    pub reply: &'a mut Reply,
+    pub client: &'a mut Client,
+    pub server: &'a Arc<Server>,
+}
+
+pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+pub const SYNTAX_ERR: &str = "ERR syntax error";
+pub const NOT_INT: &str = "ERR value is not an integer or out of range";
+pub const NOT_FLOAT: &str = "ERR value is not a valid float";
+
+/// Executes one request and writes its reply.
+pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, args: Args) {
+    let name = args.get(0);
+    let Some(mut spec) = server.commands.get(name) else {
+        reply.error(&unknown_command(&args));
+        count_error(server, reply);
+        return;
+    };
+    if !spec.arity_ok(args.len()) {
+        reply.error(&format!(
+            "ERR wrong number of arguments for '{}' command",
+            spec.name
+        ));
+        count_rejected(server, spec, reply);
+        return;
+    }
+    if !spec.subcommands.is_empty() && args.len() >= 2 {
+        // Container commands (CONFIG GET, OBJECT ENCODING...) run their subcommand's entry.
+        let sub = args.get(1);
+        match spec
+            .subcommands
+            .iter()
+            .find(|s| s.name.as_bytes().eq_ignore_ascii_case(sub))
+        {
+            Some(s) if s.arity_ok(args.len()) => spec = s,
+            Some(s) => {
+                reply.error(&format!(
+                    "ERR wrong number of arguments for '{}|{}' command",
+                    spec.name, s.name
+                ));
+                count_rejected(server, spec, reply);
+                return;
+            }
+            None => {
+                reply.error(&format!(
+                    "ERR unknown subcommand '{}'. Try {} HELP.",
+                    String::from_utf8_lossy(&sub[..sub.len().min(128)]),
+                    spec.name.to_ascii_uppercase()
+                ));
+                count_rejected(server, spec, reply);
+                return;
+            }
+        }
+    }
+    if !client.authenticated && !spec.has(NO_AUTH) {
+        reply.error("NOAUTH Authentication required.");
+        count_rejected(server, spec, reply);
+        return;
+    }
+    client
+        .info
+        .last_cmd
+        .store(server.commands.index_of(spec), Ordering::Relaxed);
+    let started = Instant::now();
+    let locked = lock_for(server, spec, &args);
+    let errors_before = reply.errors;
+    {
+        let mut ctx = Ctx {
+            ks: DbView {
+                keyspace: &server.keyspace,
+                locked,
+                db: client.db,
+                now_ms: unix_ms(),
+                lru_clock: server.lru_clock(),
+                touch: !client.no_touch,
+            },
+            reply,
+            client,
+            server,
+        };
+        (spec.handler)(&mut ctx, args);
+    }
+    let usec = started.elapsed().as_micros() as u64;
+    server.stats.commands.fetch_add(1, Ordering::Relaxed);
+    let st = server.commands.stats(spec);
+    st.calls.fetch_add(1, Ordering::Relaxed);
+    st.usec.fetch_add(usec, Ordering::Relaxed);
+    if reply.errors != errors_before {
+        st.failed.fetch_add(1, Ordering::Relaxed);
+        count_error(server, reply);
+    }
+}
+
+fn lock_for<'a>(server: &'a Server, spec: &CommandSpec, args: &Args) -> crate::storage::Locked<'a> {
+    if spec.has(ALL_SHARDS) {
+        server.keyspace.lock_all()
+    } else {
+        server.keyspace.lock_keys(spec.request_keys(args))
+    }
+}
+
+fn count_rejected(server: &Server, spec: &'static CommandSpec, reply: &Reply) {
+    server.commands.stats(spec).rejected.fetch_add(1, Ordering::Relaxed);
+    count_error(server, reply);
+}
+
+fn count_error(server: &Server, reply: &Reply) {
+    server.stats.errors.fetch_add(1, Ordering::Relaxed);
+    let code = String::from_utf8_lossy(reply.last_error_code()).into_owned();
+    *server.stats.error_counts.lock().entry(code).or_insert(0) += 1;
+}
+
+/// Redis's text for an unknown command: the name and the first arguments, quoted.
+fn unknown_command(args: &Args) -> String {
+    let name = args.get(0);
+    let mut rest = String::new();
+    for a in args.iter().skip(1) {
+        if rest.len() >= 128 {
+            break;
+        }
+        let room = 128 - rest.len();
+        let shown = String::from_utf8_lossy(&a[..a.len().min(room)]);
+        rest.push('\'');
+        rest.push_str(&shown);
+        rest.push_str("' ");
+    }
+    format!(
+        "ERR unknown command '{}', with args beginning with: {}",
+        String::from_utf8_lossy(&name[..name.len().min(128)]),
+        rest
+    )
+}
+
+/// The reply of a HELP subcommand: Redis's header line, the entries, and the HELP entry.
+pub fn reply_help(reply: &mut Reply, command: &str, lines: &[&str]) {
+    reply.array(lines.len() + 3);
+    reply.simple(format!("{command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:").as_bytes());
+    for l in lines {
+        reply.simple(l.as_bytes());
+    }
+    reply.simple(b"HELP");
+    reply.simple(b"    Prints this help.");
+}
+
+/// Whether CLIENT PAUSE WRITE holds this command back (writes, and commands that may write).
+pub fn pausable_as_write(spec: &CommandSpec) -> bool {
+    spec.has(WRITE) || spec.has(MAY_REPLICATE)
+}
+
+/// Parses an integer argument, replying with Redis's error when it is not one.
+pub fn arg_i64(ctx: &mut Ctx, a: &[u8]) -> Option<i64> {
+    match crate::util::num::parse_i64(a) {
+        Some(v) => Some(v),
+        None => {
+            ctx.reply.error(NOT_INT);
+            None
+        }
+    }
+}
+
+pub fn eq_ic(a: &[u8], b: &str) -> bool {
+    a.eq_ignore_ascii_case(b.as_bytes())
+}
+
+const STRING: u32 = CAT_STRING;
+const KEYSPACE: u32 = CAT_KEYSPACE;
+const BITMAP: u32 = CAT_BITMAP;
+const CONN: u32 = CAT_CONNECTION;
+
+/// The command table. Subcommand tables live beside their handlers.
+pub static COMMANDS: &[CommandSpec] = &[
+    // strings
+    CommandSpec::new("get", 2, READONLY | FAST, STRING, strings::get).keys(1, 1, 1).doc("string", "1.0.0", "O(1)", "Returns the string value of a key."),
+    CommandSpec::new("set", -3, WRITE | DENYOOM, STRING, strings::set).keys(1, 1, 1).doc("string", "1.0.0", "O(1)", "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist."),
+    CommandSpec::new("setnx", 3, WRITE | DENYOOM | FAST, STRING, strings::setnx).keys(1, 1, 1).doc("string", "1.0.0", "O(1)", "Set the string value of a key only when the key doesn't exist."),
+    CommandSpec::new("setex", 4, WRITE | DENYOOM, STRING, strings::setex).keys(1, 1, 1).doc("string", "2.0.0", "O(1)", "Sets the string value and expiration time of a key. Creates the key if it doesn't exist."),
+    CommandSpec::new("psetex", 4, WRITE | DENYOOM, STRING, strings::psetex).keys(1, 1, 1).doc("string", "2.6.0", "O(1)", "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist."),
+    CommandSpec::new("getset", 3, WRITE | DENYOOM | FAST, STRING, strings::getset).keys(1, 1, 1).doc("string", "1.0.0", "O(1)", "Returns the previous string value of a key after setting it to a new value."),
+    CommandSpec::new("getdel", 2, WRITE | FAST, STRING, strings::getdel).keys(1, 1, 1).doc("string", "6.2.0", "O(1)", "Returns the string value of a key after deleting the key."),
+    CommandSpec::new("getex", -2, WRITE | FAST, STRING, strings::getex).keys(1, 1, 1).doc("string", "6.2.0", "O(1)", "Returns the string value of a key after setting its expiration time."),
+    CommandSpec::new("mget", -2, READONLY | FAST, STRING, strings::mget).keys(1, -1, 1).doc("string", "1.0.0", "O(N) where N is the number of keys to retrieve.", "Atomically returns the string values of one or more keys."),
+    CommandSpec::new("mset", -3, WRITE | DENYOOM, STRING, strings::mset).keys(1, -1, 2).doc("string", "1.0.1", "O(N) where N is the number of keys to set.", "Atomically creates or modifies the string values of one or more keys."),
+    CommandSpec::new("msetnx", -3, WRITE | DENYOOM, STRING, strings::msetnx).keys(1, -1, 2).doc("string", "1.0.1", "O(N) where N is the number of keys to set.", "Atomically modifies the string values of one or more keys only when all keys don't exist."),
+    CommandSpec::new("append", 3, WRITE | DENYOOM | FAST, STRING, strings::append).keys(1, 1, 1).doc("string", "2.0.0", "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.", "Appends a string to the value of a key. Creates the key if it doesn't exist."),
+    CommandSpec::new("strlen", 2, READONLY | FAST, STRING, strings::strlen).keys(1, 1, 1).doc("string", "2.2.0", "O(1)", "Returns the length of a string value."),
+    CommandSpec::new("getrange", 4, READONLY, STRING, strings::getrange).keys(1, 1, 1).doc("string", "2.4.0", "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.", "Returns a substring of the string stored at a key."),
+    CommandSpec::new("substr", 4, READONLY, STRING, strings::getrange).keys(1, 1, 1).doc("string", "1.0.0", "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.", "Returns a substring from a string value."),
+    CommandSpec::new("setrange", 4, WRITE | DENYOOM, STRING, strings::setrange).keys(1, 1, 1).doc("string", "2.2.0", "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.", "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist."),
+    CommandSpec::new("incr", 2, WRITE | DENYOOM | FAST, STRING, strings::incr).keys(1, 1, 1).doc("string", "1.0.0", "O(1)", "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist."),
+    CommandSpec::new("decr", 2, WRITE | DENYOOM | FAST, STRING, strings::decr).keys(1, 1, 1).doc("string", "1.0.0", "O(1)", "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist."),
+    CommandSpec::new("incrby", 3, WRITE | DENYOOM | FAST, STRING, strings::incrby).keys(1, 1, 1).doc("string", "1.0.0", "O(1)", "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist."),
+    CommandSpec::new("decrby", 3, WRITE | DENYOOM | FAST, STRING, strings::decrby).keys(1, 1, 1).doc("string", "1.0.0", "O(1)", "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist."),
+    CommandSpec::new("incrbyfloat", 3, WRITE | DENYOOM | FAST, STRING, strings::incrbyfloat).keys(1, 1, 1).doc("string", "2.6.0", "O(1)", "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist."),
+    CommandSpec::new("lcs", -3, READONLY, STRING, strings::lcs).keys(1, 2, 1).doc("string", "7.0.0", "O(N*M) where N and M are the lengths of s1 and s2, respectively", "Finds the longest common substring."),
+    // bitmaps
+    CommandSpec::new("setbit", 4, WRITE | DENYOOM, BITMAP, bitmap::setbit).keys(1, 1, 1).doc("bitmap", "2.2.0", "O(1)", "Sets or clears the bit at offset of the string value. Creates the key if it doesn't exist."),
+    CommandSpec::new("getbit", 3, READONLY | FAST, BITMAP, bitmap::getbit).keys(1, 1, 1).doc("bitmap", "2.2.0", "O(1)", "Returns a bit value by offset."),
+    CommandSpec::new("bitcount", -2, READONLY, BITMAP, bitmap::bitcount).keys(1, 1, 1).doc("bitmap", "2.6.0", "O(N)", "Counts the number of set bits (population counting) in a string."),
+    CommandSpec::new("bitpos", -3, READONLY, BITMAP, bitmap::bitpos).keys(1, 1, 1).doc("bitmap", "2.8.7", "O(N)", "Finds the first set (1) or clear (0) bit in a string."),
+    CommandSpec::new("bitop", -4, WRITE | DENYOOM, BITMAP, bitmap::bitop).keys(2, -1, 1).doc("bitmap", "2.6.0", "O(N)", "Performs bitwise operations on multiple strings, and stores the result."),
+    CommandSpec::new("bitfield", -2, WRITE | DENYOOM, BITMAP, bitmap::bitfield).keys(1, 1, 1).doc("bitmap", "3.2.0", "O(1) for each subcommand specified", "Performs arbitrary bitfield integer operations on strings."),
+    CommandSpec::new("bitfield_ro", -2, READONLY | FAST, BITMAP, bitmap::bitfield_ro).keys(1, 1, 1).doc("bitmap", "6.0.0", "O(1) for each subcommand specified", "Performs arbitrary read-only bitfield integer operations on strings."),
+    // generic key commands
+    CommandSpec::new("del", -2, WRITE, KEYSPACE, keys::del).keys(1, -1, 1).doc("generic", "1.0.0", "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).", "Deletes one or more keys."),
+    CommandSpec::new("unlink", -2, WRITE | FAST, KEYSPACE, keys::del).keys(1, -1, 1).doc("generic", "4.0.0", "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.", "Asynchronously deletes one or more keys."),
+    CommandSpec::new("exists", -2, READONLY | FAST, KEYSPACE, keys::exists).keys(1, -1, 1).doc("generic", "1.0.0", "O(N) where N is the number of keys to check.", "Determines whether one or more keys exist."),
+    CommandSpec::new("type", 2, READONLY | FAST, KEYSPACE, keys::type_cmd).keys(1, 1, 1).doc("generic", "1.0.0", "O(1)", "Determines the type of value stored at a key."),
+    CommandSpec::new("rename", 3, WRITE, KEYSPACE, keys::rename).keys(1, 2, 1).doc("generic", "1.0.0", "O(1)", "Renames a key and overwrites the destination."),
+    CommandSpec::new("renamenx", 3, WRITE | FAST, KEYSPACE, keys::renamenx).keys(1, 2, 1).doc("generic", "1.0.0", "O(1)", "Renames a key only when the target key name doesn't exist."),
+    CommandSpec::new("copy", -3, WRITE | DENYOOM, KEYSPACE, keys::copy).keys(1, 2, 1).doc("generic", "6.2.0", "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.", "Copies the value of a key to a new key."),
+    CommandSpec::new("move", 3, WRITE | FAST, KEYSPACE, keys::move_cmd).keys(1, 1, 1).doc("generic", "1.0.0", "O(1)", "Moves a key to another database."),
+    CommandSpec::new("keys", 2, READONLY | ALL_SHARDS, KEYSPACE | CAT_DANGEROUS, keys::keys).doc("generic", "1.0.0", "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.", "Returns all key names that match a pattern."),
+    CommandSpec::new("scan", -2, READONLY | ALL_SHARDS, KEYSPACE, keys::scan).doc("generic", "2.8.0", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.", "Iterates over the key names in the database."),
+    CommandSpec::new("randomkey", 1, READONLY | ALL_SHARDS, KEYSPACE, keys::randomkey).doc("generic", "1.0.0", "O(1)", "Returns a random key name from the database."),
+    CommandSpec::new("dbsize", 1, READONLY | FAST | ALL_SHARDS, KEYSPACE, keys::dbsize).doc("server", "1.0.0", "O(1)", "Returns the number of keys in the database."),
+    CommandSpec::new("touch", -2, READONLY | FAST, KEYSPACE, keys::touch).keys(1, -1, 1).doc("generic", "3.2.1", "O(N) where N is the number of keys that will be touched.", "Returns the number of existing keys out of those specified after updating the time they were last accessed."),
+    CommandSpec::new("expire", -3, WRITE | FAST, KEYSPACE, keys::expire).keys(1, 1, 1).doc("generic", "1.0.0", "O(1)", "Sets the expiration time of a key in seconds."),
+    CommandSpec::new("pexpire", -3, WRITE | FAST, KEYSPACE, keys::pexpire).keys(1, 1, 1).doc("generic", "2.6.0", "O(1)", "Sets the expiration time of a key in milliseconds."),
+    CommandSpec::new("expireat", -3, WRITE | FAST, KEYSPACE, keys::expireat).keys(1, 1, 1).doc("generic", "1.2.0", "O(1)", "Sets the expiration time of a key to a Unix timestamp."),
+    CommandSpec::new("pexpireat", -3, WRITE | FAST, KEYSPACE, keys::pexpireat).keys(1, 1, 1).doc("generic", "2.6.0", "O(1)", "Sets the expiration time of a key to a Unix milliseconds timestamp."),
+    CommandSpec::new("ttl", 2, READONLY | FAST, KEYSPACE, keys::ttl).keys(1, 1, 1).doc("generic", "1.0.0", "O(1)", "Returns the expiration time in seconds of a key."),
+    CommandSpec::new("pttl", 2, READONLY | FAST, KEYSPACE, keys::pttl).keys(1, 1, 1).doc("generic", "2.6.0", "O(1)", "Returns the expiration time in milliseconds of a key."),
+    CommandSpec::new("expiretime", 2, READONLY | FAST, KEYSPACE, keys::expiretime).keys(1, 1, 1).doc("generic", "7.0.0", "O(1)", "Returns the expiration time of a key as a Unix timestamp."),
+    CommandSpec::new("pexpiretime", 2, READONLY | FAST, KEYSPACE, keys::pexpiretime).keys(1, 1, 1).doc("generic", "7.0.0", "O(1)", "Returns the expiration time of a key as a Unix milliseconds timestamp."),
+    CommandSpec::new("persist", 2, WRITE | FAST, KEYSPACE, keys::persist).keys(1, 1, 1).doc("generic", "2.2.0", "O(1)", "Removes the expiration time of a key."),
+    CommandSpec::new("object", -2, 0, KEYSPACE, keys::object_help).subs(keys::OBJECT_SUBCOMMANDS).doc("generic", "2.2.3", "Depends on subcommand.", "A container for object introspection commands."),
+    CommandSpec::new("select", 2, LOADING | STALE | FAST, CONN, keys::select).doc("connection", "1.0.0", "O(1)", "Changes the selected database."),
+    CommandSpec::new("swapdb", 3, WRITE | FAST | ALL_SHARDS, KEYSPACE | CAT_DANGEROUS, keys::swapdb).doc("server", "4.0.0", "O(N) where N is the count of clients watching or blocking on keys from both databases.", "Swaps two Redis databases."),
+    CommandSpec::new("flushdb", -1, WRITE | ALL_SHARDS, KEYSPACE | CAT_DANGEROUS, keys::flushdb).doc("server", "1.0.0", "O(N) where N is the total number of keys in the selected database", "Remove all keys from the current database."),
+    CommandSpec::new("flushall", -1, WRITE | ALL_SHARDS, KEYSPACE | CAT_DANGEROUS, keys::flushall).doc("server", "1.0.0", "O(N) where N is the total number of keys in all databases", "Removes all keys from all databases."),
+    // connection
+    CommandSpec::new("ping", -1, FAST | SENTINEL, CONN, connection::ping).doc("connection", "1.0.0", "O(1)", "Returns the server's liveliness response."),
+    CommandSpec::new("echo", 2, FAST, CONN, connection::echo).doc("connection", "1.0.0", "O(1)", "Returns the given string."),
+    CommandSpec::new("quit", -1, ALLOW_BUSY | NO_AUTH | LOADING | STALE | FAST, CONN, connection::quit).doc("connection", "1.0.0", "O(1)", "Closes the connection."),
+    CommandSpec::new("reset", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, CONN, connection::reset).doc("connection", "6.2.0", "O(1)", "Resets the connection."),
+    CommandSpec::new("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, CONN, connection::auth).doc("connection", "1.0.0", "O(N) where N is the number of passwords defined for the user", "Authenticates the connection."),
+    CommandSpec::new("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, CONN, connection::hello).doc("connection", "6.0.0", "O(1)", "Handshakes with the Redis server."),
+    CommandSpec::new("client", -2, 0, CONN, connection::ping).subs(client_cmd::CLIENT_SUBCOMMANDS).doc("connection", "2.4.0", "Depends on subcommand.", "A container for client connection commands."),
+    // server
+    CommandSpec::new("time", 1, LOADING | STALE | FAST, 0, server_cmd::time).doc("server", "2.6.0", "O(1)", "Returns the server time."),
+    CommandSpec::new("info", -1, LOADING | STALE, 0, server_cmd::info).doc("server", "1.0.0", "O(1)", "Returns information and statistics about the server."),
+    CommandSpec::new("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, 0, server_cmd::shutdown).doc("server", "1.0.0", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)", "Synchronously saves the database(s) to disk and shuts down the Redis server."),
+    CommandSpec::new("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE | ALL_SHARDS, 0, server_cmd::debug).doc("server", "1.0.0", "Depends on subcommand.", "A container for debugging commands."),
+    CommandSpec::new("lastsave", 1, LOADING | STALE | FAST, CAT_ADMIN | CAT_DANGEROUS, server_cmd::lastsave).doc("server", "1.0.0", "O(1)", "Returns the Unix timestamp of the last successful save to disk."),
+    CommandSpec::new("config", -2, 0, 0, connection::ping).subs(config_cmd::CONFIG_SUBCOMMANDS).doc("server", "2.0.0", "Depends on subcommand.", "A container for server configuration commands."),
+    CommandSpec::new("command", -1, LOADING | STALE, CONN, introspection::command).subs(introspection::COMMAND_SUBCOMMANDS).doc("server", "2.8.13", "O(N) where N is the total number of Redis commands", "Returns detailed information about all commands."),
+];

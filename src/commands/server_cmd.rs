@@ -1,0 +1,193 @@
+//! Server commands: TIME, INFO, LASTSAVE, SHUTDOWN, DEBUG.
+
+use std::sync::atomic::Ordering;
+
+use super::{Ctx, SYNTAX_ERR, eq_ic};
+use crate::protocol::Args;
+use crate::storage::{DbView, Value};
+use crate::util::digest::{digest_hex, mix_digest, xor_digest};
+
+pub fn time(ctx: &mut Ctx, _args: Args) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    ctx.reply.array(2);
+    ctx.reply.bulk_int(now.as_secs() as i64);
+    ctx.reply.bulk_int(now.subsec_micros() as i64);
+}
+
+pub fn info(ctx: &mut Ctx, args: Args) {
+    let sections: Vec<&[u8]> = args.iter().skip(1).collect();
+    let text = crate::server::info::render(ctx.server, &mut ctx.ks, &sections);
+    ctx.reply.verbatim(text.as_bytes());
+}
+
+pub fn lastsave(ctx: &mut Ctx, _args: Args) {
+    ctx.reply
+        .int(ctx.server.last_save_unix.load(Ordering::Relaxed));
+}
+
+pub fn shutdown(ctx: &mut Ctx, args: Args) {
+    let (mut nosave, mut save) = (false, false);
+    for a in args.iter().skip(1) {
+        if eq_ic(a, "nosave") {
+            nosave = true;
+        } else if eq_ic(a, "save") {
+            save = true;
+        } else if eq_ic(a, "now") || eq_ic(a, "force") {
+            // No replicas to wait for and no save to force past: both are no-ops here.
+        } else if eq_ic(a, "abort") {
+            return ctx.reply.error("ERR No shutdown in progress.");
+        } else {
+            return ctx.reply.error(SYNTAX_ERR);
+        }
+    }
+    if nosave && save {
+        return ctx.reply.error(SYNTAX_ERR);
+    }
+    let wants_save = save || (!nosave && !ctx.server.config.read().save.is_empty());
+    if wants_save {
+        // RDB persistence is not implemented yet: refuse rather than lose data silently.
+        tracing::warn!("SHUTDOWN asked to save, but RDB persistence is not available yet");
+        return ctx.reply.error("ERR Errors trying to SHUTDOWN. Check logs.");
+    }
+    tracing::warn!("User requested shutdown...");
+    ctx.server.request_shutdown();
+    ctx.client.close_after_reply = true;
+}
+
+/// Redis's type ids, which DEBUG DIGEST mixes in.
+fn type_id(v: &Value) -> u32 {
+    match v {
+        Value::Str(_) => 0,
+    }
+}
+
+/// The digest of one value (Redis's xorObjectDigest): type, contents, and a marker if volatile.
+fn value_digest(v: &Value, volatile: bool) -> [u8; 20] {
+    let mut d = [0u8; 20];
+    mix_value(&mut d, v, volatile);
+    d
+}
+
+/// A key's share of DEBUG DIGEST: the key mixed first, then the value on top of that state.
+fn key_value_digest(key: &[u8], v: &Value, volatile: bool) -> [u8; 20] {
+    let mut d = [0u8; 20];
+    mix_digest(&mut d, key);
+    mix_value(&mut d, v, volatile);
+    d
+}
+
+fn mix_value(d: &mut [u8; 20], v: &Value, volatile: bool) {
+    mix_digest(d, &type_id(v).to_be_bytes());
+    match v {
+        Value::Str(s) => {
+            let mut scratch = itoa::Buffer::new();
+            mix_digest(d, s.as_bytes(&mut scratch));
+        }
+    }
+    if volatile {
+        xor_digest(d, b"!!expire!!");
+    }
+}
+
+/// DEBUG DIGEST: the same dataset gives the same digest here and in redis-server.
+fn dataset_digest(ks: &mut DbView) -> [u8; 20] {
+    let mut total = [0u8; 20];
+    let now = ks.now_ms;
+    for db in 0..ks.keyspace.databases() {
+        let mut any = false;
+        let mut acc = [0u8; 20];
+        for shard in ks.locked.shards_mut() {
+            for e in shard.db(db).entries() {
+                if e.expire_at().is_some_and(|t| t <= now) {
+                    continue;
+                }
+                any = true;
+                let kd = key_value_digest(&e.key, &e.value, e.expire_at().is_some());
+                xor_digest(&mut acc, &kd);
+            }
+        }
+        if any {
+            // Redis mixes the db id into the running digest, then xors each key in.
+            mix_digest(&mut total, &(db as u32).to_be_bytes());
+            for (a, b) in total.iter_mut().zip(acc.iter()) {
+                *a ^= b;
+            }
+        }
+    }
+    total
+}
+
+pub fn debug(ctx: &mut Ctx, args: Args) {
+    let sub = args.get(1);
+    if eq_ic(sub, "digest") {
+        let d = dataset_digest(&mut ctx.ks);
+        ctx.reply.simple(digest_hex(&d).as_bytes());
+    } else if eq_ic(sub, "digest-value") {
+        ctx.reply.array(args.len() - 2);
+        for key in args.iter().skip(2) {
+            let d = ctx
+                .ks
+                .peek(key)
+                .map(|e| value_digest(&e.value, e.expire_at().is_some()))
+                .unwrap_or([0u8; 20]);
+            ctx.reply.simple(digest_hex(&d).as_bytes());
+        }
+    } else if eq_ic(sub, "sleep") && args.len() >= 3 {
+        let secs: f64 = std::str::from_utf8(args.get(2))
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0.0);
+        if secs > 0.0 {
+            std::thread::sleep(std::time::Duration::from_secs_f64(secs));
+        }
+        ctx.reply.ok();
+    } else if eq_ic(sub, "set-active-expire") && args.len() >= 3 {
+        let on = args.get(2) != b"0";
+        ctx.server.active_expire_enabled.store(on, Ordering::Relaxed);
+        ctx.reply.ok();
+    } else if eq_ic(sub, "object") && args.len() >= 3 {
+        let clock = ctx.ks.lru_clock;
+        match ctx.ks.peek(args.get(2)) {
+            None => ctx.reply.error("ERR no such key"),
+            Some(e) => {
+                let line = format!(
+                    "Value at:{:p} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+                    &e.value,
+                    e.value.encoding(),
+                    match &e.value {
+                        Value::Str(s) => s.len() + 1,
+                    },
+                    e.access & 0xFF_FFFF,
+                    clock.saturating_sub(e.access)
+                );
+                ctx.reply.simple(line.as_bytes());
+            }
+        }
+    } else if eq_ic(sub, "help") {
+        super::reply_help(
+            ctx.reply,
+            "DEBUG",
+            &[
+                "DIGEST",
+                "    Output a hex signature representing the current DB content.",
+                "DIGEST-VALUE <key> [<key> ...]",
+                "    Output a hex signature of the values of all the specified keys.",
+                "OBJECT <key>",
+                "    Show low level info about the `key` and associated value.",
+                "SET-ACTIVE-EXPIRE <0|1>",
+                "    Setting it to 0 disables expiring keys in background when they are not",
+                "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+                "    default.",
+                "SLEEP <seconds>",
+                "    Stop the server for <seconds>. Decimals allowed.",
+            ],
+        );
+    } else {
+        ctx.reply.error(&format!(
+            "ERR unknown subcommand '{}'. Try DEBUG HELP.",
+            String::from_utf8_lossy(sub)
+        ));
+    }
+}

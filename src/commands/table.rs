@@ -1,0 +1,359 @@
+//! The command table: the single source of truth for every command's name, arity, flags, key
+//! positions, ACL categories, documentation and handler. COMMAND, key extraction, shard locking
+//! and the arity/unknown-command errors all read it.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::Handler;
+use crate::protocol::Args;
+
+// Command flags, with the names COMMAND INFO reports.
+pub const WRITE: u32 = 1 << 0;
+pub const READONLY: u32 = 1 << 1;
+pub const DENYOOM: u32 = 1 << 2;
+pub const ADMIN: u32 = 1 << 3;
+pub const PUBSUB: u32 = 1 << 4;
+pub const NOSCRIPT: u32 = 1 << 5;
+pub const BLOCKING: u32 = 1 << 6;
+pub const LOADING: u32 = 1 << 7;
+pub const STALE: u32 = 1 << 8;
+pub const SKIP_MONITOR: u32 = 1 << 9;
+pub const SKIP_SLOWLOG: u32 = 1 << 10;
+pub const FAST: u32 = 1 << 11;
+pub const NO_AUTH: u32 = 1 << 12;
+pub const MAY_REPLICATE: u32 = 1 << 13;
+pub const NO_MULTI: u32 = 1 << 14;
+pub const ALLOW_BUSY: u32 = 1 << 15;
+pub const NO_MANDATORY_KEYS: u32 = 1 << 16;
+pub const SENTINEL: u32 = 1 << 17;
+/// Not a Redis flag: the command reads or writes the whole keyspace, so it locks every shard.
+pub const ALL_SHARDS: u32 = 1 << 30;
+
+const FLAG_NAMES: &[(u32, &str)] = &[
+    (WRITE, "write"),
+    (READONLY, "readonly"),
+    (DENYOOM, "denyoom"),
+    (ADMIN, "admin"),
+    (PUBSUB, "pubsub"),
+    (NOSCRIPT, "noscript"),
+    (BLOCKING, "blocking"),
+    (LOADING, "loading"),
+    (STALE, "stale"),
+    (SKIP_MONITOR, "skip_monitor"),
+    (SKIP_SLOWLOG, "skip_slowlog"),
+    (FAST, "fast"),
+    (NO_AUTH, "no_auth"),
+    (MAY_REPLICATE, "may_replicate"),
+    (NO_MULTI, "no_multi"),
+    (ALLOW_BUSY, "allow_busy"),
+    (NO_MANDATORY_KEYS, "no_mandatory_keys"),
+];
+
+// ACL categories, in Redis's order (ACL CAT).
+pub const CAT_KEYSPACE: u32 = 1 << 0;
+pub const CAT_READ: u32 = 1 << 1;
+pub const CAT_WRITE: u32 = 1 << 2;
+pub const CAT_SET: u32 = 1 << 3;
+pub const CAT_SORTEDSET: u32 = 1 << 4;
+pub const CAT_LIST: u32 = 1 << 5;
+pub const CAT_HASH: u32 = 1 << 6;
+pub const CAT_STRING: u32 = 1 << 7;
+pub const CAT_BITMAP: u32 = 1 << 8;
+pub const CAT_HYPERLOGLOG: u32 = 1 << 9;
+pub const CAT_GEO: u32 = 1 << 10;
+pub const CAT_STREAM: u32 = 1 << 11;
+pub const CAT_PUBSUB: u32 = 1 << 12;
+pub const CAT_ADMIN: u32 = 1 << 13;
+pub const CAT_FAST: u32 = 1 << 14;
+pub const CAT_SLOW: u32 = 1 << 15;
+pub const CAT_BLOCKING: u32 = 1 << 16;
+pub const CAT_DANGEROUS: u32 = 1 << 17;
+pub const CAT_CONNECTION: u32 = 1 << 18;
+pub const CAT_TRANSACTION: u32 = 1 << 19;
+pub const CAT_SCRIPTING: u32 = 1 << 20;
+
+pub const ACL_CATEGORIES: &[(u32, &str)] = &[
+    (CAT_KEYSPACE, "keyspace"),
+    (CAT_READ, "read"),
+    (CAT_WRITE, "write"),
+    (CAT_SET, "set"),
+    (CAT_SORTEDSET, "sortedset"),
+    (CAT_LIST, "list"),
+    (CAT_HASH, "hash"),
+    (CAT_STRING, "string"),
+    (CAT_BITMAP, "bitmap"),
+    (CAT_HYPERLOGLOG, "hyperloglog"),
+    (CAT_GEO, "geo"),
+    (CAT_STREAM, "stream"),
+    (CAT_PUBSUB, "pubsub"),
+    (CAT_ADMIN, "admin"),
+    (CAT_FAST, "fast"),
+    (CAT_SLOW, "slow"),
+    (CAT_BLOCKING, "blocking"),
+    (CAT_DANGEROUS, "dangerous"),
+    (CAT_CONNECTION, "connection"),
+    (CAT_TRANSACTION, "transaction"),
+    (CAT_SCRIPTING, "scripting"),
+];
+
+/// Legacy key positions (first, last, step) as COMMAND INFO reports them; last < 0 counts from
+/// the end. first == 0 means no keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyPos {
+    pub first: i32,
+    pub last: i32,
+    pub step: i32,
+}
+
+pub const NO_KEYS: KeyPos = KeyPos {
+    first: 0,
+    last: 0,
+    step: 0,
+};
+
+pub const fn keys(first: i32, last: i32, step: i32) -> KeyPos {
+    KeyPos { first, last, step }
+}
+
+pub struct CommandSpec {
+    /// Lower case, as COMMAND reports it (for subcommands, just the subcommand part).
+    pub name: &'static str,
+    pub arity: i32,
+    pub flags: u32,
+    /// Categories beyond those implied by the flags (Redis adds @write, @read, @fast, @slow,
+    /// @admin, @dangerous, @pubsub, @blocking from the flags).
+    pub categories: u32,
+    pub keys: KeyPos,
+    pub handler: Handler,
+    pub subcommands: &'static [CommandSpec],
+    pub group: &'static str,
+    pub since: &'static str,
+    pub summary: &'static str,
+    pub complexity: &'static str,
+}
+
+impl CommandSpec {
+    pub const fn new(name: &'static str, arity: i32, flags: u32, categories: u32, handler: Handler) -> CommandSpec {
+        CommandSpec {
+            name,
+            arity,
+            flags,
+            categories,
+            keys: NO_KEYS,
+            handler,
+            subcommands: &[],
+            group: "generic",
+            since: "1.0.0",
+            summary: "",
+            complexity: "O(1)",
+        }
+    }
+
+    pub const fn keys(mut self, first: i32, last: i32, step: i32) -> Self {
+        self.keys = keys(first, last, step);
+        self
+    }
+
+    pub const fn subs(mut self, subs: &'static [CommandSpec]) -> Self {
+        self.subcommands = subs;
+        self
+    }
+
+    pub const fn doc(mut self, group: &'static str, since: &'static str, complexity: &'static str, summary: &'static str) -> Self {
+        self.group = group;
+        self.since = since;
+        self.complexity = complexity;
+        self.summary = summary;
+        self
+    }
+
+    pub fn has(&self, flag: u32) -> bool {
+        self.flags & flag != 0
+    }
+
+    /// All ACL categories: the declared ones plus those Redis derives from the flags.
+    pub fn acl_categories(&self) -> u32 {
+        let mut c = self.categories;
+        if self.has(WRITE) {
+            c |= CAT_WRITE;
+        }
+        if self.has(READONLY) && c & CAT_SCRIPTING == 0 {
+            c |= CAT_READ;
+        }
+        if self.has(ADMIN) {
+            c |= CAT_ADMIN | CAT_DANGEROUS;
+        }
+        if self.has(PUBSUB) {
+            c |= CAT_PUBSUB;
+        }
+        if self.has(FAST) {
+            c |= CAT_FAST;
+        }
+        if self.has(BLOCKING) {
+            c |= CAT_BLOCKING;
+        }
+        if c & CAT_FAST == 0 {
+            c |= CAT_SLOW;
+        }
+        c
+    }
+
+    pub fn flag_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        FLAG_NAMES.iter().filter(|(f, _)| self.flags & f != 0).map(|(_, n)| *n)
+    }
+
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let a = self.arity;
+        (a > 0 && argc == a as usize) || (a < 0 && argc >= (-a) as usize)
+    }
+
+    /// Indexes of the key arguments of a request, per the legacy key positions.
+    pub fn key_indexes(&self, argc: usize) -> impl Iterator<Item = usize> {
+        let KeyPos { first, last, step } = self.keys;
+        let (start, end, step) = if first <= 0 || first as usize >= argc {
+            (1usize, 0usize, 1usize)
+        } else {
+            let end = if last < 0 { argc as i64 + last as i64 } else { last as i64 };
+            (first as usize, end.clamp(0, argc as i64 - 1) as usize, step.max(1) as usize)
+        };
+        (start..=end).step_by(step).filter(move |&i| i >= start && i <= end)
+    }
+
+    /// The keys of a request (for locking and COMMAND GETKEYS).
+    pub fn request_keys<'a>(&self, args: &Args<'a>) -> impl Iterator<Item = &'a [u8]> + use<'a, '_> {
+        let a = *args;
+        self.key_indexes(args.len()).map(move |i| a.get(i))
+    }
+}
+
+/// Per-command counters (INFO commandstats).
+#[derive(Default)]
+pub struct CommandStats {
+    pub calls: AtomicU64,
+    pub usec: AtomicU64,
+    pub rejected: AtomicU64,
+    pub failed: AtomicU64,
+}
+
+/// Commands by lower-case name, plus every command and subcommand with its statistics.
+pub struct CommandTable {
+    by_name: HashMap<&'static str, &'static CommandSpec>,
+    /// Top-level commands in table order.
+    pub all: Vec<&'static CommandSpec>,
+    /// Commands and subcommands: full name ("config|get"), spec, statistics.
+    entries: Vec<(String, &'static CommandSpec, CommandStats)>,
+    index: HashMap<usize, usize>,
+}
+
+impl CommandTable {
+    pub fn new(specs: &'static [CommandSpec]) -> CommandTable {
+        let mut by_name = HashMap::with_capacity(specs.len());
+        let mut all = Vec::with_capacity(specs.len());
+        let mut entries = Vec::new();
+        for s in specs {
+            by_name.insert(s.name, s);
+            all.push(s);
+            entries.push((s.name.to_string(), s, CommandStats::default()));
+            for sub in s.subcommands {
+                entries.push((format!("{}|{}", s.name, sub.name), sub, CommandStats::default()));
+            }
+        }
+        let index = entries
+            .iter()
+            .enumerate()
+            .map(|(i, (_, s, _))| (*s as *const CommandSpec as usize, i))
+            .collect();
+        CommandTable {
+            by_name,
+            all,
+            entries,
+            index,
+        }
+    }
+
+    /// Position of a command or subcommand in `entries`.
+    pub fn index_of(&self, spec: &CommandSpec) -> usize {
+        self.index[&(spec as *const CommandSpec as usize)]
+    }
+
+    pub fn stats(&self, spec: &CommandSpec) -> &CommandStats {
+        &self.entries[self.index_of(spec)].2
+    }
+
+    /// "get", "config|get"; empty for an index that names nothing (no command run yet).
+    pub fn full_name(&self, index: usize) -> &str {
+        self.entries.get(index).map_or("NULL", |e| e.0.as_str())
+    }
+
+    pub fn all_stats(&self) -> impl Iterator<Item = (&str, &CommandStats)> {
+        self.entries.iter().map(|(n, _, st)| (n.as_str(), st))
+    }
+
+    pub fn reset_stats(&self) {
+        for (_, _, st) in &self.entries {
+            st.calls.store(0, Ordering::Relaxed);
+            st.usec.store(0, Ordering::Relaxed);
+            st.rejected.store(0, Ordering::Relaxed);
+            st.failed.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// Case-insensitive lookup without allocating for names of ordinary length.
+    pub fn get(&self, name: &[u8]) -> Option<&'static CommandSpec> {
+        let mut buf = [0u8; 32];
+        if name.len() > buf.len() {
+            return None;
+        }
+        for (d, s) in buf.iter_mut().zip(name) {
+            *d = s.to_ascii_lowercase();
+        }
+        let lower = std::str::from_utf8(&buf[..name.len()]).ok()?;
+        self.by_name.get(lower).copied()
+    }
+
+    /// Renames (rename-command): `to` empty disables the command.
+    pub fn rename(&mut self, from: &str, to: &str) -> bool {
+        let Some(spec) = self.by_name.remove(from.to_ascii_lowercase().as_str()) else {
+            return false;
+        };
+        if !to.is_empty() {
+            let leaked: &'static str = Box::leak(to.to_ascii_lowercase().into_boxed_str());
+            self.by_name.insert(leaked, spec);
+        }
+        true
+    }
+
+    /// The name a command is reachable under now (after renames), if any.
+    pub fn is_reachable(&self, spec: &CommandSpec) -> bool {
+        self.by_name.values().any(|s| std::ptr::eq(*s, spec))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nop(_: &mut crate::commands::Ctx, _: Args) {}
+
+    #[test]
+    fn key_positions() {
+        let mset = CommandSpec::new("mset", -3, WRITE, 0, nop).keys(1, -1, 2);
+        assert_eq!(mset.key_indexes(5).collect::<Vec<_>>(), vec![1, 3]);
+        let get = CommandSpec::new("get", 2, READONLY, 0, nop).keys(1, 1, 1);
+        assert_eq!(get.key_indexes(2).collect::<Vec<_>>(), vec![1]);
+        let bitop = CommandSpec::new("bitop", -4, WRITE, 0, nop).keys(2, -1, 1);
+        assert_eq!(bitop.key_indexes(5).collect::<Vec<_>>(), vec![2, 3, 4]);
+        let ping = CommandSpec::new("ping", -1, 0, 0, nop);
+        assert_eq!(ping.key_indexes(2).count(), 0);
+    }
+
+    #[test]
+    fn derived_categories() {
+        let get = CommandSpec::new("get", 2, READONLY | FAST, CAT_STRING, nop);
+        let c = get.acl_categories();
+        assert!(c & CAT_READ != 0 && c & CAT_FAST != 0 && c & CAT_SLOW == 0);
+        let flushall = CommandSpec::new("flushall", -1, WRITE, CAT_KEYSPACE | CAT_DANGEROUS, nop);
+        assert!(flushall.acl_categories() & CAT_SLOW != 0);
+    }
+}

@@ -1,0 +1,219 @@
+//! Reply encoding straight into the connection's write buffer, in RESP2 or RESP3.
+//! Handlers describe the reply's shape (map, set, double, null); this module picks the
+//! wire form the client negotiated with HELLO.
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RespVersion {
+    Resp2,
+    Resp3,
+}
+
+/// The write buffer of one connection plus the protocol it speaks.
+pub struct Reply {
+    pub out: Vec<u8>,
+    pub resp: RespVersion,
+    /// Errors written so far; the dispatcher compares it around a command for error stats.
+    pub errors: u64,
+    /// Offset in `out` of the last error written, so its code can be counted.
+    pub last_error_at: usize,
+}
+
+impl Reply {
+    pub fn new() -> Reply {
+        Reply {
+            out: Vec::with_capacity(16 * 1024),
+            resp: RespVersion::Resp2,
+            errors: 0,
+            last_error_at: 0,
+        }
+    }
+
+    pub fn is_resp3(&self) -> bool {
+        self.resp == RespVersion::Resp3
+    }
+
+    fn header(&mut self, prefix: u8, n: i64) {
+        self.out.push(prefix);
+        let mut b = itoa::Buffer::new();
+        self.out.extend_from_slice(b.format(n).as_bytes());
+        self.out.extend_from_slice(b"\r\n");
+    }
+
+    pub fn ok(&mut self) {
+        self.out.extend_from_slice(b"+OK\r\n");
+    }
+
+    /// A status reply. The text must not contain CR or LF.
+    pub fn simple(&mut self, s: &[u8]) {
+        self.out.push(b'+');
+        self.out.extend_from_slice(s);
+        self.out.extend_from_slice(b"\r\n");
+    }
+
+    /// An error reply; `msg` is the whole text including the code, e.g. "ERR syntax error".
+    /// Newlines are replaced by spaces so the reply can never break the protocol, as Redis does.
+    pub fn error(&mut self, msg: &str) {
+        self.errors += 1;
+        self.last_error_at = self.out.len();
+        self.out.push(b'-');
+        if !msg.starts_with(|c: char| c.is_ascii_uppercase()) {
+            self.out.extend_from_slice(b"ERR ");
+        }
+        self.out.extend(
+            msg.bytes()
+                .map(|c| if c == b'\r' || c == b'\n' { b' ' } else { c }),
+        );
+        self.out.extend_from_slice(b"\r\n");
+    }
+
+    pub fn int(&mut self, v: i64) {
+        self.header(b':', v);
+    }
+
+    pub fn bulk(&mut self, s: &[u8]) {
+        self.header(b'$', s.len() as i64);
+        self.out.extend_from_slice(s);
+        self.out.extend_from_slice(b"\r\n");
+    }
+
+    pub fn bulk_int(&mut self, v: i64) {
+        let mut b = itoa::Buffer::new();
+        self.bulk(b.format(v).as_bytes());
+    }
+
+    pub fn bulk_or_null(&mut self, s: Option<&[u8]>) {
+        match s {
+            Some(s) => self.bulk(s),
+            None => self.null(),
+        }
+    }
+
+    /// The null of a missing bulk string.
+    pub fn null(&mut self) {
+        match self.resp {
+            RespVersion::Resp2 => self.out.extend_from_slice(b"$-1\r\n"),
+            RespVersion::Resp3 => self.out.extend_from_slice(b"_\r\n"),
+        }
+    }
+
+    /// The null of a missing array (e.g. a timed-out blocking pop).
+    pub fn null_array(&mut self) {
+        match self.resp {
+            RespVersion::Resp2 => self.out.extend_from_slice(b"*-1\r\n"),
+            RespVersion::Resp3 => self.out.extend_from_slice(b"_\r\n"),
+        }
+    }
+
+    pub fn array(&mut self, n: usize) {
+        self.header(b'*', n as i64);
+    }
+
+    /// A map of `n` pairs: a flat array of 2n items in RESP2.
+    pub fn map(&mut self, n: usize) {
+        match self.resp {
+            RespVersion::Resp2 => self.header(b'*', 2 * n as i64),
+            RespVersion::Resp3 => self.header(b'%', n as i64),
+        }
+    }
+
+    pub fn set(&mut self, n: usize) {
+        match self.resp {
+            RespVersion::Resp2 => self.header(b'*', n as i64),
+            RespVersion::Resp3 => self.header(b'~', n as i64),
+        }
+    }
+
+    /// An out-of-band push message (pub/sub, invalidation); an array in RESP2.
+    pub fn push(&mut self, n: usize) {
+        match self.resp {
+            RespVersion::Resp2 => self.header(b'*', n as i64),
+            RespVersion::Resp3 => self.header(b'>', n as i64),
+        }
+    }
+
+    pub fn bool(&mut self, v: bool) {
+        match self.resp {
+            RespVersion::Resp2 => self.int(v as i64),
+            RespVersion::Resp3 => self.out.extend_from_slice(if v { b"#t\r\n" } else { b"#f\r\n" }),
+        }
+    }
+
+    /// A double: a bulk string in RESP2, a ',' double in RESP3, formatted as Redis does.
+    pub fn double(&mut self, v: f64) {
+        let mut text = Vec::with_capacity(24);
+        crate::util::num::fmt_double_resp(v, &mut text);
+        match self.resp {
+            RespVersion::Resp2 => self.bulk(&text),
+            RespVersion::Resp3 => {
+                self.out.push(b',');
+                self.out.extend_from_slice(&text);
+                self.out.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+
+    /// Verbatim text (INFO, CLIENT INFO...): `=len\r\ntxt:...` in RESP3, a bulk string in RESP2.
+    pub fn verbatim(&mut self, s: &[u8]) {
+        match self.resp {
+            RespVersion::Resp2 => self.bulk(s),
+            RespVersion::Resp3 => {
+                self.header(b'=', s.len() as i64 + 4);
+                self.out.extend_from_slice(b"txt:");
+                self.out.extend_from_slice(s);
+                self.out.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+
+    /// Appends bytes that are already RESP encoded (for replies built elsewhere).
+    pub fn raw(&mut self, encoded: &[u8]) {
+        self.out.extend_from_slice(encoded);
+    }
+
+    /// The error code (first word) of the last error written, for error statistics.
+    pub fn last_error_code(&self) -> &[u8] {
+        let text = &self.out[self.last_error_at + 1..];
+        let end = text
+            .iter()
+            .position(|&c| c == b' ' || c == b'\r')
+            .unwrap_or(text.len());
+        &text[..end]
+    }
+}
+
+impl Default for Reply {
+    fn default() -> Self {
+        Reply::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_per_protocol() {
+        let mut r = Reply::new();
+        r.map(2);
+        r.null();
+        r.bool(true);
+        assert_eq!(r.out, b"*4\r\n$-1\r\n:1\r\n");
+        let mut r = Reply::new();
+        r.resp = RespVersion::Resp3;
+        r.map(2);
+        r.null();
+        r.bool(true);
+        assert_eq!(r.out, b"%2\r\n_\r\n#t\r\n");
+    }
+
+    #[test]
+    fn errors_get_a_code_and_no_newlines() {
+        let mut r = Reply::new();
+        r.error("syntax error\nx");
+        assert_eq!(r.out, b"-ERR syntax error x\r\n");
+        assert_eq!(r.last_error_code(), b"ERR");
+        r.error("WRONGTYPE Operation against a key holding the wrong kind of value");
+        assert_eq!(r.last_error_code(), b"WRONGTYPE");
+        assert_eq!(r.errors, 2);
+    }
+}

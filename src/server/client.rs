@@ -1,0 +1,117 @@
+//! Per-connection state: what the connection itself owns (`Client`) and what other clients may
+//! read or act on through CLIENT LIST/KILL (`ClientInfo`, shared).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicUsize, Ordering};
+
+use parking_lot::Mutex;
+
+use crate::protocol::RespVersion;
+
+/// CLIENT REPLY modes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ReplyMode {
+    On,
+    Off,
+    /// Skip the reply of the next command (set by CLIENT REPLY SKIP, armed after it runs).
+    SkipNext,
+    Skip,
+}
+
+/// Metadata other clients can see.
+#[derive(Default, Clone)]
+pub struct ClientMeta {
+    pub name: Option<Vec<u8>>,
+    pub lib_name: Option<Vec<u8>>,
+    pub lib_ver: Option<Vec<u8>>,
+    pub resp: u8,
+    pub user: String,
+    pub no_evict: bool,
+    pub no_touch: bool,
+}
+
+pub struct ClientInfo {
+    pub id: u64,
+    pub addr: String,
+    pub laddr: String,
+    pub fd: i32,
+    pub created_ms: i64,
+    pub last_interaction_ms: AtomicI64,
+    pub db: AtomicU32,
+    /// Index into the command table's `names` of the last command run (CLIENT LIST cmd=).
+    pub last_cmd: AtomicUsize,
+    pub query_buf: AtomicUsize,
+    pub output_buf: AtomicUsize,
+    pub meta: Mutex<ClientMeta>,
+    pub killed: AtomicBool,
+    pub kill: tokio::sync::Notify,
+}
+
+impl ClientInfo {
+    pub fn new(id: u64, addr: String, laddr: String, fd: i32, now_ms: i64) -> ClientInfo {
+        ClientInfo {
+            id,
+            addr,
+            laddr,
+            fd,
+            created_ms: now_ms,
+            last_interaction_ms: AtomicI64::new(now_ms),
+            db: AtomicU32::new(0),
+            last_cmd: AtomicUsize::new(usize::MAX),
+            query_buf: AtomicUsize::new(0),
+            output_buf: AtomicUsize::new(0),
+            meta: Mutex::new(ClientMeta {
+                resp: 2,
+                user: "default".into(),
+                ..ClientMeta::default()
+            }),
+            killed: AtomicBool::new(false),
+            kill: tokio::sync::Notify::new(),
+        }
+    }
+
+    pub fn kill(&self) {
+        self.killed.store(true, Ordering::Relaxed);
+        self.kill.notify_one();
+    }
+}
+
+/// State owned by the connection task.
+pub struct Client {
+    pub info: Arc<ClientInfo>,
+    pub db: usize,
+    pub authenticated: bool,
+    pub reply_mode: ReplyMode,
+    pub no_touch: bool,
+    /// Close the connection once the pending replies are written (QUIT, protocol errors).
+    pub close_after_reply: bool,
+}
+
+impl Client {
+    pub fn new(info: Arc<ClientInfo>, authenticated: bool) -> Client {
+        Client {
+            info,
+            db: 0,
+            authenticated,
+            reply_mode: ReplyMode::On,
+            no_touch: false,
+            close_after_reply: false,
+        }
+    }
+
+    pub fn id(&self) -> u64 {
+        self.info.id
+    }
+
+    pub fn select(&mut self, db: usize) {
+        self.db = db;
+        self.info.db.store(db as u32, Ordering::Relaxed);
+    }
+
+    pub fn set_resp(&self, v: RespVersion) {
+        self.info.meta.lock().resp = match v {
+            RespVersion::Resp2 => 2,
+            RespVersion::Resp3 => 3,
+        };
+    }
+}

@@ -1,0 +1,310 @@
+//! The server: shared state, listeners, the periodic cron (active expiry, stats sampling,
+//! LRU clock) and shutdown.
+
+pub mod client;
+pub mod connection;
+pub mod info;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use parking_lot::{Mutex, RwLock};
+
+use crate::commands::table::CommandTable;
+use crate::config::Config;
+use crate::storage::Keyspace;
+use client::ClientInfo;
+
+pub fn unix_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Server-wide counters (INFO stats). Relaxed atomics: they are statistics.
+#[derive(Default)]
+pub struct ServerStats {
+    pub commands: AtomicU64,
+    pub connections_received: AtomicU64,
+    pub rejected_connections: AtomicU64,
+    pub net_input_bytes: AtomicU64,
+    pub net_output_bytes: AtomicU64,
+    pub errors: AtomicU64,
+    pub unexpected_error_replies: AtomicU64,
+    /// instantaneous_ops_per_sec, sampled by the cron.
+    pub ops_per_sec: AtomicU64,
+    pub input_kbps_x100: AtomicU64,
+    pub output_kbps_x100: AtomicU64,
+    pub error_counts: Mutex<BTreeMap<String, u64>>,
+}
+
+/// CLIENT PAUSE state.
+#[derive(Clone, Copy, Default)]
+pub struct Pause {
+    /// Unix ms until which clients are paused; 0 = not paused.
+    pub until_ms: i64,
+    /// Only writes are paused (WRITE mode) rather than all commands.
+    pub writes_only: bool,
+}
+
+pub struct Server {
+    pub keyspace: Keyspace,
+    pub config: RwLock<Config>,
+    pub commands: CommandTable,
+    pub clients: Mutex<BTreeMap<u64, Arc<ClientInfo>>>,
+    pub next_client_id: AtomicU64,
+    pub stats: ServerStats,
+    pub started: Instant,
+    pub started_unix_ms: i64,
+    /// Seconds since start, the clock stamped on keys for OBJECT IDLETIME.
+    pub lru_clock: AtomicU32,
+    pub pause: Mutex<Pause>,
+    pub unpaused: tokio::sync::Notify,
+    pub shutdown: tokio::sync::Notify,
+    pub shutting_down: AtomicBool,
+    pub active_expire_enabled: AtomicBool,
+    pub run_id: String,
+    pub tcp_port: AtomicU32,
+    pub executable: String,
+    pub last_save_unix: AtomicI64,
+    /// Mirrors of hot configuration values, refreshed whenever CONFIG SET changes them.
+    pub hot: HotConfig,
+    /// Allocated bytes right after start-up (used_memory_startup).
+    pub startup_memory: u64,
+    memory_peak: AtomicU64,
+    log_reload: std::sync::OnceLock<Box<dyn Fn(crate::config::LogLevel) + Send + Sync>>,
+}
+
+#[derive(Default)]
+pub struct HotConfig {
+    pub proto_max_bulk_len: AtomicU64,
+    pub client_query_buffer_limit: AtomicU64,
+    pub timeout_secs: AtomicU64,
+    pub maxclients: AtomicU64,
+    pub requirepass_set: AtomicBool,
+    pub hz: AtomicU32,
+}
+
+impl HotConfig {
+    pub fn refresh(&self, c: &Config) {
+        self.proto_max_bulk_len.store(c.proto_max_bulk_len, Ordering::Relaxed);
+        self.client_query_buffer_limit
+            .store(c.client_query_buffer_limit, Ordering::Relaxed);
+        self.timeout_secs.store(c.timeout, Ordering::Relaxed);
+        self.maxclients.store(c.maxclients as u64, Ordering::Relaxed);
+        self.requirepass_set
+            .store(c.requirepass.as_ref().is_some_and(|p| !p.is_empty()), Ordering::Relaxed);
+        self.hz.store(c.hz.clamp(1, 500), Ordering::Relaxed);
+    }
+}
+
+impl Server {
+    pub fn new(config: Config) -> Result<Arc<Server>, String> {
+        let mut commands = CommandTable::new(crate::commands::COMMANDS);
+        for (from, to) in &config.rename_commands {
+            if !commands.rename(from, to) {
+                return Err(format!("No such command in rename-command: {from}"));
+            }
+        }
+        let hot = HotConfig::default();
+        hot.refresh(&config);
+        let now = unix_ms();
+        let mut id = [0u8; 20];
+        for b in id.iter_mut() {
+            *b = fastrand::u8(..);
+        }
+        Ok(Arc::new(Server {
+            keyspace: Keyspace::new(config.databases as usize),
+            tcp_port: AtomicU32::new(config.port as u32),
+            config: RwLock::new(config),
+            commands,
+            clients: Mutex::new(BTreeMap::new()),
+            next_client_id: AtomicU64::new(1),
+            stats: ServerStats::default(),
+            started: Instant::now(),
+            started_unix_ms: now,
+            lru_clock: AtomicU32::new(0),
+            pause: Mutex::new(Pause::default()),
+            unpaused: tokio::sync::Notify::new(),
+            shutdown: tokio::sync::Notify::new(),
+            shutting_down: AtomicBool::new(false),
+            active_expire_enabled: AtomicBool::new(true),
+            run_id: id.iter().map(|b| format!("{b:02x}")).collect(),
+            executable: std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            last_save_unix: AtomicI64::new(now / 1000),
+            hot,
+            startup_memory: info::allocator_stats().0,
+            memory_peak: AtomicU64::new(0),
+            log_reload: std::sync::OnceLock::new(),
+        }))
+    }
+
+    pub fn set_log_reload(&self, f: Box<dyn Fn(crate::config::LogLevel) + Send + Sync>) {
+        let _ = self.log_reload.set(f);
+    }
+
+    /// Records a used-memory reading and returns the peak so far (used_memory_peak).
+    pub fn note_memory_peak(&self, used: u64) -> u64 {
+        self.memory_peak.fetch_max(used, Ordering::Relaxed).max(used)
+    }
+
+    /// CONFIG RESETSTAT.
+    pub fn reset_stats(&self) {
+        let st = &self.stats;
+        for c in [
+            &st.commands,
+            &st.connections_received,
+            &st.rejected_connections,
+            &st.net_input_bytes,
+            &st.net_output_bytes,
+            &st.errors,
+            &st.unexpected_error_replies,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+        st.error_counts.lock().clear();
+        self.commands.reset_stats();
+        self.keyspace.reset_stats();
+        self.memory_peak.store(0, Ordering::Relaxed);
+    }
+
+    /// Applies configuration changed by CONFIG SET to the running server.
+    pub fn apply_config(&self, changed: &[&str]) {
+        let cfg = self.config.read();
+        self.hot.refresh(&cfg);
+        if changed.contains(&"loglevel")
+            && let Some(f) = self.log_reload.get()
+        {
+            f(cfg.loglevel);
+        }
+    }
+
+    pub fn lru_clock(&self) -> u32 {
+        self.lru_clock.load(Ordering::Relaxed)
+    }
+
+    pub fn request_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+        self.shutdown.notify_waiters();
+        self.shutdown.notify_one();
+    }
+
+    /// The periodic task (Redis's serverCron): LRU clock, active expiry, ops/sec sampling,
+    /// pause expiry. Runs `hz` times per second.
+    pub async fn cron(self: Arc<Server>) {
+        let mut last_sample = Instant::now();
+        let mut last_cmds = 0u64;
+        let mut last_in = 0u64;
+        let mut last_out = 0u64;
+        let mut samples: [(u64, u64, u64); 16] = [(0, 0, 0); 16];
+        let mut sample_idx = 0usize;
+        loop {
+            let hz = self.hot.hz.load(Ordering::Relaxed).max(1);
+            let period = Duration::from_millis(1000 / hz as u64);
+            tokio::time::sleep(period).await;
+            if self.shutting_down.load(Ordering::Relaxed) {
+                return;
+            }
+            self.lru_clock
+                .store(self.started.elapsed().as_secs() as u32, Ordering::Relaxed);
+            if self.active_expire_enabled.load(Ordering::Relaxed) {
+                // Like Redis's slow cycle: at most 25% of the period per pass.
+                let budget = period / 4;
+                let server = self.clone();
+                let _ = tokio::task::spawn_blocking(move || {
+                    server
+                        .keyspace
+                        .active_expire(unix_ms(), Instant::now() + budget)
+                })
+                .await;
+            }
+            self.expire_pause();
+            // instantaneous_* are averages over the last 16 samples, taken every 100 ms.
+            if last_sample.elapsed() >= Duration::from_millis(100) {
+                let dt = last_sample.elapsed().as_secs_f64();
+                last_sample = Instant::now();
+                let cmds = self.stats.commands.load(Ordering::Relaxed);
+                let input = self.stats.net_input_bytes.load(Ordering::Relaxed);
+                let output = self.stats.net_output_bytes.load(Ordering::Relaxed);
+                samples[sample_idx % 16] = (
+                    ((cmds - last_cmds) as f64 / dt) as u64,
+                    ((input - last_in) as f64 / dt) as u64,
+                    ((output - last_out) as f64 / dt) as u64,
+                );
+                sample_idx += 1;
+                (last_cmds, last_in, last_out) = (cmds, input, output);
+                let n = sample_idx.min(16) as u64;
+                let sum = samples.iter().fold((0, 0, 0), |a, s| (a.0 + s.0, a.1 + s.1, a.2 + s.2));
+                self.stats.ops_per_sec.store(sum.0 / n, Ordering::Relaxed);
+                self.stats
+                    .input_kbps_x100
+                    .store(sum.1 * 100 / n / 1024, Ordering::Relaxed);
+                self.stats
+                    .output_kbps_x100
+                    .store(sum.2 * 100 / n / 1024, Ordering::Relaxed);
+            }
+        }
+    }
+
+    fn expire_pause(&self) {
+        let mut p = self.pause.lock();
+        if p.until_ms != 0 && p.until_ms <= unix_ms() {
+            *p = Pause::default();
+            drop(p);
+            self.unpaused.notify_waiters();
+        }
+    }
+
+    pub fn unpause(&self) {
+        *self.pause.lock() = Pause::default();
+        self.unpaused.notify_waiters();
+    }
+
+    pub fn register_client(&self, info: Arc<ClientInfo>) {
+        self.clients.lock().insert(info.id, info);
+    }
+
+    pub fn unregister_client(&self, id: u64) {
+        self.clients.lock().remove(&id);
+    }
+}
+
+/// Binds every `bind` address on `port`. An address prefixed with '-' is optional (as in
+/// Redis: skipped when unavailable); "*" means all IPv4 addresses and "::*" all IPv6 ones.
+pub async fn bind_listeners(server: &Server) -> Result<Vec<tokio::net::TcpListener>, String> {
+    let (addrs, port) = {
+        let c = server.config.read();
+        (c.bind.clone(), c.port)
+    };
+    let mut listeners = Vec::new();
+    for a in &addrs {
+        let (optional, addr) = match a.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, a.as_str()),
+        };
+        let host = match addr {
+            "*" => "0.0.0.0",
+            "::*" => "::",
+            other => other,
+        };
+        let sock = if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
+        match tokio::net::TcpListener::bind(&sock).await {
+            Ok(l) => listeners.push(l),
+            Err(e) if optional => tracing::warn!("Could not create server TCP listening socket {sock}: {e} (skipped)"),
+            Err(e) => return Err(format!("Could not create server TCP listening socket {sock}: {e}")),
+        }
+    }
+    if listeners.is_empty() {
+        return Err("Failed listening on port (tcp), aborting.".into());
+    }
+    Ok(listeners)
+}

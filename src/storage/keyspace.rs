@@ -1,0 +1,615 @@
+//! The keyspace: `SHARD_COUNT` shards, each a mutex over all databases' tables for the keys whose
+//! hash falls in it. A command locks the shards of the keys it declares (in shard order, so two
+//! commands can never deadlock); MULTI/EXEC, scripts and whole-keyspace commands lock every shard.
+//! See DESIGN.md.
+
+use std::hash::BuildHasher;
+
+use parking_lot::{Mutex, MutexGuard};
+
+use super::Value;
+use super::table::{Hashed, OrdTable};
+
+pub const SHARD_BITS: u32 = 6;
+pub const SHARD_COUNT: usize = 1 << SHARD_BITS;
+
+/// Active expiry samples this many volatile keys per round (ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP).
+const EXPIRE_SAMPLE: usize = 20;
+
+/// A key and its value. `hash` is the key's hash rotated so the shard bits are at the bottom and
+/// the table orders entries by the remaining bits.
+pub struct Entry {
+    hash: u64,
+    pub key: Box<[u8]>,
+    pub value: Value,
+    /// Absolute expiry in unix milliseconds; 0 when the key has no TTL.
+    expire_at: i64,
+    /// Last access in seconds of the LRU clock (OBJECT IDLETIME).
+    pub access: u32,
+}
+
+impl Hashed for Entry {
+    #[inline]
+    fn hash(&self) -> u64 {
+        self.hash
+    }
+}
+
+impl Entry {
+    pub fn expire_at(&self) -> Option<i64> {
+        (self.expire_at != 0).then_some(self.expire_at)
+    }
+}
+
+/// A member of a database's expires index: the hash of a key that has a TTL.
+struct Volatile(u64);
+
+impl Hashed for Volatile {
+    #[inline]
+    fn hash(&self) -> u64 {
+        self.0
+    }
+}
+
+#[derive(Default)]
+pub struct Db {
+    keys: OrdTable<Entry>,
+    expires: OrdTable<Volatile>,
+}
+
+impl Db {
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    pub fn volatile_len(&self) -> usize {
+        self.expires.len()
+    }
+
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.keys.iter()
+    }
+
+    fn find(&self, hash: u64, key: &[u8]) -> Option<usize> {
+        self.keys.find(hash, |e| &*e.key == key)
+    }
+
+    fn unindex_expire(&mut self, hash: u64) {
+        if let Some(i) = self.expires.find(hash, |_| true) {
+            self.expires.remove_at(i);
+        }
+    }
+
+    fn remove_index(&mut self, i: usize) -> Entry {
+        let e = self.keys.remove_at(i);
+        if e.expire_at != 0 {
+            self.unindex_expire(e.hash);
+        }
+        e
+    }
+}
+
+/// Counters kept per shard (summed for INFO) so hot paths never share a cache line.
+#[derive(Default, Clone, Copy)]
+pub struct ShardStats {
+    pub hits: u64,
+    pub misses: u64,
+    pub expired: u64,
+    /// Writes since the last successful save (rdb_changes_since_last_save).
+    pub dirty: u64,
+}
+
+pub struct Shard {
+    dbs: Box<[Db]>,
+    pub stats: ShardStats,
+}
+
+impl Shard {
+    pub fn db(&self, db: usize) -> &Db {
+        &self.dbs[db]
+    }
+}
+
+pub struct Keyspace {
+    shards: Box<[Mutex<Shard>]>,
+    hasher: foldhash::fast::FixedState,
+    databases: usize,
+}
+
+/// The shard guards one command holds.
+enum Guards<'a> {
+    None,
+    One(usize, MutexGuard<'a, Shard>),
+    Many(Vec<(usize, MutexGuard<'a, Shard>)>),
+    All(Vec<MutexGuard<'a, Shard>>),
+}
+
+/// Shards locked for one command (or a whole transaction / script).
+pub struct Locked<'a> {
+    guards: Guards<'a>,
+}
+
+impl Keyspace {
+    pub fn new(databases: usize) -> Keyspace {
+        let shards = (0..SHARD_COUNT)
+            .map(|_| {
+                Mutex::new(Shard {
+                    dbs: (0..databases).map(|_| Db::default()).collect(),
+                    stats: ShardStats::default(),
+                })
+            })
+            .collect();
+        Keyspace {
+            shards,
+            hasher: foldhash::fast::FixedState::with_seed(fastrand::u64(..)),
+            databases,
+        }
+    }
+
+    pub fn databases(&self) -> usize {
+        self.databases
+    }
+
+    /// (shard index, stored hash) of a key.
+    #[inline]
+    pub fn locate(&self, key: &[u8]) -> (usize, u64) {
+        let h = self.hasher.hash_one(key);
+        ((h >> (64 - SHARD_BITS)) as usize, h.rotate_left(SHARD_BITS))
+    }
+
+    /// Locks the shards of these keys, in shard order.
+    pub fn lock_keys<'k>(&self, keys: impl Iterator<Item = &'k [u8]>) -> Locked<'_> {
+        let mut idx: [usize; 8] = [0; 8];
+        let mut n = 0;
+        let mut many: Vec<usize> = Vec::new();
+        for k in keys {
+            let s = self.locate(k).0;
+            if n < idx.len() {
+                if !idx[..n].contains(&s) {
+                    idx[n] = s;
+                    n += 1;
+                }
+            } else {
+                if many.is_empty() {
+                    many.extend_from_slice(&idx);
+                }
+                many.push(s);
+            }
+        }
+        let guards = if !many.is_empty() {
+            many.sort_unstable();
+            many.dedup();
+            Guards::Many(many.into_iter().map(|i| (i, self.shards[i].lock())).collect())
+        } else if n == 0 {
+            Guards::None
+        } else if n == 1 {
+            Guards::One(idx[0], self.shards[idx[0]].lock())
+        } else {
+            let mut v = idx[..n].to_vec();
+            v.sort_unstable();
+            Guards::Many(v.into_iter().map(|i| (i, self.shards[i].lock())).collect())
+        };
+        Locked { guards }
+    }
+
+    pub fn lock_all(&self) -> Locked<'_> {
+        Locked {
+            guards: Guards::All(self.shards.iter().map(|s| s.lock()).collect()),
+        }
+    }
+
+    pub fn lock_none(&self) -> Locked<'_> {
+        Locked {
+            guards: Guards::None,
+        }
+    }
+
+    pub fn reset_stats(&self) {
+        for s in self.shards.iter() {
+            let mut g = s.lock();
+            g.stats.hits = 0;
+            g.stats.misses = 0;
+            g.stats.expired = 0;
+        }
+    }
+
+    /// One step of active expiry over every shard: samples volatile keys and deletes the expired
+    /// ones, repeating on a shard while more than a quarter of a sample had expired, until
+    /// `deadline`. Locks one shard at a time so clients are never stalled for the whole pass.
+    /// Returns the keys removed.
+    pub fn active_expire(&self, now_ms: i64, deadline: std::time::Instant) -> u64 {
+        let mut removed = 0;
+        let start = fastrand::usize(..SHARD_COUNT);
+        for k in 0..SHARD_COUNT {
+            let mut shard = self.shards[(start + k) % SHARD_COUNT].lock();
+            let shard = &mut *shard;
+            for db in shard.dbs.iter_mut() {
+                loop {
+                    if db.expires.is_empty() {
+                        break;
+                    }
+                    let mut expired = 0;
+                    let sample = EXPIRE_SAMPLE.min(db.expires.len());
+                    for _ in 0..sample {
+                        let Some(vi) = db.expires.random_index() else { break };
+                        let h = db.expires.at(vi).0;
+                        // Several keys may share a hash: check each of them.
+                        while let Some(i) = db.keys.find(h, |e| e.expire_at != 0 && e.expire_at <= now_ms) {
+                            db.remove_index(i);
+                            expired += 1;
+                        }
+                    }
+                    shard.stats.expired += expired;
+                    removed += expired;
+                    if expired * 4 <= sample as u64 || std::time::Instant::now() >= deadline {
+                        break;
+                    }
+                }
+            }
+            if std::time::Instant::now() >= deadline {
+                break;
+            }
+        }
+        removed
+    }
+}
+
+impl<'a> Locked<'a> {
+    #[inline]
+    fn shard(&mut self, idx: usize) -> &mut Shard {
+        match &mut self.guards {
+            Guards::One(i, g) if *i == idx => g,
+            Guards::Many(v) => {
+                let pos = v
+                    .iter()
+                    .position(|(i, _)| *i == idx)
+                    .expect("command touched a key it did not declare");
+                &mut v[pos].1
+            }
+            Guards::All(v) => &mut v[idx],
+            _ => panic!("command touched a key it did not declare"),
+        }
+    }
+
+    pub fn holds_all(&self) -> bool {
+        matches!(self.guards, Guards::All(_))
+    }
+
+    /// Every locked shard (whole-keyspace commands hold them all).
+    pub fn shards_mut(&mut self) -> impl Iterator<Item = &mut Shard> {
+        let v: Vec<&mut Shard> = match &mut self.guards {
+            Guards::None => Vec::new(),
+            Guards::One(_, g) => vec![&mut **g],
+            Guards::Many(v) => v.iter_mut().map(|(_, g)| &mut **g).collect(),
+            Guards::All(v) => v.iter_mut().map(|g| &mut **g).collect(),
+        };
+        v.into_iter()
+    }
+}
+
+/// The keyspace as one command sees it: its locked shards, its selected database and the time
+/// the command started (so one command sees one instant, as in Redis).
+pub struct DbView<'a> {
+    pub keyspace: &'a Keyspace,
+    pub locked: Locked<'a>,
+    pub db: usize,
+    pub now_ms: i64,
+    /// Seconds on the LRU clock, stamped on keys the command touches.
+    pub lru_clock: u32,
+    /// When false (CLIENT NO-TOUCH), reads leave the access time alone.
+    pub touch: bool,
+}
+
+impl<'a> DbView<'a> {
+    #[inline]
+    fn parts(&mut self, key: &[u8]) -> (&mut Shard, u64) {
+        let (s, h) = self.keyspace.locate(key);
+        (self.locked.shard(s), h)
+    }
+
+    /// Finds a live key in database `db`, deleting it first if it has expired.
+    fn find_live(&mut self, db: usize, key: &[u8]) -> Option<(usize, &mut Shard)> {
+        let now = self.now_ms;
+        let (shard, h) = self.parts(key);
+        let i = shard.dbs[db].find(h, key)?;
+        let exp = shard.dbs[db].keys.at(i).expire_at;
+        if exp != 0 && exp <= now {
+            shard.dbs[db].remove_index(i);
+            shard.stats.expired += 1;
+            return None;
+        }
+        Some((i, shard))
+    }
+
+    /// A key for reading: counts a keyspace hit or miss and stamps the access time.
+    pub fn get_read(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let (db, clock, touch) = (self.db, self.lru_clock, self.touch);
+        let found = self.find_live(db, key).map(|(i, _)| i);
+        let (shard, _) = self.parts(key);
+        match found {
+            Some(i) => {
+                shard.stats.hits += 1;
+                let e = shard.dbs[db].keys.at_mut(i);
+                if touch {
+                    e.access = clock;
+                }
+                Some(e)
+            }
+            None => {
+                shard.stats.misses += 1;
+                None
+            }
+        }
+    }
+
+    /// A key for writing (no hit/miss accounting).
+    pub fn get_write(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let db = self.db;
+        self.get_in(db, key)
+    }
+
+    /// A key in any database, without statistics.
+    pub fn get_in(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
+        let clock = self.lru_clock;
+        let (i, shard) = self.find_live(db, key)?;
+        let e = shard.dbs[db].keys.at_mut(i);
+        e.access = clock;
+        Some(e)
+    }
+
+    /// Looks a key up without touching its access time or statistics (OBJECT, TYPE-like peeks).
+    pub fn peek(&mut self, key: &[u8]) -> Option<&Entry> {
+        let db = self.db;
+        let (i, shard) = self.find_live(db, key)?;
+        Some(shard.dbs[db].keys.at(i))
+    }
+
+    pub fn exists(&mut self, key: &[u8]) -> bool {
+        let db = self.db;
+        self.find_live(db, key).is_some()
+    }
+
+    /// Stores a value, replacing any previous one and its TTL. `expire_at` 0 means no TTL.
+    pub fn set(&mut self, key: &[u8], value: Value, expire_at: i64) {
+        let db = self.db;
+        self.set_in(db, key, value, expire_at);
+    }
+
+    pub fn set_in(&mut self, db: usize, key: &[u8], value: Value, expire_at: i64) {
+        let clock = self.lru_clock;
+        let (shard, h) = self.parts(key);
+        shard.stats.dirty += 1;
+        let d = &mut shard.dbs[db];
+        if let Some(i) = d.find(h, key) {
+            let e = d.keys.at_mut(i);
+            let had_ttl = e.expire_at != 0;
+            e.value = value;
+            e.expire_at = expire_at;
+            e.access = clock;
+            match (had_ttl, expire_at != 0) {
+                (true, false) => d.unindex_expire(h),
+                (false, true) => {
+                    d.expires.insert_new(Volatile(h));
+                }
+                _ => {}
+            }
+        } else {
+            d.keys.insert_new(Entry {
+                hash: h,
+                key: key.into(),
+                value,
+                expire_at,
+                access: clock,
+            });
+            if expire_at != 0 {
+                d.expires.insert_new(Volatile(h));
+            }
+        }
+    }
+
+    /// Replaces the value of an existing key, keeping its TTL (SET KEEPTTL, SETRANGE...).
+    /// Returns false when the key does not exist.
+    pub fn set_value_keep_ttl(&mut self, key: &[u8], value: Value) -> bool {
+        match self.get_write(key) {
+            Some(e) => {
+                e.value = value;
+                self.mark_dirty(key, 1);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Counts `n` changes against the shard of `key` (for in-place modifications).
+    pub fn mark_dirty(&mut self, key: &[u8], n: u64) {
+        let (shard, _) = self.parts(key);
+        shard.stats.dirty += n;
+    }
+
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let db = self.db;
+        self.remove_in(db, key)
+    }
+
+    pub fn remove_in(&mut self, db: usize, key: &[u8]) -> Option<Entry> {
+        let (i, shard) = self.find_live(db, key)?;
+        shard.stats.dirty += 1;
+        Some(shard.dbs[db].remove_index(i))
+    }
+
+    /// Sets (at > 0) or clears (at == 0) the TTL of an existing key. Returns false if absent.
+    pub fn set_expire(&mut self, key: &[u8], at: i64) -> bool {
+        let db = self.db;
+        let Some((i, shard)) = self.find_live(db, key) else {
+            return false;
+        };
+        shard.stats.dirty += 1;
+        let d = &mut shard.dbs[db];
+        let e = d.keys.at_mut(i);
+        let h = e.hash;
+        let had = e.expire_at != 0;
+        e.expire_at = at;
+        match (had, at != 0) {
+            (true, false) => d.unindex_expire(h),
+            (false, true) => {
+                d.expires.insert_new(Volatile(h));
+            }
+            _ => {}
+        }
+        true
+    }
+
+    /// Visits every shard: through the guards when this command holds them all (inside a
+    /// transaction), otherwise locking one shard at a time.
+    pub fn visit_shards(&mut self, mut f: impl FnMut(&Shard)) {
+        if self.locked.holds_all() {
+            for s in self.locked.shards_mut() {
+                f(s);
+            }
+        } else {
+            for s in self.keyspace.shards.iter() {
+                f(&s.lock());
+            }
+        }
+    }
+
+    /// Summed per-shard counters (INFO stats).
+    pub fn stats(&mut self) -> ShardStats {
+        let mut t = ShardStats::default();
+        self.visit_shards(|s| {
+            t.hits += s.stats.hits;
+            t.misses += s.stats.misses;
+            t.expired += s.stats.expired;
+            t.dirty += s.stats.dirty;
+        });
+        t
+    }
+
+    /// (keys, keys with a TTL) per database (INFO keyspace).
+    pub fn db_sizes(&mut self) -> Vec<(usize, usize)> {
+        let mut sizes = vec![(0, 0); self.keyspace.databases];
+        self.visit_shards(|s| {
+            for (i, db) in s.dbs.iter().enumerate() {
+                sizes[i].0 += db.len();
+                sizes[i].1 += db.volatile_len();
+            }
+        });
+        sizes
+    }
+
+    /// Number of keys in the current database (all shards must be locked).
+    pub fn dbsize(&mut self) -> usize {
+        let db = self.db;
+        self.locked.shards_mut().map(|s| s.dbs[db].len()).sum()
+    }
+
+    /// Empties a database (`None`: all of them). Returns the number of keys removed.
+    pub fn flush(&mut self, db: Option<usize>) -> usize {
+        let mut n = 0;
+        for s in self.locked.shards_mut() {
+            for (i, d) in s.dbs.iter_mut().enumerate() {
+                if db.is_none_or(|x| x == i) {
+                    n += d.len();
+                    *d = Db::default();
+                }
+            }
+            s.stats.dirty += 1;
+        }
+        n
+    }
+
+    pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        for s in self.locked.shards_mut() {
+            s.dbs.swap(a, b);
+            s.stats.dirty += 1;
+        }
+    }
+
+    /// Visits live keys of the current database (all shards locked), in no particular order.
+    pub fn for_each_key(&mut self, mut f: impl FnMut(&Entry)) {
+        let (db, now) = (self.db, self.now_ms);
+        for s in self.locked.shards_mut() {
+            for e in s.dbs[db].keys.iter() {
+                if e.expire_at == 0 || e.expire_at > now {
+                    f(e);
+                }
+            }
+        }
+    }
+
+    /// SCAN over the current database: the cursor is a key hash (see table.rs), so the whole
+    /// keyspace is walked in hash order shard by shard. `visit` returns false to stop.
+    pub fn scan(&mut self, cursor: u64, mut visit: impl FnMut(&Entry) -> bool) -> u64 {
+        let (db, now) = (self.db, self.now_ms);
+        let mut shard_idx = (cursor >> (64 - SHARD_BITS)) as usize;
+        let mut in_shard = cursor.rotate_left(SHARD_BITS);
+        let mut stopped = false;
+        while shard_idx < SHARD_COUNT {
+            let shard = self.locked.shard(shard_idx);
+            let next = shard.dbs[db].keys.scan_from(in_shard, |e| {
+                if stopped {
+                    // Finishing entries that share the stopping hash.
+                    if e.expire_at == 0 || e.expire_at > now {
+                        visit(e);
+                    }
+                    return false;
+                }
+                if (e.expire_at == 0 || e.expire_at > now) && !visit(e) {
+                    stopped = true;
+                    return false;
+                }
+                true
+            });
+            if next != 0 {
+                return next.rotate_right(SHARD_BITS);
+            }
+            if stopped {
+                // The stop fell on the shard's last hash: continue at the next shard.
+                shard_idx += 1;
+                return if shard_idx < SHARD_COUNT {
+                    ((shard_idx as u64) << (64 - SHARD_BITS)).max(1)
+                } else {
+                    0
+                };
+            }
+            shard_idx += 1;
+            in_shard = 0;
+        }
+        0
+    }
+
+    /// A random live key of the current database (all shards locked).
+    pub fn random_key(&mut self) -> Option<Vec<u8>> {
+        let (db, now) = (self.db, self.now_ms);
+        let total: usize = self.locked.shards_mut().map(|s| s.dbs[db].len()).sum();
+        if total == 0 {
+            return None;
+        }
+        // Bounded tries: a database of only expired keys answers nil rather than spinning.
+        for _ in 0..100 {
+            let mut pick = fastrand::usize(..total);
+            let mut found: Option<(usize, usize)> = None;
+            for (si, s) in self.locked.shards_mut().enumerate() {
+                let n = s.dbs[db].len();
+                if pick < n {
+                    found = s.dbs[db].keys.random_index().map(|i| (si, i));
+                    break;
+                }
+                pick -= n;
+            }
+            let (si, i) = found?;
+            let shard = self.locked.shard(si);
+            let e = shard.dbs[db].keys.at(i);
+            if e.expire_at == 0 || e.expire_at > now {
+                return Some(e.key.to_vec());
+            }
+            shard.dbs[db].remove_index(i);
+            shard.stats.expired += 1;
+        }
+        None
+    }
+}

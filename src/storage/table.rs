@@ -1,0 +1,372 @@
+//! An open-addressing hash table kept in hash order ("ordered linear probing").
+//!
+//! Every entry sits at or after its home slot (the top bits of its hash) and the occupied slots
+//! are sorted by hash. That gives three things the keyspace needs:
+//! - lookups stop early, at the first slot whose hash is larger than the one sought;
+//! - SCAN can use a hash value as its cursor: every entry present for the whole scan is returned
+//!   exactly once even if the table grows or shrinks in between, because growing keeps hash order;
+//! - resizing is one sequential pass (entries are re-placed in order), with no rehash per entry.
+//!
+//! The table does not wrap around: a few slack slots after the last home absorb the tail cluster,
+//! and the table grows when they run out.
+
+/// What a table stores: anything that knows its (full 64-bit) hash.
+pub trait Hashed {
+    fn hash(&self) -> u64;
+}
+
+const MIN_BITS: u32 = 2;
+const SLACK: usize = 32;
+
+pub struct OrdTable<E> {
+    slots: Vec<Option<E>>,
+    /// log2 of the number of home slots; 0 means no storage allocated.
+    bits: u32,
+    len: usize,
+}
+
+impl<E: Hashed> Default for OrdTable<E> {
+    fn default() -> Self {
+        OrdTable::new()
+    }
+}
+
+impl<E: Hashed> OrdTable<E> {
+    pub const fn new() -> Self {
+        OrdTable {
+            slots: Vec::new(),
+            bits: 0,
+            len: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Slots allocated, for memory accounting and OBJECT/DEBUG introspection.
+    pub fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    #[inline]
+    fn home(&self, hash: u64) -> usize {
+        (hash >> (64 - self.bits)) as usize
+    }
+
+    /// Index of the entry with this hash for which `is_it` holds.
+    #[inline]
+    pub fn find(&self, hash: u64, mut is_it: impl FnMut(&E) -> bool) -> Option<usize> {
+        if self.bits == 0 {
+            return None;
+        }
+        let mut i = self.home(hash);
+        while let Some(Some(e)) = self.slots.get(i) {
+            let h = e.hash();
+            if h == hash && is_it(e) {
+                return Some(i);
+            }
+            if h > hash {
+                return None;
+            }
+            i += 1;
+        }
+        None
+    }
+
+    #[inline]
+    pub fn at(&self, index: usize) -> &E {
+        self.slots[index].as_ref().expect("occupied slot")
+    }
+
+    #[inline]
+    pub fn at_mut(&mut self, index: usize) -> &mut E {
+        self.slots[index].as_mut().expect("occupied slot")
+    }
+
+    /// Inserts an entry known not to be present (callers look it up first). Returns its index.
+    pub fn insert_new(&mut self, entry: E) -> usize {
+        if self.bits == 0 || (self.len + 1) * 4 > (1usize << self.bits) * 3 {
+            self.resize(self.bits.max(MIN_BITS - 1) + 1);
+        }
+        let mut entry = entry;
+        loop {
+            match self.try_place(entry) {
+                Ok(i) => {
+                    self.len += 1;
+                    return i;
+                }
+                Err(back) => {
+                    entry = back;
+                    self.resize(self.bits + 1);
+                }
+            }
+        }
+    }
+
+    /// Puts the entry in hash order, shifting the run after it right by one.
+    fn try_place(&mut self, entry: E) -> Result<usize, E> {
+        let hash = entry.hash();
+        let mut pos = self.home(hash);
+        while let Some(Some(e)) = self.slots.get(pos) {
+            if e.hash() > hash {
+                break;
+            }
+            pos += 1;
+        }
+        let mut free = pos;
+        while let Some(Some(_)) = self.slots.get(free) {
+            free += 1;
+        }
+        if free >= self.slots.len() {
+            return Err(entry);
+        }
+        // Shift [pos, free) one slot right; entries only move away from home, keeping order.
+        self.slots[pos..=free].rotate_right(1);
+        self.slots[pos] = Some(entry);
+        Ok(pos)
+    }
+
+    /// Removes and returns the entry at `index`, closing the gap by shifting displaced entries
+    /// back (no tombstones).
+    pub fn remove_at(&mut self, index: usize) -> E {
+        let removed = self.slots[index].take().expect("occupied slot");
+        let mut hole = index;
+        loop {
+            let next = hole + 1;
+            match self.slots.get(next) {
+                Some(Some(e)) if self.home(e.hash()) <= hole => {
+                    self.slots.swap(hole, next);
+                    hole = next;
+                }
+                _ => break,
+            }
+        }
+        self.len -= 1;
+        if self.len == 0 {
+            *self = OrdTable::new();
+        } else if self.bits > MIN_BITS && self.len * 10 < (1usize << self.bits) {
+            // Shrink below 10% fill, as Redis does, so deleted keys give memory back.
+            let want = usize::BITS - (self.len * 2).leading_zeros();
+            self.resize(want.max(MIN_BITS));
+        }
+        removed
+    }
+
+    fn resize(&mut self, bits: u32) {
+        let mut bits = bits;
+        let mut pending = std::mem::take(&mut self.slots);
+        loop {
+            match Self::place_all(pending, bits) {
+                Ok(slots) => {
+                    self.slots = slots;
+                    self.bits = bits;
+                    return;
+                }
+                // The tail cluster outgrew the slack: try again one size up.
+                Err(entries) => {
+                    pending = entries;
+                    bits += 1;
+                }
+            }
+        }
+    }
+
+    /// Lays out entries (given in hash order) in a table of 2^bits homes, or gives them back
+    /// if they do not fit.
+    fn place_all(entries: Vec<Option<E>>, bits: u32) -> Result<Vec<Option<E>>, Vec<Option<E>>> {
+        let mut slots: Vec<Option<E>> = Vec::new();
+        slots.resize_with((1usize << bits) + SLACK, || None);
+        let shift = 64 - bits;
+        let mut next_free = 0usize;
+        let mut iter = entries.into_iter().flatten();
+        while let Some(e) = iter.next() {
+            let at = ((e.hash() >> shift) as usize).max(next_free);
+            if at >= slots.len() {
+                let mut back: Vec<Option<E>> = slots.into_iter().filter(Option::is_some).collect();
+                back.push(Some(e));
+                back.extend(iter.map(Some));
+                return Err(back);
+            }
+            slots[at] = Some(e);
+            next_free = at + 1;
+        }
+        Ok(slots)
+    }
+
+    /// Entries in hash order starting at the first one whose hash is >= `cursor`; `visit`
+    /// returns false to stop. Returns the hash of the first entry not visited (0 at the end).
+    /// Entries sharing a hash are never split across calls.
+    pub fn scan_from(&self, cursor: u64, mut visit: impl FnMut(&E) -> bool) -> u64 {
+        if self.bits == 0 {
+            return 0;
+        }
+        let mut i = self.home(cursor);
+        let mut stopped_at: Option<u64> = None;
+        while i < self.slots.len() {
+            if let Some(e) = &self.slots[i] {
+                let h = e.hash();
+                if h >= cursor {
+                    if let Some(stop) = stopped_at {
+                        if h != stop {
+                            return h;
+                        }
+                    }
+                    if !visit(e) && stopped_at.is_none() {
+                        stopped_at = Some(h);
+                    }
+                }
+            }
+            i += 1;
+        }
+        0
+    }
+
+    /// Index of an entry picked at random (biased by cluster shape, like Redis's sampling).
+    pub fn random_index(&self) -> Option<usize> {
+        if self.len == 0 {
+            return None;
+        }
+        let n = self.slots.len();
+        let start = fastrand::usize(..n);
+        (start..n).chain(0..start).find(|&i| self.slots[i].is_some())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &E> {
+        self.slots.iter().filter_map(|s| s.as_ref())
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut E> {
+        self.slots.iter_mut().filter_map(|s| s.as_mut())
+    }
+
+    /// Keeps only the entries for which `keep` holds, in one pass.
+    pub fn retain(&mut self, mut keep: impl FnMut(&mut E) -> bool) {
+        let old = std::mem::take(&mut self.slots);
+        let mut kept: Vec<E> = Vec::new();
+        for mut e in old.into_iter().flatten() {
+            if keep(&mut e) {
+                kept.push(e);
+            }
+        }
+        *self = OrdTable::new();
+        if kept.is_empty() {
+            return;
+        }
+        let want = (usize::BITS - (kept.len() * 2).leading_zeros()).max(MIN_BITS);
+        self.slots = kept.into_iter().map(Some).collect();
+        self.len = self.slots.len();
+        self.bits = 0;
+        self.resize(want);
+    }
+
+    pub fn drain(&mut self) -> impl Iterator<Item = E> {
+        let slots = std::mem::take(&mut self.slots);
+        *self = OrdTable::new();
+        slots.into_iter().flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq)]
+    struct E(u64, u32);
+    impl Hashed for E {
+        fn hash(&self) -> u64 {
+            self.0
+        }
+    }
+
+    fn check_invariants(t: &OrdTable<E>) {
+        let mut last = 0u64;
+        let mut count = 0;
+        for (i, s) in t.slots.iter().enumerate() {
+            if let Some(e) = s {
+                assert!(e.0 >= last, "hash order");
+                last = e.0;
+                let home = t.home(e.0);
+                assert!(home <= i);
+                for j in home..i {
+                    assert!(t.slots[j].is_some(), "no gap between home and position");
+                }
+                count += 1;
+            }
+        }
+        assert_eq!(count, t.len());
+    }
+
+    #[test]
+    fn insert_find_remove_many() {
+        let mut t = OrdTable::new();
+        let mut rng = fastrand::Rng::with_seed(7);
+        let mut keys: Vec<u64> = (0..5000).map(|_| rng.u64(..)).collect();
+        for (n, &k) in keys.iter().enumerate() {
+            t.insert_new(E(k, n as u32));
+        }
+        // Duplicate hashes are allowed (distinct keys that collide).
+        t.insert_new(E(keys[3], 99999));
+        check_invariants(&t);
+        assert_eq!(t.len(), 5001);
+        for (n, &k) in keys.iter().enumerate() {
+            let i = t.find(k, |e| e.1 == n as u32).unwrap();
+            assert_eq!(t.at(i).0, k);
+        }
+        rng.shuffle(&mut keys);
+        for &k in keys.iter().take(4900) {
+            let i = t.find(k, |e| e.1 != 99999).unwrap();
+            t.remove_at(i);
+        }
+        check_invariants(&t);
+        assert_eq!(t.len(), 101);
+    }
+
+    #[test]
+    fn scan_returns_each_stable_entry_once_across_growth() {
+        let mut t = OrdTable::new();
+        let mut rng = fastrand::Rng::with_seed(1);
+        for n in 0..1000u32 {
+            t.insert_new(E(rng.u64(..), n));
+        }
+        let mut seen = std::collections::HashMap::new();
+        let mut cursor = 0u64;
+        let mut extra = 1000u32;
+        loop {
+            let mut budget = 10;
+            cursor = t.scan_from(cursor, |e| {
+                *seen.entry(e.1).or_insert(0) += 1;
+                budget -= 1;
+                budget > 0
+            });
+            // Grow the table while the scan is under way.
+            for _ in 0..50 {
+                t.insert_new(E(rng.u64(..), extra));
+                extra += 1;
+            }
+            if cursor == 0 {
+                break;
+            }
+        }
+        for n in 0..1000u32 {
+            assert_eq!(seen.get(&n), Some(&1), "entry {n} returned exactly once");
+        }
+    }
+
+    #[test]
+    fn retain_and_random() {
+        let mut t = OrdTable::new();
+        for n in 0..100u64 {
+            t.insert_new(E(n.wrapping_mul(0x9E37_79B9_7F4A_7C15), n as u32));
+        }
+        t.retain(|e| e.1 % 2 == 0);
+        check_invariants(&t);
+        assert_eq!(t.len(), 50);
+        let i = t.random_index().unwrap();
+        assert_eq!(t.at(i).1 % 2, 0);
+    }
+}

@@ -68,3 +68,25 @@ fn corpus_parser_understands_redis_cli_quoting() {
     assert!(split_args(r#"SET k "unterminated"#).is_none());
     assert!(split_args(r#"SET k "a"b"#).is_none());
 }
+
+/// The runner really detects divergences: two redis-servers whose datasets
+/// differ must produce mismatches with file:line and both replies.
+#[test]
+fn runner_reports_mismatches() {
+    use common::Server;
+    use common::corpus::{Side, run_steps};
+    let mut a = Side::new(Server::redis(&[]));
+    let mut b = Side::new(Server::redis(&[]));
+    b.conn.cmd_str(&["SET", "only-on-b", "1"]);
+    let steps = parse_corpus(
+        "# comment\n\nGET only-on-b\n@sorted\nKEYS *\n@skip-reply differs\nGET only-on-b\nPING\n",
+    )
+    .unwrap();
+    let report = run_steps("inline.redis", &steps, &mut a, &mut b);
+    let lines: Vec<usize> = report.mismatches.iter().map(|m| m.line).collect();
+    assert_eq!(lines, vec![3, 5], "{}", report.render());
+    assert_eq!(report.mismatches[0].reference, "(nil)");
+    assert_eq!(report.mismatches[0].subject, "\"1\"");
+    assert_eq!(report.skipped, 1);
+    assert!(report.render().contains("inline.redis:3: GET only-on-b"));
+}

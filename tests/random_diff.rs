@@ -276,7 +276,7 @@ impl Gen {
             26 => {
                 let op = self.rng.pick(&["AND", "OR", "XOR", "NOT", "and", "NAND"]);
                 push!("BITOP", op, k);
-                for _ in 0..self.rng.range(if op == "NOT" { 1 } else { 1 }, 3) {
+                for _ in 0..self.rng.range(0, 3) {
                     a.push(self.key().into_bytes());
                 }
             }

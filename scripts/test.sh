@@ -5,7 +5,7 @@
 # 1. installs what is missing (Debian packages via apt-get, Rust via rustup),
 # 2. cargo fmt --check
 # 3. cargo clippy --all-targets -- -D warnings
-# 4. cargo test --all-targets   (unit, integration, differential, protocol,
+# 4. cargo test --all-targets --no-fail-fast  (unit, integration, differential, protocol,
 #                                random differential tests; benches run once)
 # Every step runs even if an earlier one failed; the script exits non-zero if
 # any step failed.
@@ -114,7 +114,7 @@ redis-server --version
 
 step fmt cargo fmt --all -- --check
 step clippy cargo clippy --all-targets -- -D warnings
-step test cargo test --all-targets
+step test cargo test --all-targets --no-fail-fast
 
 if [ "${#FAILED[@]}" -gt 0 ]; then
     log "FAILED steps: ${FAILED[*]}"

@@ -315,3 +315,69 @@ fn clients_can_talk_to_the_subject() {
         .unwrap();
     assert_eq!(n, 5);
 }
+
+/// The RESP parser of the harness: every RESP2/RESP3 type round-trips, and
+/// incomplete input asks for more bytes instead of guessing.
+#[test]
+fn harness_reply_parser_roundtrips() {
+    use common::parse_reply;
+    let all = Reply::array(vec![
+        Reply::simple("OK"),
+        Reply::err("ERR x y"),
+        Reply::Int(-42),
+        Reply::bulk(b"a\r\nb\x00"),
+        Reply::nil(),
+        Reply::Array(None),
+        Reply::array(vec![]),
+        Reply::Null,
+        Reply::Double("-inf".into()),
+        Reply::Bool(true),
+        Reply::Bool(false),
+        Reply::Map(vec![(Reply::bulk("k"), Reply::Int(1))]),
+        Reply::Set(vec![Reply::Int(1), Reply::Int(2)]),
+        Reply::Push(vec![Reply::bulk("message")]),
+        Reply::Verbatim("txt".into(), b"hello\nworld".to_vec()),
+        Reply::BigNum("-123456789012345678901234567890".into()),
+        Reply::Attribute(
+            vec![(Reply::bulk("ttl"), Reply::Int(3))],
+            Box::new(Reply::bulk("v")),
+        ),
+        Reply::BlobError(b"SYNTAX invalid".to_vec()),
+    ]);
+    let mut wire = Vec::new();
+    all.encode(&mut wire);
+    let (parsed, used) = parse_reply(&wire).unwrap().unwrap();
+    assert_eq!(used, wire.len());
+    assert_eq!(parsed, all);
+    for cut in 0..wire.len() {
+        assert_eq!(
+            parse_reply(&wire[..cut]).unwrap(),
+            None,
+            "prefix of {cut} bytes"
+        );
+    }
+    assert!(parse_reply(b"?what\r\n").is_err());
+    assert!(parse_reply(b"$3\r\nabcd\r\n").is_err());
+    assert!(parse_reply(b":12x\r\n").is_err());
+}
+
+/// A config file given as the first extra argument is passed first, as
+/// redis-server's grammar requires, and options after it still apply.
+#[test]
+fn server_accepts_config_file_first() {
+    let dir = common::unique_temp_dir("conf");
+    let conf = dir.join("test.conf");
+    std::fs::write(&conf, "maxmemory 1234567\n").unwrap();
+    let server = Server::redis(&[conf.to_str().unwrap(), "--hz", "17"]);
+    let mut raw = server.raw();
+    assert_eq!(
+        raw.cmd_str(&["CONFIG", "GET", "maxmemory"]),
+        Reply::array(vec![Reply::bulk("maxmemory"), Reply::bulk("1234567")])
+    );
+    assert_eq!(
+        raw.cmd_str(&["CONFIG", "GET", "hz"]),
+        Reply::array(vec![Reply::bulk("hz"), Reply::bulk("17")])
+    );
+    drop(server);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -85,7 +85,8 @@ impl Server {
         }
     }
 
-    /// Starts `bin` with the base arguments plus `extra_args`; retries with a
+    /// Starts `bin` with the base arguments plus `extra_args` (a leading
+    /// non-`--` argument is a config file and is passed first); retries with a
     /// new free port (and directory) when the server does not come up, which
     /// covers the race where another process grabbed the port.
     pub fn start(name: &'static str, bin: &std::ffi::OsStr, extra_args: &[&str]) -> Server {
@@ -97,9 +98,16 @@ impl Server {
             let log_path = dir.join("server.log");
             let log = std::fs::File::create(&log_path).expect("create server log");
             let log_err = log.try_clone().expect("clone log handle");
+            // redis-server's grammar: `[configfile] [--option value ...]`;
+            // a config file given in extra_args must stay the first argument.
+            let (conf, options) = match extra_args.first() {
+                Some(first) if !first.starts_with("--") => (Some(*first), &extra_args[1..]),
+                _ => (None, extra_args),
+            };
             let child = Command::new(bin)
+                .args(conf)
                 .args(base_args(port, &dir))
-                .args(extra_args)
+                .args(options)
                 .current_dir(&dir)
                 .stdin(Stdio::null())
                 .stdout(log)

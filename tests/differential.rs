@@ -90,3 +90,35 @@ fn runner_reports_mismatches() {
     assert_eq!(report.skipped, 1);
     assert!(report.render().contains("inline.redis:3: GET only-on-b"));
 }
+
+/// A server that stops answering fails the run quickly instead of making
+/// every remaining command wait for the read timeout.
+#[test]
+fn runner_aborts_when_a_server_goes_silent() {
+    use common::Server;
+    use common::corpus::{Side, run_steps};
+    use std::time::{Duration, Instant};
+    let mut a = Side::new(Server::redis(&[]));
+    let mut b = Side::new(Server::redis(&[]));
+    let mut admin = b.server.raw();
+    assert_eq!(
+        admin.cmd_str(&["CLIENT", "PAUSE", "60000", "ALL"]),
+        common::Reply::ok()
+    );
+    b.conn.set_read_timeout(Duration::from_millis(300));
+    let steps = parse_corpus("PING\nPING\nPING\nPING\n").unwrap();
+    let start = Instant::now();
+    let report = run_steps("silent.redis", &steps, &mut a, &mut b);
+    assert!(start.elapsed() < Duration::from_secs(5));
+    let commands: Vec<&str> = report
+        .mismatches
+        .iter()
+        .map(|m| m.command.as_str())
+        .collect();
+    assert_eq!(
+        commands,
+        vec!["PING", "(run aborted)"],
+        "{}",
+        report.render()
+    );
+}

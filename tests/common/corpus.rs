@@ -31,6 +31,13 @@ use std::time::Duration;
 /// When set, every command and the reference reply are printed.
 pub const VERBOSE_ENV: &str = "FERRODIS_DIFF_VERBOSE";
 
+/// Prefix of errors caused by a read timeout: the run is aborted then, as
+/// every following command would wait for the timeout again.
+const TIMEOUT_TAG: &str = "TIMEOUT: ";
+
+/// After this many consecutive steps with a broken connection the run stops.
+const MAX_CONSECUTIVE_BROKEN: usize = 5;
+
 /// How the next command's replies are compared.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Compare {
@@ -289,10 +296,13 @@ impl Side {
         // fold them and the reply into one array so they are compared too.
         let mut pushes = Vec::new();
         loop {
-            let r = self
-                .conn
-                .try_read_reply()
-                .map_err(|e| format!("read failed: {e}"))?;
+            let r = self.conn.try_read_reply().map_err(|e| {
+                let timeout = matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                );
+                format!("{}read failed: {e}", if timeout { TIMEOUT_TAG } else { "" })
+            })?;
             match r {
                 Reply::Push(_) => pushes.push(r),
                 r if pushes.is_empty() => return Ok(r),
@@ -404,6 +414,7 @@ pub fn run_steps(
         skipped: 0,
     };
     let verbose = std::env::var_os(VERBOSE_ENV).is_some();
+    let mut consecutive_broken = 0usize;
     for step in steps {
         let mut found: Vec<Mismatch> = Vec::new();
         let mut mismatch = |step: &Step, command: String, a: String, b: String| {
@@ -505,6 +516,24 @@ pub fn run_steps(
             }
         }
         report.mismatches.append(&mut found);
+        let timed_out = [&ra, &rb]
+            .iter()
+            .any(|r| matches!(r, Err(e) if e.starts_with(TIMEOUT_TAG)));
+        consecutive_broken = if broken { consecutive_broken + 1 } else { 0 };
+        if timed_out || consecutive_broken >= MAX_CONSECUTIVE_BROKEN {
+            report.mismatches.push(Mismatch {
+                file: file.to_string(),
+                line: step.line,
+                command: "(run aborted)".to_string(),
+                reference: String::new(),
+                subject: if timed_out {
+                    "a server stopped answering (read timeout); remaining steps skipped".into()
+                } else {
+                    format!("{consecutive_broken} consecutive connection failures; remaining steps skipped")
+                },
+            });
+            break;
+        }
         if broken {
             // A side closed the connection or timed out: start from a new
             // connection (RESP2, DB 0) on both so the rest stays comparable.

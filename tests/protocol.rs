@@ -171,6 +171,33 @@ fn cases() -> Vec<Case> {
         replies: 2,
         after: Open,
     });
+    // Large bulk strings (crossing the servers' read-buffer sizes), sent in
+    // one write and in awkward pieces.
+    let big: Vec<u8> = (0..1_048_576u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let mut set_get = common::encode_command(&[b"SET", b"big", &big]);
+    set_get.extend(common::encode_command(&[b"GET", b"big"]));
+    set_get.extend(common::encode_command(&[b"STRLEN", b"big"]));
+    v.push(Case {
+        name: "1 MiB value in one write",
+        chunks: vec![set_get.clone()],
+        replies: 3,
+        after: Open,
+    });
+    v.push(Case {
+        name: "1 MiB value in 7 KiB pieces",
+        chunks: set_get.chunks(7 * 1024).map(<[u8]>::to_vec).collect(),
+        replies: 3,
+        after: Open,
+    });
+    let mut inline_big = b"ECHO ".to_vec();
+    inline_big.extend(std::iter::repeat_n(b'x', 60 * 1024));
+    inline_big.extend_from_slice(b"\r\n");
+    v.push(Case {
+        name: "inline command just under the 64 KiB limit",
+        chunks: vec![inline_big],
+        replies: 1,
+        after: Open,
+    });
     // 1000 commands in a single write.
     let mut pipeline = Vec::new();
     for i in 0..1000 {

@@ -1,0 +1,461 @@
+//! Seeded random differential test: thousands of generated commands over a
+//! small key space (string, bitmap, expire and generic commands, with valid
+//! and invalid arguments) are sent to a real redis-server and to ferrodis (or
+//! a second redis-server with `FERRODIS_DIFF_SELFTEST=1`); every reply must be
+//! identical.
+//!
+//! * `FERRODIS_SEED=<u64>` — use another seed (default: fixed).
+//! * `FERRODIS_RANDOM_COMMANDS=<n>` — number of commands (default 5000).
+//!
+//! On the first divergence the seed, the command index, the preceding 20
+//! commands and both replies are printed.
+
+mod common;
+
+use common::corpus::render_args;
+use common::{Raw, Reply, Server};
+
+const DEFAULT_SEED: u64 = 0x5eed_f00d_2024;
+const DEFAULT_COMMANDS: usize = 5000;
+/// Far-future absolute unix time (seconds) used for EXAT/EXPIREAT so that
+/// EXPIRETIME replies are deterministic.
+const FAR: i64 = 33_177_117_420;
+
+/// splitmix64: tiny, seedable, stable across versions (unlike library RNGs).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+    fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next() % ((hi - lo + 1) as u64)) as i64
+    }
+}
+
+struct Gen {
+    rng: Rng,
+}
+
+impl Gen {
+    fn key(&mut self) -> String {
+        format!("k{}", self.rng.below(8))
+    }
+
+    /// A value: mostly small ints and short strings, sometimes edge cases.
+    fn value(&mut self) -> Vec<u8> {
+        match self.rng.below(12) {
+            0..=3 => self.rng.range(-20, 100).to_string().into_bytes(),
+            4..=6 => self
+                .rng
+                .pick(&["a", "foo", "bar", "hello world", "xyz"])
+                .into(),
+            7 => self
+                .rng
+                .pick(&[
+                    "9223372036854775807",
+                    "-9223372036854775808",
+                    "9223372036854775808",
+                    "1.5",
+                    "-0",
+                    "010",
+                    " 1",
+                    "1e3",
+                    "inf",
+                    "nan",
+                ])
+                .into(),
+            8 => Vec::new(),
+            9 => (0..self.rng.below(6))
+                .map(|_| self.rng.next() as u8)
+                .collect(),
+            10 => vec![b'x'; self.rng.range(40, 60) as usize],
+            _ => self
+                .rng
+                .range(-1_000_000, 1_000_000)
+                .to_string()
+                .into_bytes(),
+        }
+    }
+
+    /// An integer argument, sometimes invalid or out of range.
+    fn int(&mut self, lo: i64, hi: i64) -> String {
+        match self.rng.below(20) {
+            0 => self
+                .rng
+                .pick(&["abc", "", "1.5", "9223372036854775808"])
+                .into(),
+            1 => self
+                .rng
+                .pick(&["-1", "0", "9223372036854775807", "-9223372036854775808"])
+                .into(),
+            _ => self.rng.range(lo, hi).to_string(),
+        }
+    }
+
+    /// Milliseconds, a whole number of seconds in [lo, hi] (so TTL's rounding
+    /// is deterministic), sometimes invalid.
+    fn ms(&mut self, lo: i64, hi: i64) -> String {
+        if self.rng.chance(5) {
+            self.int(lo, hi)
+        } else {
+            (self.rng.range(lo, hi) * 1000).to_string()
+        }
+    }
+
+    fn float(&mut self) -> String {
+        match self.rng.below(10) {
+            0 => self
+                .rng
+                .pick(&["abc", "inf", "-inf", "nan", "", "1e400"])
+                .into(),
+            1..=4 => self.rng.range(-100, 100).to_string(),
+            _ => format!("{}.{}", self.rng.range(-100, 100), self.rng.below(1000)),
+        }
+    }
+
+    fn bit_type(&mut self) -> String {
+        match self.rng.below(12) {
+            0 => self.rng.pick(&["u0", "i65", "u64", "x8", "8"]).into(),
+            n => {
+                let signed = n % 2 == 0;
+                let bits = if signed {
+                    self.rng.range(1, 64)
+                } else {
+                    self.rng.range(1, 63)
+                };
+                format!("{}{bits}", if signed { 'i' } else { 'u' })
+            }
+        }
+    }
+
+    fn bit_offset(&mut self) -> String {
+        if self.rng.chance(20) {
+            format!("#{}", self.rng.below(8))
+        } else {
+            self.int(0, 100)
+        }
+    }
+
+    fn command(&mut self) -> Vec<Vec<u8>> {
+        let mut a: Vec<Vec<u8>> = Vec::new();
+        macro_rules! push {
+            ($($x:expr),* $(,)?) => {{ $( a.push(Vec::<u8>::from($x)); )* }};
+        }
+        let k = self.key();
+        match self.rng.below(40) {
+            0..=2 => {
+                push!("SET", k.clone());
+                a.push(self.value());
+                let opts = ["NX", "XX", "GET", "KEEPTTL", "EX", "PX", "EXAT", "PXAT"];
+                for _ in 0..self.rng.below(3) {
+                    match self.rng.pick(&opts) {
+                        "EX" => push!("EX", self.int(1, 10_000)),
+                        "PX" => push!("PX", self.ms(1_000, 9_000)),
+                        "EXAT" => push!("EXAT", (FAR + self.rng.range(-5, 5)).to_string()),
+                        "PXAT" => push!("PXAT", (FAR * 1000 + self.rng.range(-5, 5)).to_string()),
+                        o => push!(o),
+                    }
+                }
+            }
+            3..=5 => push!("GET", k),
+            6 => {
+                push!(self.rng.pick(&["SETNX", "GETSET"]), k);
+                a.push(self.value());
+            }
+            7 => {
+                let ms = self.rng.chance(50);
+                let t = if ms {
+                    self.ms(100, 200)
+                } else {
+                    self.int(100, 200)
+                };
+                push!(if ms { "PSETEX" } else { "SETEX" }, k, t);
+                a.push(self.value());
+            }
+            8 => push!("GETDEL", k),
+            9 => {
+                push!("GETEX", k);
+                match self.rng.below(6) {
+                    0 => push!("PERSIST"),
+                    1 => push!("EX", self.int(1, 100_000)),
+                    2 => push!("EXAT", (FAR + self.rng.range(0, 9)).to_string()),
+                    3 => push!("PXAT", self.int(1, FAR * 1000)),
+                    4 => push!("EX"),
+                    _ => {}
+                }
+            }
+            10 => {
+                push!(self.rng.pick(&["MSET", "MSETNX"]));
+                for _ in 0..self.rng.range(0, 3) {
+                    a.push(self.key().into_bytes());
+                    a.push(self.value());
+                }
+                if self.rng.chance(10) {
+                    a.push(self.key().into_bytes());
+                }
+            }
+            11 => {
+                push!("MGET");
+                for _ in 0..self.rng.range(0, 4) {
+                    a.push(self.key().into_bytes());
+                }
+            }
+            12 | 13 => {
+                push!("APPEND", k);
+                a.push(self.value());
+            }
+            14 => push!("STRLEN", k),
+            15 => push!(
+                self.rng.pick(&["GETRANGE", "SUBSTR"]),
+                k,
+                self.int(-20, 20),
+                self.int(-20, 20)
+            ),
+            16 => {
+                push!("SETRANGE", k, self.int(0, 40));
+                a.push(self.value());
+            }
+            17 | 18 => push!(self.rng.pick(&["INCR", "DECR"]), k),
+            19 => push!(
+                self.rng.pick(&["INCRBY", "DECRBY"]),
+                k,
+                self.int(-1000, 1000)
+            ),
+            20 => push!("INCRBYFLOAT", k, self.float()),
+            21 => {
+                push!("LCS", k, self.key());
+                match self.rng.below(4) {
+                    0 => push!("LEN"),
+                    1 => push!("IDX"),
+                    2 => push!("IDX", "WITHMATCHLEN", "MINMATCHLEN", self.int(0, 3)),
+                    _ => {}
+                }
+            }
+            22 => push!(
+                "SETBIT",
+                k,
+                self.int(0, 200),
+                self.rng.pick(&["0", "1", "1", "2"])
+            ),
+            23 => push!("GETBIT", k, self.int(0, 200)),
+            24 => {
+                push!("BITCOUNT", k);
+                if self.rng.chance(60) {
+                    push!(self.int(-10, 10), self.int(-10, 10));
+                    if self.rng.chance(40) {
+                        push!(self.rng.pick(&["BIT", "BYTE", "bit", "NIBBLE"]));
+                    }
+                }
+            }
+            25 => {
+                push!("BITPOS", k, self.rng.pick(&["0", "1", "1", "2"]));
+                if self.rng.chance(60) {
+                    push!(self.int(-10, 10));
+                    if self.rng.chance(60) {
+                        push!(self.int(-10, 10));
+                        if self.rng.chance(40) {
+                            push!(self.rng.pick(&["BIT", "BYTE"]));
+                        }
+                    }
+                }
+            }
+            26 => {
+                let op = self.rng.pick(&["AND", "OR", "XOR", "NOT", "and", "NAND"]);
+                push!("BITOP", op, k);
+                for _ in 0..self.rng.range(0, 3) {
+                    a.push(self.key().into_bytes());
+                }
+            }
+            27 | 28 => {
+                let ro = self.rng.chance(20);
+                push!(if ro { "BITFIELD_RO" } else { "BITFIELD" }, k);
+                for _ in 0..self.rng.range(0, 3) {
+                    match self.rng.below(if ro { 2 } else { 5 }) {
+                        0 | 1 => push!("GET", self.bit_type(), self.bit_offset()),
+                        2 => push!(
+                            "SET",
+                            self.bit_type(),
+                            self.bit_offset(),
+                            self.int(-300, 300)
+                        ),
+                        3 => push!(
+                            "INCRBY",
+                            self.bit_type(),
+                            self.bit_offset(),
+                            self.int(-300, 300)
+                        ),
+                        _ => push!("OVERFLOW", self.rng.pick(&["WRAP", "SAT", "FAIL", "BOGUS"])),
+                    }
+                }
+            }
+            29 => {
+                push!(self.rng.pick(&["DEL", "UNLINK", "EXISTS", "TOUCH"]), k);
+                for _ in 0..self.rng.below(3) {
+                    a.push(self.key().into_bytes());
+                }
+            }
+            30 => push!("TYPE", k),
+            31 => push!(self.rng.pick(&["RENAME", "RENAMENX"]), k, self.key()),
+            32 => {
+                push!("COPY", k, self.key());
+                if self.rng.chance(30) {
+                    push!("REPLACE");
+                }
+                if self.rng.chance(10) {
+                    push!("DB", self.int(0, 2));
+                }
+            }
+            33 => {
+                let ms = self.rng.chance(50);
+                let t = if ms {
+                    self.ms(100, 900)
+                } else {
+                    self.int(100, 900)
+                };
+                push!(if ms { "PEXPIRE" } else { "EXPIRE" }, k, t);
+                if self.rng.chance(50) {
+                    push!(self.rng.pick(&["NX", "XX", "GT", "LT", "FOO"]));
+                }
+            }
+            34 => {
+                let ms = self.rng.chance(50);
+                let t = if ms { FAR * 1000 } else { FAR } + self.rng.range(-3, 3);
+                let t = if self.rng.chance(10) { 1 } else { t };
+                push!(if ms { "PEXPIREAT" } else { "EXPIREAT" }, k, t.to_string());
+                if self.rng.chance(50) {
+                    push!(self.rng.pick(&["NX", "XX", "GT", "LT"]));
+                }
+            }
+            35 => push!(
+                self.rng
+                    .pick(&["EXPIRETIME", "PEXPIRETIME", "PERSIST", "TTL"]),
+                k
+            ),
+            36 => push!("OBJECT", "ENCODING", k),
+            37 => push!("DBSIZE"),
+            38 => push!("KEYS", self.rng.pick(&["*", "k[0-3]", "k?", "x*"])),
+            _ => {
+                // Wrong arity / unknown commands.
+                push!(self.rng.pick(&[
+                    "GET",
+                    "SET",
+                    "INCRBY",
+                    "SETRANGE",
+                    "GETRANGE",
+                    "BITCOUNT",
+                    "EXPIRE",
+                    "RENAME",
+                    "APPEND",
+                    "NOSUCHCMD",
+                ]));
+                if self.rng.chance(50) {
+                    a.push(k.into_bytes());
+                }
+            }
+        }
+        // Invalid args: occasionally drop the last argument (arity errors).
+        if a.len() > 1 && self.rng.chance(3) {
+            a.pop();
+        }
+        a
+    }
+}
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    match std::env::var(name) {
+        Ok(v) => v
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={v:?} is not valid")),
+        Err(_) => default,
+    }
+}
+
+/// Replies where element order is unspecified are sorted before comparison.
+fn normalize(args: &[Vec<u8>], reply: Reply) -> Reply {
+    if args[0].eq_ignore_ascii_case(b"KEYS") {
+        reply.sorted()
+    } else {
+        reply
+    }
+}
+
+/// Exact equality, except for expiry times that derive from a *relative* TTL
+/// (EXPIRE, SET EX...): those depend on when each server received the
+/// command, so they may differ by a rounding step. Times derived from the
+/// absolute EXAT/PXAT values around `FAR` must still match exactly.
+fn equivalent(args: &[Vec<u8>], a: &Reply, b: &Reply) -> bool {
+    if a == b {
+        return true;
+    }
+    let (Reply::Int(x), Reply::Int(y)) = (a, b) else {
+        return false;
+    };
+    let (x, y) = (*x, *y);
+    let cmd = args[0].to_ascii_uppercase();
+    let relative = |limit: i64| x > 0 && y > 0 && x < limit && y < limit;
+    match cmd.as_slice() {
+        b"TTL" => x > 0 && y > 0 && (x - y).abs() <= 1,
+        b"EXPIRETIME" => relative(FAR - 100) && (x - y).abs() <= 1,
+        b"PEXPIRETIME" => relative((FAR - 100) * 1000) && (x - y).abs() <= 1000,
+        _ => false,
+    }
+}
+
+#[test]
+fn random_commands_match_redis() {
+    let seed: u64 = env_or("FERRODIS_SEED", DEFAULT_SEED);
+    let count: usize = env_or("FERRODIS_RANDOM_COMMANDS", DEFAULT_COMMANDS);
+    println!("random differential test: FERRODIS_SEED={seed} FERRODIS_RANDOM_COMMANDS={count}");
+    let reference = Server::redis(&[]);
+    let subject = Server::subject(&[]);
+    let mut ra: Raw = reference.raw();
+    let mut rb: Raw = subject.raw();
+    let mut generator = Gen { rng: Rng(seed) };
+    let mut history: Vec<String> = Vec::with_capacity(count);
+    for i in 0..count {
+        let args = generator.command();
+        let refs: Vec<&[u8]> = args.iter().map(|v| v.as_slice()).collect();
+        history.push(render_args(&args));
+        let a = normalize(&args, ra.cmd(&refs));
+        let b = rb
+            .try_send_raw(&common::encode_command(&refs))
+            .and_then(|()| rb.try_read_reply())
+            .map(|r| normalize(&args, r));
+        let equal = matches!(&b, Ok(b) if equivalent(&args, &a, b));
+        if !equal {
+            let from = i.saturating_sub(20);
+            let mut msg = format!(
+                "divergence at command #{i} with FERRODIS_SEED={seed}\npreceding commands:\n"
+            );
+            for (j, c) in history[from..i].iter().enumerate() {
+                msg.push_str(&format!("  #{:<5} {c}\n", from + j));
+            }
+            msg.push_str(&format!(
+                "diverging command:\n  #{i:<5} {}\n    {} (reference): {a}\n    {} (subject)  : {}\n",
+                history[i],
+                reference.name,
+                subject.name,
+                match &b {
+                    Ok(b) => b.to_string(),
+                    Err(e) => format!("<{e}>"),
+                }
+            ));
+            panic!("{msg}");
+        }
+    }
+    println!("{count} commands, all replies identical");
+}

@@ -2,7 +2,7 @@
 # The ONE command that runs the whole ferrodis test suite, also on a fresh
 # Debian machine:  bash scripts/test.sh
 #
-# 1. installs what is missing (Debian packages via apt-get, Rust via rustup),
+# 1. installs what is missing (Debian packages via apt-get),
 # 2. cargo fmt --check
 # 3. cargo clippy --all-targets -- -D warnings
 # 4. cargo test --all-targets --no-fail-fast  (unit, integration, differential, protocol,
@@ -67,16 +67,13 @@ install_prerequisites() {
     fi
 
     # Rust toolchain (edition 2024 needs Rust >= 1.85; Debian's cargo may be
-    # older, so use rustup when cargo is missing).
+    # older; the machine image provides it).
     if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
         export PATH="$HOME/.cargo/bin:$PATH"
     fi
     if ! command -v cargo >/dev/null 2>&1; then
-        log "installing Rust via rustup"
-        command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates || return 1
-        curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs |
-            sh -s -- -y --profile minimal --component clippy,rustfmt || return 1
-        export PATH="$HOME/.cargo/bin:$PATH"
+        echo "cargo (Rust >= 1.85) is required; install the Rust toolchain first" >&2
+        return 1
     fi
     if command -v rustup >/dev/null 2>&1; then
         cargo clippy --version >/dev/null 2>&1 || rustup component add clippy || return 1

@@ -5,6 +5,15 @@ use super::{Ctx, SYNTAX_ERR, eq_ic, reply_help};
 use crate::protocol::{Args, Reply};
 use crate::util::glob::glob_match;
 
+/// Key-spec flags: the common case of Redis's per-key flags (reads access, writes update).
+fn key_flags(spec: &CommandSpec) -> &'static [&'static str] {
+    if spec.has(WRITE) {
+        &["RW", "update"]
+    } else {
+        &["RO", "access"]
+    }
+}
+
 /// One COMMAND INFO entry: name, arity, flags, key positions, ACL categories, tips, key specs,
 /// subcommands.
 fn reply_info(reply: &mut Reply, spec: &CommandSpec, parent: Option<&CommandSpec>) {
@@ -32,16 +41,12 @@ fn reply_info(reply: &mut Reply, spec: &CommandSpec, parent: Option<&CommandSpec
     for n in names {
         reply.simple(format!("@{n}").as_bytes());
     }
-    reply.array(0);
+    reply.set(0);
     if spec.keys.first > 0 {
-        reply.array(1);
+        reply.set(1);
         reply.map(3);
         reply.bulk(b"flags");
-        let kflags: &[&str] = if spec.has(WRITE) {
-            &["RW", "UPDATE"]
-        } else {
-            &["RO", "ACCESS"]
-        };
+        let kflags = key_flags(spec);
         reply.set(kflags.len());
         for f in kflags {
             reply.simple(f.as_bytes());
@@ -72,9 +77,9 @@ fn reply_info(reply: &mut Reply, spec: &CommandSpec, parent: Option<&CommandSpec
         reply.bulk(b"limit");
         reply.int(0);
     } else {
-        reply.array(0);
+        reply.set(0);
     }
-    reply.array(spec.subcommands.len());
+    reply.set(spec.subcommands.len());
     for sub in spec.subcommands {
         reply_info(reply, sub, Some(spec));
     }
@@ -145,7 +150,7 @@ fn command_info(ctx: &mut Ctx, args: Args) {
     for name in args.iter().skip(2) {
         match find(ctx, name) {
             Some((s, parent)) => reply_info(ctx.reply, s, parent),
-            None => ctx.reply.null_array(),
+            None => ctx.reply.null(),
         }
     }
 }
@@ -224,7 +229,7 @@ fn getkeys_generic(ctx: &mut Ctx, args: Args, with_flags: bool) {
         if with_flags {
             ctx.reply.array(2);
             ctx.reply.bulk(key);
-            let flags: &[&str] = if spec.has(WRITE) { &["RW", "UPDATE"] } else { &["RO", "ACCESS"] };
+            let flags = key_flags(spec);
             ctx.reply.set(flags.len());
             for f in flags {
                 ctx.reply.simple(f.as_bytes());
@@ -277,7 +282,7 @@ pub static COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("info", -2, CMD, CAT_CONNECTION, command_info).doc("server", "2.8.13", "O(N) where N is the number of commands to look up", "Returns information about one, multiple or all commands."),
     CommandSpec::new("docs", -2, CMD, CAT_CONNECTION, command_docs).doc("server", "7.0.0", "O(N) where N is the number of commands to look up", "Returns documentary information about one, multiple or all commands."),
     CommandSpec::new("list", -2, CMD, CAT_CONNECTION, command_list).doc("server", "7.0.0", "O(N) where N is the total number of Redis commands", "Returns a list of command names."),
-    CommandSpec::new("getkeys", -3, CMD, CAT_CONNECTION, command_getkeys).doc("server", "2.8.13", "O(N) where N is the number of arguments to the command", "Extracts the key names from an arbitrary command."),
-    CommandSpec::new("getkeysandflags", -3, CMD, CAT_CONNECTION, command_getkeysandflags).doc("server", "7.0.0", "O(N) where N is the number of arguments to the command", "Extracts the key names and access flags for an arbitrary command."),
+    CommandSpec::new("getkeys", -4, CMD, CAT_CONNECTION, command_getkeys).doc("server", "2.8.13", "O(N) where N is the number of arguments to the command", "Extracts the key names from an arbitrary command."),
+    CommandSpec::new("getkeysandflags", -4, CMD, CAT_CONNECTION, command_getkeysandflags).doc("server", "7.0.0", "O(N) where N is the number of arguments to the command", "Extracts the key names and access flags for an arbitrary command."),
     CommandSpec::new("help", 2, CMD, CAT_CONNECTION, command_help).doc("server", "5.0.0", "O(1)", "Returns helpful text about the different subcommands."),
 ];

@@ -121,7 +121,8 @@ fn dataset_digest(ks: &mut DbView) -> [u8; 20] {
 
 pub fn debug(ctx: &mut Ctx, args: Args) {
     let sub = args.get(1);
-    if eq_ic(sub, "digest") {
+    let argc = args.len();
+    if eq_ic(sub, "digest") && argc == 2 {
         let d = dataset_digest(&mut ctx.ks);
         ctx.reply.simple(digest_hex(&d).as_bytes());
     } else if eq_ic(sub, "digest-value") {
@@ -134,7 +135,7 @@ pub fn debug(ctx: &mut Ctx, args: Args) {
                 .unwrap_or([0u8; 20]);
             ctx.reply.simple(digest_hex(&d).as_bytes());
         }
-    } else if eq_ic(sub, "sleep") && args.len() >= 3 {
+    } else if eq_ic(sub, "sleep") && argc == 3 {
         let secs: f64 = std::str::from_utf8(args.get(2))
             .ok()
             .and_then(|s| s.trim().parse().ok())
@@ -143,11 +144,11 @@ pub fn debug(ctx: &mut Ctx, args: Args) {
             std::thread::sleep(std::time::Duration::from_secs_f64(secs));
         }
         ctx.reply.ok();
-    } else if eq_ic(sub, "set-active-expire") && args.len() >= 3 {
+    } else if eq_ic(sub, "set-active-expire") && argc == 3 {
         let on = args.get(2) != b"0";
         ctx.server.active_expire_enabled.store(on, Ordering::Relaxed);
         ctx.reply.ok();
-    } else if eq_ic(sub, "object") && args.len() >= 3 {
+    } else if eq_ic(sub, "object") && argc == 3 {
         let clock = ctx.ks.lru_clock;
         match ctx.ks.peek(args.get(2)) {
             None => ctx.reply.error("ERR no such key"),
@@ -165,7 +166,7 @@ pub fn debug(ctx: &mut Ctx, args: Args) {
                 ctx.reply.simple(line.as_bytes());
             }
         }
-    } else if eq_ic(sub, "help") {
+    } else if eq_ic(sub, "help") && argc == 2 {
         super::reply_help(
             ctx.reply,
             "DEBUG",
@@ -186,8 +187,8 @@ pub fn debug(ctx: &mut Ctx, args: Args) {
         );
     } else {
         ctx.reply.error(&format!(
-            "ERR unknown subcommand '{}'. Try DEBUG HELP.",
-            String::from_utf8_lossy(sub)
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
+            String::from_utf8_lossy(&sub[..sub.len().min(128)])
         ));
     }
 }

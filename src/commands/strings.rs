@@ -3,7 +3,7 @@
 use super::{Ctx, NOT_FLOAT, NOT_INT, SYNTAX_ERR, WRONGTYPE, arg_i64, eq_ic};
 use crate::protocol::{Args, Reply};
 use crate::storage::{DbView, StrValue, Value};
-use crate::util::num::{fmt_incrbyfloat, parse_long_double};
+use crate::util::longdouble::{IncrFloatError, incr_by_float};
 
 const MAX_STRING_ERR: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 
@@ -473,33 +473,22 @@ pub fn decrby(ctx: &mut Ctx, args: Args) {
 
 pub fn incrbyfloat(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    let Some(by) = parse_long_double(args.get(2)) else {
-        ctx.reply.error(NOT_FLOAT);
-        return;
-    };
     let mut scratch = itoa::Buffer::new();
-    let current = match ctx.ks.get_write(key).map(|e| &e.value) {
-        None => 0.0,
-        Some(Value::Str(s)) => match parse_long_double(s.as_bytes(&mut scratch)) {
-            Some(v) => v,
-            None => {
-                ctx.reply.error(NOT_FLOAT);
-                return;
-            }
-        },
+    let result = match ctx.ks.get_write(key).map(|e| &e.value) {
+        None => incr_by_float(None, args.get(2)),
+        Some(Value::Str(s)) => incr_by_float(Some(s.as_bytes(&mut scratch)), args.get(2)),
         #[allow(unreachable_patterns)]
-        Some(_) => {
-            ctx.reply.error(WRONGTYPE);
-            return;
+        Some(_) => return ctx.reply.error(WRONGTYPE),
+    };
+    let text = match result {
+        Ok(t) => t,
+        Err(IncrFloatError::NotAFloat) => return ctx.reply.error(NOT_FLOAT),
+        Err(IncrFloatError::NotFinite) => {
+            return ctx
+                .reply
+                .error("ERR increment would produce NaN or Infinity");
         }
     };
-    let new = current + by;
-    if !new.is_finite() {
-        ctx.reply.error("ERR increment would produce NaN or Infinity");
-        return;
-    }
-    let mut text = Vec::with_capacity(24);
-    fmt_incrbyfloat(new, &mut text);
     ctx.reply.bulk(&text);
     let v = Value::Str(StrValue::Bytes { data: text, raw: false });
     if !ctx.ks.set_value_keep_ttl(key, v.clone()) {

@@ -322,6 +322,10 @@ impl Reply {
     pub fn is_error(&self) -> bool {
         matches!(self, Reply::Error(_) | Reply::BlobError(_))
     }
+    /// A null of any protocol version ($-1, *-1 or RESP3 _).
+    pub fn is_nil(&self) -> bool {
+        matches!(self, Reply::Null | Reply::Bulk(None) | Reply::Array(None))
+    }
     /// Elements of an array / set / push reply.
     pub fn items(&self) -> Option<&[Reply]> {
         match self {

@@ -48,7 +48,7 @@ fn encode_bulk_replies(b: Bencher) {
     });
 }
 
-fn view(ks: &Keyspace, key: &[u8]) -> DbView<'_> {
+fn view<'a>(ks: &'a Keyspace, key: &[u8]) -> DbView<'a> {
     DbView {
         keyspace: ks,
         locked: ks.lock_keys(std::iter::once(key)),

@@ -58,6 +58,9 @@ fn main() {
         }
     };
 
+    if config.daemonize {
+        daemonize();
+    }
     let (filter, reload_handle) = reload::Layer::new(level_filter(config.loglevel));
     let writer: Box<dyn Fn() -> Box<dyn std::io::Write> + Send + Sync> = if config.logfile.is_empty() {
         Box::new(|| Box::new(std::io::stdout()))
@@ -102,6 +105,33 @@ fn main() {
         run(server).await
     });
     std::process::exit(code);
+}
+
+/// Detaches like redis-server's daemonize(): fork, the parent exits, the child starts a new
+/// session with standard input and output on /dev/null. Runs before any thread exists.
+fn daemonize() {
+    // SAFETY: called while the process is single-threaded; fork, setsid, open and dup2 are
+    // async-signal-safe and their results are checked.
+    unsafe {
+        match libc::fork() {
+            -1 => {
+                eprintln!("fork failed: {}", std::io::Error::last_os_error());
+                std::process::exit(1);
+            }
+            0 => {}
+            _ => std::process::exit(0),
+        }
+        libc::setsid();
+        let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if fd != -1 {
+            libc::dup2(fd, libc::STDIN_FILENO);
+            libc::dup2(fd, libc::STDOUT_FILENO);
+            libc::dup2(fd, libc::STDERR_FILENO);
+            if fd > libc::STDERR_FILENO {
+                libc::close(fd);
+            }
+        }
+    }
 }
 
 async fn run(server: Arc<Server>) -> i32 {

@@ -219,7 +219,8 @@ fn ping_once(port: u16) -> Result<(), String> {
         }
         got.extend_from_slice(&buf[..n]);
     }
-    if got.starts_with(b"+PONG\r\n") {
+    // NOAUTH means the server is up and wants a password (requirepass).
+    if got.starts_with(b"+PONG\r\n") || got.starts_with(b"-NOAUTH") {
         Ok(())
     } else {
         // e.g. "-LOADING": not ready yet.

@@ -1,0 +1,274 @@
+//! Integration tests of the running server: start-up and configuration like redis-server,
+//! authentication, expiry, SCAN guarantees, client management, and redis-cli's tools.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Raw, Reply, Server, free_port, unique_temp_dir};
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_ferrodis")
+}
+
+/// Polls `f` until it returns true or the deadline passes.
+fn wait_for(what: &str, deadline: Duration, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn ping_ok(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut buf = [0u8; 7];
+    s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
+}
+
+#[test]
+fn starts_daemonized_from_debian_stock_redis_conf() {
+    let dir = unique_temp_dir("stockconf");
+    let port = free_port();
+    let conf = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/debian-redis-7.0.conf");
+    let pidfile = dir.join("ferrodis.pid");
+    // Only what would touch system paths is redirected into the test's directory.
+    let status = Command::new(bin())
+        .args([conf, "--port", &port.to_string()])
+        .args(["--pidfile", pidfile.to_str().unwrap()])
+        .args(["--logfile", dir.join("log").to_str().unwrap()])
+        .args(["--dir", dir.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "the foreground process exits 0 after daemonizing");
+    wait_for("pidfile", Duration::from_secs(20), || pidfile.exists());
+    let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+    wait_for("PING", Duration::from_secs(20), || ping_ok(port));
+    let mut r = Raw::connect(port);
+    assert_eq!(
+        r.cmd_str(&["CONFIG", "GET", "databases"]),
+        Reply::array(vec![Reply::bulk("databases"), Reply::bulk("16")])
+    );
+    assert_eq!(
+        r.cmd_str(&["CONFIG", "GET", "hash-max-listpack-entries"]),
+        Reply::array(vec![Reply::bulk("hash-max-listpack-entries"), Reply::bulk("512")])
+    );
+    // SAFETY: plain kill(2) of the daemon we started.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    wait_for("shutdown", Duration::from_secs(20), || !ping_ok(port));
+    let log = std::fs::read_to_string(dir.join("log")).unwrap_or_default();
+    assert!(log.contains("ready to accept connections"), "log: {log}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_config_stops_startup_with_file_line_and_reason() {
+    let dir = unique_temp_dir("badconf");
+    let conf = dir.join("bad.conf");
+    std::fs::write(&conf, "port 7000\nnosuchdirective yes\n").unwrap();
+    let out = Command::new(bin()).arg(&conf).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("at line 2"), "{err}");
+    assert!(err.contains(">>> 'nosuchdirective yes'"), "{err}");
+    assert!(err.contains("Bad directive or wrong number of arguments"), "{err}");
+
+    let out = Command::new(bin()).args(["--port", "99999"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("argument must be between 0 and 65535 inclusive"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn help_and_version() {
+    let out = Command::new(bin()).arg("--version").output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ferrodis v="));
+    let out = Command::new(bin()).arg("--help").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Usage: ./ferrodis"));
+}
+
+#[test]
+fn requirepass_gates_every_command_until_auth() {
+    let s = Server::ferrodis(&["--requirepass", "s3cret"]);
+    let mut r = s.raw();
+    assert_eq!(r.cmd_str(&["GET", "k"]), Reply::err("NOAUTH Authentication required."));
+    assert_eq!(
+        r.cmd_str(&["AUTH", "wrong"]),
+        Reply::err("WRONGPASS invalid username-password pair or user is disabled.")
+    );
+    assert_eq!(r.cmd_str(&["AUTH", "s3cret"]), Reply::ok());
+    assert_eq!(r.cmd_str(&["SET", "k", "v"]), Reply::ok());
+    let mut r3 = s.raw();
+    match r3.cmd_str(&["HELLO", "3", "AUTH", "default", "s3cret", "SETNAME", "worker"]) {
+        Reply::Map(m) => assert!(m.contains(&(Reply::bulk("proto"), Reply::Int(3)))),
+        other => panic!("HELLO 3 answered {other:?}"),
+    }
+    assert_eq!(r3.cmd_str(&["CLIENT", "GETNAME"]), Reply::bulk("worker"));
+    assert_eq!(r3.cmd_str(&["GET", "k"]), Reply::bulk("v"));
+}
+
+#[test]
+fn redis_crate_works_over_resp2_and_resp3() {
+    let s = Server::ferrodis(&[]);
+    let mut c = s.client();
+    let _: () = redis::cmd("SET").arg("n").arg(41).query(&mut c).unwrap();
+    let n: i64 = redis::cmd("INCR").arg("n").query(&mut c).unwrap();
+    assert_eq!(n, 42);
+    let url = format!("redis://127.0.0.1:{}/?protocol=resp3", s.port);
+    let mut c3 = redis::Client::open(url).unwrap().get_connection().unwrap();
+    let v: Option<String> = redis::cmd("GET").arg("n").query(&mut c3).unwrap();
+    assert_eq!(v.as_deref(), Some("42"));
+    let missing: Option<String> = redis::cmd("GET").arg("nope").query(&mut c3).unwrap();
+    assert_eq!(missing, None);
+}
+
+#[test]
+fn active_expiry_reclaims_keys_nobody_touches() {
+    let s = Server::ferrodis(&["--hz", "50"]);
+    let mut r = s.raw();
+    for i in 0..2000 {
+        r.send(&[b"SET", format!("k{i}").as_bytes(), b"v", b"PX", b"30"]);
+    }
+    for _ in 0..2000 {
+        assert_eq!(r.read_reply(), Reply::ok());
+    }
+    r.cmd_str(&["SET", "keeper", "v"]);
+    // Only DBSIZE (which never expires keys itself) is asked: the cron must do the work.
+    wait_for("active expiry", Duration::from_secs(30), || {
+        r.cmd_str(&["DBSIZE"]) == Reply::Int(1)
+    });
+    let info = match r.cmd_str(&["INFO", "stats"]) {
+        Reply::Bulk(Some(b)) => String::from_utf8(b).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    assert!(info.contains("expired_keys:2000\r\n"), "{info}");
+}
+
+#[test]
+fn scan_returns_every_key_present_for_the_whole_scan_while_the_table_grows() {
+    let s = Server::ferrodis(&[]);
+    let mut r = s.raw();
+    for i in 0..3000 {
+        r.send(&[b"SET", format!("orig:{i}").as_bytes(), b"v"]);
+    }
+    for _ in 0..3000 {
+        r.read_reply();
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut cursor = b"0".to_vec();
+    let mut added = 0;
+    loop {
+        let reply = r.cmd(&[b"SCAN", &cursor, b"COUNT", b"25"]);
+        let items = reply.items().unwrap().to_vec();
+        cursor = items[0].bytes().unwrap().to_vec();
+        for k in items[1].items().unwrap() {
+            seen.insert(k.bytes().unwrap().to_vec());
+        }
+        // Grow the keyspace between calls, forcing table resizes mid-scan.
+        for _ in 0..40 {
+            r.cmd(&[b"SET", format!("new:{added}").as_bytes(), b"v"]);
+            added += 1;
+        }
+        if cursor == b"0" {
+            break;
+        }
+    }
+    for i in 0..3000 {
+        assert!(seen.contains(format!("orig:{i}").as_bytes()), "orig:{i} missing from SCAN");
+    }
+}
+
+#[test]
+fn client_list_kill_and_idle_timeout() {
+    let s = Server::ferrodis(&["--timeout", "1"]);
+    let mut a = s.raw();
+    let mut b = s.raw();
+    assert_eq!(a.cmd_str(&["CLIENT", "SETNAME", "alpha"]), Reply::ok());
+    let b_id = match b.cmd_str(&["CLIENT", "ID"]) {
+        Reply::Int(i) => i,
+        other => panic!("{other:?}"),
+    };
+    let list = match a.cmd_str(&["CLIENT", "LIST"]) {
+        Reply::Bulk(Some(v)) => String::from_utf8(v).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    assert!(list.lines().any(|l| l.contains(" name=alpha ") && l.contains(" cmd=client|list ")), "{list}");
+    assert!(list.lines().any(|l| l.starts_with(&format!("id={b_id} "))), "{list}");
+    assert_eq!(a.cmd_str(&["CLIENT", "KILL", "ID", &b_id.to_string()]), Reply::Int(1));
+    b.expect_closed(Duration::from_secs(10)).unwrap();
+    // timeout 1: an idle connection is closed by the server.
+    a.expect_closed(Duration::from_secs(10)).unwrap();
+}
+
+#[test]
+fn client_pause_write_holds_writes_but_not_reads() {
+    let s = Server::ferrodis(&[]);
+    let mut admin = s.raw();
+    let mut w = s.raw();
+    assert_eq!(admin.cmd_str(&["CLIENT", "PAUSE", "100000", "WRITE"]), Reply::ok());
+    w.send(&[b"SET", b"k", b"v"]);
+    assert_eq!(admin.cmd_str(&["GET", "k"]), Reply::nil());
+    w.set_read_timeout(Duration::from_millis(300));
+    assert!(w.try_read_reply().is_err(), "the write must wait while paused");
+    assert_eq!(admin.cmd_str(&["CLIENT", "UNPAUSE"]), Reply::ok());
+    w.set_read_timeout(Duration::from_secs(10));
+    assert_eq!(w.read_reply(), Reply::ok());
+}
+
+#[test]
+fn redis_cli_stat_and_latency_work() {
+    let s = Server::ferrodis(&[]);
+    let mut child = Command::new("stdbuf")
+        .args(["-oL", "redis-cli", "-p", &s.port.to_string(), "--stat", "-i", "0.2"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let header = lines.next().unwrap().unwrap();
+    assert!(header.contains("data") && header.contains("load"), "{header}");
+    lines.next();
+    let row = lines.next().unwrap().unwrap();
+    assert!(row.split_whitespace().count() >= 6, "{row}");
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let out = Command::new("timeout")
+        .args(["-s", "INT", "3", "redis-cli", "-p", &s.port.to_string(), "--latency", "--raw"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    assert_eq!(fields.len(), 4, "min max avg samples: {text}");
+    assert!(fields[3].parse::<u64>().unwrap() > 0);
+
+    assert_eq!(s.cli(&["ping"]).stdout, b"PONG\n");
+}
+
+#[test]
+fn sigterm_shuts_down_cleanly() {
+    let port = free_port();
+    let mut child = Command::new(bin())
+        .args(["--port", &port.to_string(), "--save", ""])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("PING", Duration::from_secs(20), || ping_ok(port));
+    // SAFETY: plain kill(2) of our child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "{status:?}");
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -2,6 +2,7 @@
 
 use divan::{Bencher, black_box};
 use ferrodis::protocol::{Reply, RequestParser};
+use ferrodis::storage::access::AccessClock;
 use ferrodis::storage::{DbView, Keyspace, StrValue, Value};
 
 fn main() {
@@ -54,7 +55,7 @@ fn view<'a>(ks: &'a Keyspace, key: &[u8]) -> DbView<'a> {
         locked: ks.lock_keys(std::iter::once(key)),
         db: 0,
         now_ms: 1,
-        lru_clock: 0,
+        clock: AccessClock::Lru(0),
         touch: true,
     }
 }

@@ -3,8 +3,8 @@
 
 use super::table::{CAT_KEYSPACE, CommandSpec, LOADING, READONLY, STALE};
 use super::{Ctx, NOT_INT, SYNTAX_ERR, arg_i64, eq_ic, reply_help};
-use crate::config::MaxmemoryPolicy;
 use crate::protocol::Args;
+use crate::storage::access::{AccessClock, lfu_decayed};
 use crate::storage::{StrValue, Value};
 use crate::util::glob::glob_match;
 
@@ -422,16 +422,6 @@ pub fn flushall(ctx: &mut Ctx, args: Args) {
 const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 const SHARED_INTEGERS: i64 = 10000;
 
-fn uses_lru_or_lfu(p: MaxmemoryPolicy) -> bool {
-    !matches!(
-        p,
-        MaxmemoryPolicy::Noeviction | MaxmemoryPolicy::VolatileRandom | MaxmemoryPolicy::AllkeysRandom | MaxmemoryPolicy::VolatileTtl
-    )
-}
-
-fn is_lfu(p: MaxmemoryPolicy) -> bool {
-    matches!(p, MaxmemoryPolicy::VolatileLfu | MaxmemoryPolicy::AllkeysLfu)
-}
 
 pub fn object_help(ctx: &mut Ctx, _args: Args) {
     reply_help(
@@ -465,8 +455,11 @@ fn object_encoding(ctx: &mut Ctx, args: Args) {
 }
 
 fn object_refcount(ctx: &mut Ctx, args: Args) {
-    let policy = ctx.server.config.read().maxmemory_policy;
-    let shared_ok = !(ctx.server.config.read().maxmemory > 0 && uses_lru_or_lfu(policy));
+    let shared_ok = {
+        let cfg = ctx.server.config.read();
+        // Redis stops sharing integers when a policy needs per-key access data.
+        !(cfg.maxmemory > 0 && (cfg.maxmemory_policy.is_lru() || cfg.maxmemory_policy.is_lfu()))
+    };
     match ctx.ks.peek(args.get(2)).map(|e| &e.value) {
         Some(Value::Str(StrValue::Int(n))) if shared_ok && (0..SHARED_INTEGERS).contains(n) => ctx.reply.int(SHARED_REFCOUNT),
         Some(_) => ctx.reply.int(1),
@@ -475,25 +468,30 @@ fn object_refcount(ctx: &mut Ctx, args: Args) {
 }
 
 fn object_idletime(ctx: &mut Ctx, args: Args) {
-    let clock = ctx.ks.lru_clock;
+    let clock = ctx.server.lru_clock();
     let Some(access) = ctx.ks.peek(args.get(2)).map(|e| e.access) else {
         return ctx.reply.null();
     };
-    if is_lfu(ctx.server.config.read().maxmemory_policy) {
+    if let AccessClock::Lfu { .. } = ctx.ks.clock {
         return ctx.reply.error("ERR An LRU maxmemory policy is not selected, access time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
     }
     ctx.reply.int(clock.saturating_sub(access) as i64);
 }
 
 fn object_freq(ctx: &mut Ctx, args: Args) {
-    if ctx.ks.peek(args.get(2)).is_none() {
+    let Some(access) = ctx.ks.peek(args.get(2)).map(|e| e.access) else {
         return ctx.reply.null();
-    }
-    if !is_lfu(ctx.server.config.read().maxmemory_policy) {
+    };
+    let AccessClock::Lfu {
+        minutes,
+        decay_minutes,
+        ..
+    } = ctx.ks.clock
+    else {
         return ctx.reply.error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
-    }
-    // LFU counters arrive with the eviction work; a new key starts at LFU_INIT_VAL (5).
-    ctx.reply.int(5);
+    };
+    ctx.reply
+        .int(lfu_decayed(access, minutes, decay_minutes) as i64);
 }
 
 pub static OBJECT_SUBCOMMANDS: &[CommandSpec] = &[

@@ -95,13 +95,14 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
     let locked = lock_for(server, spec, &args);
     let errors_before = reply.errors;
     {
+        let now_ms = unix_ms();
         let mut ctx = Ctx {
             ks: DbView {
                 keyspace: &server.keyspace,
                 locked,
                 db: client.db,
-                now_ms: unix_ms(),
-                lru_clock: server.lru_clock(),
+                now_ms,
+                clock: server.access_clock(now_ms),
                 touch: !client.no_touch,
             },
             reply,

@@ -149,7 +149,7 @@ pub fn debug(ctx: &mut Ctx, args: Args) {
         ctx.server.active_expire_enabled.store(on, Ordering::Relaxed);
         ctx.reply.ok();
     } else if eq_ic(sub, "object") && argc == 3 {
-        let clock = ctx.ks.lru_clock;
+        let clock = ctx.server.lru_clock();
         match ctx.ks.peek(args.get(2)) {
             None => ctx.reply.error("ERR no such key"),
             Some(e) => {

@@ -15,6 +15,7 @@ use parking_lot::{Mutex, RwLock};
 use crate::commands::table::CommandTable;
 use crate::config::Config;
 use crate::storage::Keyspace;
+use crate::storage::access::AccessClock;
 use client::ClientInfo;
 
 pub fn unix_ms() -> i64 {
@@ -86,6 +87,10 @@ pub struct HotConfig {
     pub maxclients: AtomicU64,
     pub requirepass_set: AtomicBool,
     pub hz: AtomicU32,
+    /// An LFU maxmemory policy is in force: keys carry LFU counters instead of LRU stamps.
+    pub lfu: AtomicBool,
+    pub lfu_log_factor: AtomicU32,
+    pub lfu_decay_time: AtomicU32,
 }
 
 impl HotConfig {
@@ -98,6 +103,11 @@ impl HotConfig {
         self.requirepass_set
             .store(c.requirepass.as_ref().is_some_and(|p| !p.is_empty()), Ordering::Relaxed);
         self.hz.store(c.hz.clamp(1, 500), Ordering::Relaxed);
+        self.lfu.store(c.maxmemory_policy.is_lfu(), Ordering::Relaxed);
+        self.lfu_log_factor
+            .store(c.lfu_log_factor as u32, Ordering::Relaxed);
+        self.lfu_decay_time
+            .store(c.lfu_decay_time as u32, Ordering::Relaxed);
     }
 }
 
@@ -186,6 +196,19 @@ impl Server {
 
     pub fn lru_clock(&self) -> u32 {
         self.lru_clock.load(Ordering::Relaxed)
+    }
+
+    /// What commands stamp on the keys they touch under the current policy.
+    pub fn access_clock(&self, now_ms: i64) -> AccessClock {
+        if self.hot.lfu.load(Ordering::Relaxed) {
+            AccessClock::Lfu {
+                minutes: ((now_ms / 60_000) & 0xFFFF) as u32,
+                log_factor: self.hot.lfu_log_factor.load(Ordering::Relaxed),
+                decay_minutes: self.hot.lfu_decay_time.load(Ordering::Relaxed),
+            }
+        } else {
+            AccessClock::Lru(self.lru_clock())
+        }
     }
 
     pub fn request_shutdown(&self) {

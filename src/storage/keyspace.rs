@@ -8,6 +8,7 @@ use std::hash::BuildHasher;
 use parking_lot::{Mutex, MutexGuard};
 
 use super::Value;
+use super::access::AccessClock;
 use super::table::{Hashed, OrdTable};
 
 pub const SHARD_BITS: u32 = 6;
@@ -24,7 +25,7 @@ pub struct Entry {
     pub value: Value,
     /// Absolute expiry in unix milliseconds; 0 when the key has no TTL.
     expire_at: i64,
-    /// Last access in seconds of the LRU clock (OBJECT IDLETIME).
+    /// LRU clock or LFU counter, see `access.rs`.
     pub access: u32,
 }
 
@@ -298,8 +299,8 @@ pub struct DbView<'a> {
     pub locked: Locked<'a>,
     pub db: usize,
     pub now_ms: i64,
-    /// Seconds on the LRU clock, stamped on keys the command touches.
-    pub lru_clock: u32,
+    /// What is stamped on the keys the command touches (LRU clock or LFU counter).
+    pub clock: AccessClock,
     /// When false (CLIENT NO-TOUCH), reads leave the access time alone.
     pub touch: bool,
 }
@@ -327,7 +328,7 @@ impl<'a> DbView<'a> {
 
     /// A key for reading: counts a keyspace hit or miss and stamps the access time.
     pub fn get_read(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        let (db, clock, touch) = (self.db, self.lru_clock, self.touch);
+        let (db, clock, touch) = (self.db, self.clock, self.touch);
         let found = self.find_live(db, key).map(|(i, _)| i);
         let (shard, _) = self.parts(key);
         match found {
@@ -335,7 +336,7 @@ impl<'a> DbView<'a> {
                 shard.stats.hits += 1;
                 let e = shard.dbs[db].keys.at_mut(i);
                 if touch {
-                    e.access = clock;
+                    clock.touch(&mut e.access);
                 }
                 Some(e)
             }
@@ -354,10 +355,12 @@ impl<'a> DbView<'a> {
 
     /// A key in any database, without statistics.
     pub fn get_in(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
-        let clock = self.lru_clock;
+        let (clock, touch) = (self.clock, self.touch);
         let (i, shard) = self.find_live(db, key)?;
         let e = shard.dbs[db].keys.at_mut(i);
-        e.access = clock;
+        if touch {
+            clock.touch(&mut e.access);
+        }
         Some(e)
     }
 
@@ -380,7 +383,7 @@ impl<'a> DbView<'a> {
     }
 
     pub fn set_in(&mut self, db: usize, key: &[u8], value: Value, expire_at: i64) {
-        let clock = self.lru_clock;
+        let clock = self.clock;
         let (shard, h) = self.parts(key);
         shard.stats.dirty += 1;
         let d = &mut shard.dbs[db];
@@ -389,7 +392,7 @@ impl<'a> DbView<'a> {
             let had_ttl = e.expire_at != 0;
             e.value = value;
             e.expire_at = expire_at;
-            e.access = clock;
+            clock.touch(&mut e.access);
             match (had_ttl, expire_at != 0) {
                 (true, false) => d.unindex_expire(h),
                 (false, true) => {
@@ -403,7 +406,7 @@ impl<'a> DbView<'a> {
                 key: key.into(),
                 value,
                 expire_at,
-                access: clock,
+                access: clock.new_key(),
             });
             if expire_at != 0 {
                 d.expires.insert_new(Volatile(h));

@@ -1,5 +1,6 @@
 //! Data structures and the sharded keyspace that holds them.
 
+pub mod access;
 pub mod keyspace;
 pub mod string;
 pub mod table;

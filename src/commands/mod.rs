@@ -41,7 +41,7 @@ pub const NOT_FLOAT: &str = "ERR value is not a valid float";
 /// Executes one request and writes its reply.
 pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, args: Args) {
     let name = args.get(0);
-    let Some(mut spec) = server.commands.get(name) else {
+    let Some((mut spec, mut index)) = server.commands.lookup(name) else {
         reply.error(&unknown_command(&args));
         count_error(server, reply);
         return;
@@ -51,24 +51,20 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
             "ERR wrong number of arguments for '{}' command",
             spec.name
         ));
-        count_rejected(server, spec, reply);
+        count_rejected(server, index, reply);
         return;
     }
     if !spec.subcommands.is_empty() && args.len() >= 2 {
         // Container commands (CONFIG GET, OBJECT ENCODING...) run their subcommand's entry.
         let sub = args.get(1);
-        match spec
-            .subcommands
-            .iter()
-            .find(|s| s.name.as_bytes().eq_ignore_ascii_case(sub))
-        {
-            Some(s) if s.arity_ok(args.len()) => spec = s,
-            Some(s) => {
+        match server.commands.lookup_sub(index, sub) {
+            Some((s, i)) if s.arity_ok(args.len()) => (spec, index) = (s, i),
+            Some((s, i)) => {
                 reply.error(&format!(
                     "ERR wrong number of arguments for '{}|{}' command",
                     spec.name, s.name
                 ));
-                count_rejected(server, spec, reply);
+                count_rejected(server, i, reply);
                 return;
             }
             None => {
@@ -77,20 +73,17 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
                     String::from_utf8_lossy(&sub[..sub.len().min(128)]),
                     spec.name.to_ascii_uppercase()
                 ));
-                count_rejected(server, spec, reply);
+                count_error(server, reply);
                 return;
             }
         }
     }
     if !client.authenticated && !spec.has(NO_AUTH) {
         reply.error("NOAUTH Authentication required.");
-        count_rejected(server, spec, reply);
+        count_rejected(server, index, reply);
         return;
     }
-    client
-        .info
-        .last_cmd
-        .store(server.commands.index_of(spec), Ordering::Relaxed);
+    client.info.last_cmd.store(index, Ordering::Relaxed);
     let started = Instant::now();
     let locked = lock_for(server, spec, &args);
     let errors_before = reply.errors;
@@ -111,11 +104,10 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
         };
         (spec.handler)(&mut ctx, args);
     }
-    let usec = started.elapsed().as_micros() as u64;
-    server.stats.commands.fetch_add(1, Ordering::Relaxed);
-    let st = server.commands.stats(spec);
+    let st = server.commands.stats(index);
     st.calls.fetch_add(1, Ordering::Relaxed);
-    st.usec.fetch_add(usec, Ordering::Relaxed);
+    st.usec
+        .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
     if reply.errors != errors_before {
         st.failed.fetch_add(1, Ordering::Relaxed);
         count_error(server, reply);
@@ -130,8 +122,8 @@ fn lock_for<'a>(server: &'a Server, spec: &CommandSpec, args: &Args) -> crate::s
     }
 }
 
-fn count_rejected(server: &Server, spec: &'static CommandSpec, reply: &Reply) {
-    server.commands.stats(spec).rejected.fetch_add(1, Ordering::Relaxed);
+fn count_rejected(server: &Server, index: usize, reply: &Reply) {
+    server.commands.stats(index).rejected.fetch_add(1, Ordering::Relaxed);
     count_error(server, reply);
 }
 

@@ -238,47 +238,44 @@ pub struct CommandStats {
 
 /// Commands by lower-case name, plus every command and subcommand with its statistics.
 pub struct CommandTable {
-    by_name: HashMap<&'static str, &'static CommandSpec>,
+    by_name: HashMap<&'static str, (&'static CommandSpec, usize), foldhash::fast::RandomState>,
     /// Top-level commands in table order.
     pub all: Vec<&'static CommandSpec>,
     /// Commands and subcommands: full name ("config|get"), spec, statistics.
     entries: Vec<(String, &'static CommandSpec, CommandStats)>,
-    index: HashMap<usize, usize>,
 }
 
 impl CommandTable {
     pub fn new(specs: &'static [CommandSpec]) -> CommandTable {
-        let mut by_name = HashMap::with_capacity(specs.len());
+        let mut by_name = HashMap::with_capacity_and_hasher(specs.len(), Default::default());
         let mut all = Vec::with_capacity(specs.len());
         let mut entries = Vec::new();
         for s in specs {
-            by_name.insert(s.name, s);
+            by_name.insert(s.name, (s, entries.len()));
             all.push(s);
             entries.push((s.name.to_string(), s, CommandStats::default()));
             for sub in s.subcommands {
                 entries.push((format!("{}|{}", s.name, sub.name), sub, CommandStats::default()));
             }
         }
-        let index = entries
-            .iter()
-            .enumerate()
-            .map(|(i, (_, s, _))| (*s as *const CommandSpec as usize, i))
-            .collect();
         CommandTable {
             by_name,
             all,
             entries,
-            index,
         }
     }
 
-    /// Position of a command or subcommand in `entries`.
-    pub fn index_of(&self, spec: &CommandSpec) -> usize {
-        self.index[&(spec as *const CommandSpec as usize)]
+    /// Statistics of the command or subcommand at `index` (see `lookup`).
+    pub fn stats(&self, index: usize) -> &CommandStats {
+        &self.entries[index].2
     }
 
-    pub fn stats(&self, spec: &CommandSpec) -> &CommandStats {
-        &self.entries[self.index_of(spec)].2
+    /// Commands executed since start or CONFIG RESETSTAT (total_commands_processed).
+    pub fn total_calls(&self) -> u64 {
+        self.entries
+            .iter()
+            .map(|e| e.2.calls.load(Ordering::Relaxed))
+            .sum()
     }
 
     /// "get", "config|get"; empty for an index that names nothing (no command run yet).
@@ -301,6 +298,11 @@ impl CommandTable {
 
     /// Case-insensitive lookup without allocating for names of ordinary length.
     pub fn get(&self, name: &[u8]) -> Option<&'static CommandSpec> {
+        self.lookup(name).map(|(s, _)| s)
+    }
+
+    /// The command and its index in the statistics table.
+    pub fn lookup(&self, name: &[u8]) -> Option<(&'static CommandSpec, usize)> {
         let mut buf = [0u8; 32];
         if name.len() > buf.len() {
             return None;
@@ -310,6 +312,16 @@ impl CommandTable {
         }
         let lower = std::str::from_utf8(&buf[..name.len()]).ok()?;
         self.by_name.get(lower).copied()
+    }
+
+    /// A subcommand of the command at `parent_index`, case-insensitively, with its index.
+    pub fn lookup_sub(&self, parent_index: usize, name: &[u8]) -> Option<(&'static CommandSpec, usize)> {
+        let parent = self.entries[parent_index].1;
+        parent
+            .subcommands
+            .iter()
+            .position(|s| s.name.as_bytes().eq_ignore_ascii_case(name))
+            .map(|i| (&parent.subcommands[i], parent_index + 1 + i))
     }
 
     /// Renames (rename-command): `to` empty disables the command.
@@ -326,7 +338,7 @@ impl CommandTable {
 
     /// The name a command is reachable under now (after renames), if any.
     pub fn is_reachable(&self, spec: &CommandSpec) -> bool {
-        self.by_name.values().any(|s| std::ptr::eq(*s, spec))
+        self.by_name.values().any(|(s, _)| std::ptr::eq(*s, spec))
     }
 }
 

@@ -120,6 +120,7 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
         if info.killed.load(Ordering::Relaxed) {
             break;
         }
+        info.last_interaction_ms.store(unix_ms(), Ordering::Relaxed);
         server
             .stats
             .net_input_bytes
@@ -159,7 +160,6 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
                         ReplyMode::SkipNext => client.reply_mode = ReplyMode::Skip,
                     }
                     consumed += len;
-                    info.last_interaction_ms.store(unix_ms(), Ordering::Relaxed);
                     if reply.out.len() >= FLUSH_AT {
                         buf.advance(consumed);
                         consumed = 0;

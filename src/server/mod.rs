@@ -28,7 +28,6 @@ pub fn unix_ms() -> i64 {
 /// Server-wide counters (INFO stats). Relaxed atomics: they are statistics.
 #[derive(Default)]
 pub struct ServerStats {
-    pub commands: AtomicU64,
     pub connections_received: AtomicU64,
     pub rejected_connections: AtomicU64,
     pub net_input_bytes: AtomicU64,
@@ -167,7 +166,6 @@ impl Server {
     pub fn reset_stats(&self) {
         let st = &self.stats;
         for c in [
-            &st.commands,
             &st.connections_received,
             &st.rejected_connections,
             &st.net_input_bytes,
@@ -251,7 +249,7 @@ impl Server {
             if last_sample.elapsed() >= Duration::from_millis(100) {
                 let dt = last_sample.elapsed().as_secs_f64();
                 last_sample = Instant::now();
-                let cmds = self.stats.commands.load(Ordering::Relaxed);
+                let cmds = self.commands.total_calls();
                 let input = self.stats.net_input_bytes.load(Ordering::Relaxed);
                 let output = self.stats.net_output_bytes.load(Ordering::Relaxed);
                 samples[sample_idx % 16] = (

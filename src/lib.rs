@@ -1,1 +1,3 @@
 //! ferrodis: a Redis 7 compatible in-memory data server.
+
+pub mod util;

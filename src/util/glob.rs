@@ -242,7 +242,7 @@ mod tests {
         assert!(!m("[a-]", "-"));
         assert!(m("[a-]", "a"));
         assert!(m("[a-]", "^"));
-        assert!(m("[]", "]") == false);
+        assert!(!m("[]", "]"));
     }
 
     #[test]

@@ -338,7 +338,7 @@ pub fn parse_long_double(s: &[u8]) -> Option<f64> {
             let nonzero = mant.iter().any(|c| *c != b'0' && *c != b'.');
             if nonzero {
                 let lead = ld::hex_msb_exp(mant) + exp;
-                if lead > 16383 || lead < -16445 {
+                if !(-16445..=16383).contains(&lead) {
                     return None;
                 }
             }

@@ -1,3 +1,4 @@
+#[allow(clippy::type_complexity)]
 const BITCOUNT: &[(&[u8], Option<(i64, i64)>, bool, u64)] = &[
     (b"", None, false, 0),
     (b"", Some((16, 100)), false, 0),
@@ -442,6 +443,7 @@ const BITCOUNT: &[(&[u8], Option<(i64, i64)>, bool, u64)] = &[
     (b"\xff\x00", Some((8, 3)), false, 0),
     (b"\xff\x00", Some((0, -1)), false, 8),
 ];
+#[allow(clippy::type_complexity)]
 const BITPOS: &[(&[u8], bool, Option<i64>, Option<i64>, bool, i64)] = &[
     (b"", false, None, None, false, -1),
     (b"", false, Some(-3), Some(1), false, -1),
@@ -1328,6 +1330,7 @@ const BITPOS: &[(&[u8], bool, Option<i64>, Option<i64>, bool, i64)] = &[
     (b"\xff\x00", true, Some(15), Some(3), false, -1),
     (b"\xff\x00", true, Some(-2), Some(-8), true, -1),
 ];
+#[allow(clippy::type_complexity)]
 const BITFIELD: &[(&str, &[u8], u64, Overflow, i64, Option<i64>, &[u8])] = &[
     ("incrby", b"u62", 39, Overflow::Sat, -2, Some(0), b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"),
     ("incrby", b"i32", 0, Overflow::Sat, 4611686018427387904, Some(2147483647), b"\x7f\xff\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00\x00"),

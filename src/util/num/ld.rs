@@ -232,9 +232,8 @@ impl Ld {
         let top = e + 127;
         let lsb = (top - 63).max(MIN_LSB);
         let sh = lsb - e; // >= 64
-        let kept: u128;
-        if sh > 128 {
-            kept = 0;
+        let kept: u128 = if sh > 128 {
+            0
         } else {
             let (k, rem, half) = if sh == 128 {
                 (0u128, m, 1u128 << 127)
@@ -242,8 +241,8 @@ impl Ld {
                 (m >> sh, m & ((1u128 << sh) - 1), 1u128 << (sh - 1))
             };
             let up = rem > half || (rem == half && (sticky || k & 1 == 1));
-            kept = k + up as u128;
-        }
+            k + up as u128
+        };
         if kept == 0 {
             return Ld {
                 neg,

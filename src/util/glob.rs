@@ -868,4 +868,153 @@ mod tests {
             }
         }
     }
+
+    // Generated against redis-server 7.0.15: `CONFIG GET <pattern>` (which
+    // matches case-insensitively; patterns without `*?[` are looked up
+    // directly and so are not listed), restricted to CONFIG_NAMES.
+    const CONFIG_NAMES: &[&str] = &[
+        "enable-debug-command",
+        "lazyfree-lazy-expire",
+        "bind",
+        "tls-session-caching",
+        "no-appendfsync-on-rewrite",
+        "repl-ping-replica-period",
+        "cluster-announce-tls-port",
+        "auto-aof-rewrite-min-size",
+        "aof-use-rdb-preamble",
+        "active-defrag-ignore-bytes",
+        "notify-keyspace-events",
+        "set-proc-title",
+        "latency-tracking",
+        "aof-rewrite-incremental-fsync",
+        "dbfilename",
+        "replica-serve-stale-data",
+        "save",
+        "maxmemory",
+        "io-threads",
+        "cluster-node-timeout",
+        "bind-source-addr",
+        "hll-sparse-max-bytes",
+        "daemonize",
+        "active-defrag-max-scan-fields",
+        "timeout",
+        "hash-max-ziplist-value",
+        "ignore-warnings",
+        "cluster-require-full-coverage",
+        "cluster-link-sendbuf-limit",
+        "lazyfree-lazy-user-del",
+        "tls-prefer-server-ciphers",
+        "syslog-facility",
+        "maxmemory-policy",
+        "appendonly",
+        "stop-writes-on-bgsave-error",
+        "logfile",
+        "min-slaves-max-lag",
+        "replica-ignore-maxmemory",
+        "hash-max-listpack-entries",
+        "cluster-port",
+    ];
+    const NOCASE: &[(&str, &[&str])] = &[
+        ("rEpli?a-ser*e[^-]STaLe-d", &[]),
+        ("*O-A[Z-z]?enDFSynC?O[^", &[]),
+        ("io-ThRe[M-", &[]),
+        ("cLUster-r?Q", &[]),
+        ("Bind*sourcE-a*", &["bind-source-addr"]),
+        ("sYsLOg-F?C*", &["syslog-facility"]),
+        ("Clu[M-M]teR-A?n*uN*", &[]),
+        ("APp[A-Z*", &[]),
+        ("c[m-*", &[]),
+        ("?[A-", &[]),
+        ("tls-?r*fer?S?rve**cI*H*", &["tls-prefer-server-ciphers"]),
+        ("haSH-max?ZIPlisT-VaL*", &["hash-max-ziplist-value"]),
+        ("lAZY?REe-lazy-expir*", &["lazyfree-lazy-expire"]),
+        ("ACt[A-m]", &[]),
+        ("cl[Z-M]sTeR-a?no?nce", &[]),
+        ("maxMemoRy-pO[*", &[]),
+        ("BiNd*", &["bind", "bind-source-addr"]),
+        ("a[^O]F-[^X]?wri*e-IN*re*", &[]),
+        ("[^E]NAbLe-deb*", &[]),
+        ("NOtify-key*", &["notify-keyspace-events"]),
+        ("[A-z]e[z-", &[]),
+        ("Hll-spArse-M[^A]x-bY*", &[]),
+        ("saV*", &["save"]),
+        ("tLs-PrE*", &["tls-prefer-server-ciphers"]),
+        ("I?no", &[]),
+        ("hAsh*?[A-z][M-A]-[^X]isTp", &[]),
+        ("sT[*", &[]),
+        ("[^N]ot??y-[M*", &[]),
+        ("c?[z-a]s[^X]er-aN?OuncE-t*", &["cluster-announce-tls-port"]),
+        ("daEM[m-z]", &[]),
+        ("sy?log-faCiLi*", &["syslog-facility"]),
+        (
+            "Aof*",
+            &["aof-rewrite-incremental-fsync", "aof-use-rdb-preamble"],
+        ),
+        ("?ind-?oURC*", &["bind-source-addr"]),
+        (
+            "Active-d*",
+            &[
+                "active-defrag-ignore-bytes",
+                "active-defrag-max-scan-fields",
+            ],
+        ),
+        ("?OTify-K[z-M]y[^X]p*", &[]),
+        ("L[z-a]zyFrE[A-a]?l[*", &[]),
+        ("Hll-Sp*[m-M][z-a][A", &[]),
+        ("no-appEn[^X]fsyNC", &[]),
+        (
+            "lAZ?fRee*",
+            &["lazyfree-lazy-expire", "lazyfree-lazy-user-del"],
+        ),
+        ("daEmoniZ*", &["daemonize"]),
+        ("sa??*", &["save"]),
+        ("l?Gfil*", &["logfile"]),
+        ("io-*hr", &[]),
+        ("TlS-pR[m-Z]fEr-S?", &[]),
+        ("Se[^", &[]),
+        ("dA[", &[]),
+        ("aof-UsE-?Db-P?EAm*", &["aof-use-rdb-preamble"]),
+        ("e[Z-m]aBle-", &[]),
+        ("I*[A-Z]*r", &[]),
+        ("dbfi*", &["dbfilename"]),
+        ("hash-M[M-Z]x-zIplI", &[]),
+        ("Logfi?", &[]),
+        ("?lusT", &[]),
+        ("daEm*", &["daemonize"]),
+        ("la?YfR[z-A]e[A-m", &[]),
+        ("AOF-[A-Z]se-rD*-pr", &[]),
+        ("[^A]C?ive*defrag-max-sca*", &[]),
+        ("tls-[M-Z]eSsi*", &["tls-session-caching"]),
+        ("min-Slav?s[Z-", &[]),
+        ("cLuSter-[A", &[]),
+        (
+            "Ao[a-z][^X]*",
+            &["aof-rewrite-incremental-fsync", "aof-use-rdb-preamble"],
+        ),
+        (
+            "ClUSt*R-rEQuIrE-FU[A-m]l*",
+            &["cluster-require-full-coverage"],
+        ),
+        ("re*L-[M-M]INg*Rep?i*", &[]),
+        ("?y?L[z-a][^", &[]),
+        ("?ash-m?x-LIs?p", &[]),
+        ("C*usTER?nODe-", &[]),
+        ("l*g*", &["latency-tracking", "logfile"]),
+        ("?o-tHr[^", &[]),
+        ("?LUsT", &[]),
+        ("A?tO-aof-rew?iT*", &["auto-aof-rewrite-min-size"]),
+    ];
+
+    #[test]
+    fn nocase_matches_redis_config_get() {
+        for (pat, expected) in NOCASE {
+            for name in CONFIG_NAMES {
+                assert_eq!(
+                    glob_match(pat.as_bytes(), name.as_bytes(), true),
+                    expected.contains(name),
+                    "pattern {pat:?} name {name:?}"
+                );
+            }
+        }
+    }
 }

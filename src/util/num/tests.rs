@@ -295,3 +295,22 @@ fn incrbyfloat_exact_matches_redis() {
         assert_eq!(ibf(v, i), Err(*want), "{v:?} + {i:?}");
     }
 }
+
+// Random cases generated against redis-server 7.0.15.
+include!("redis_cases.rs");
+
+#[test]
+fn incrbyfloat_random_matches_redis() {
+    for (v, i, want) in INCRBYFLOAT {
+        let got = ibf(v, i).ok();
+        assert_eq!(got.as_deref(), *want, "{v:?} + {i:?}");
+    }
+}
+
+#[test]
+fn zadd_random_matches_redis() {
+    for (s, want) in ZADD {
+        let got = parse_f64(s.as_bytes()).map(g17);
+        assert_eq!(got.as_deref(), *want, "{s:?}");
+    }
+}

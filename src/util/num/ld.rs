@@ -166,9 +166,16 @@ impl Big {
     /// Returns (floor(self / d), remainder != 0), bit-serial long division.
     fn div_sticky(&self, d: &Big) -> (Big, bool) {
         let n = self.bitlen();
+        let dl = d.bitlen();
+        if n < dl {
+            return (Big(Vec::new()), !self.is_zero());
+        }
         let mut q = Big(vec![0; (n as usize).div_ceil(32)]);
-        let mut rem = Big(Vec::new());
-        for i in (0..n).rev() {
+        // The top dl-1 bits of the dividend are always smaller than d:
+        // start from them instead of shifting them in one at a time.
+        let mut rem = self.clone();
+        rem.shr_sticky(n - dl + 1);
+        for i in (0..=n - dl).rev() {
             rem.shl(1);
             if self.bit(i) {
                 if rem.0.is_empty() {

@@ -539,6 +539,7 @@ impl Ld {
 
 /// Binary exponent of the most significant set bit of a hexadecimal
 /// mantissa (`"1.8"` -> 0, `"10"` -> 4); 0 for an all-zero mantissa.
+#[cfg(test)]
 pub(super) fn hex_msb_exp(mant: &[u8]) -> i64 {
     let int_digits = mant.iter().take_while(|c| **c != b'.').count() as i64;
     let mut pos = 0i64;
@@ -554,4 +555,15 @@ pub(super) fn hex_msb_exp(mant: &[u8]) -> i64 {
         pos += 1;
     }
     0
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hex_msb() {
+        assert_eq!(super::hex_msb_exp(b"1.8"), 0);
+        assert_eq!(super::hex_msb_exp(b"10"), 4);
+        assert_eq!(super::hex_msb_exp(b"0.08"), -5);
+        assert_eq!(super::hex_msb_exp(b"0"), 0);
+    }
 }

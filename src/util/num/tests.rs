@@ -106,6 +106,10 @@ fn long_double_parsing() {
     assert_eq!(parse_long_double(b"1 "), None);
     assert_eq!(parse_long_double(b"1\x002"), None);
     assert_eq!(parse_long_double(b""), None);
+    assert_eq!(parse_long_double(b"1.18e4932"), Some(f64::INFINITY));
+    assert_eq!(parse_long_double(b"1.19e4932"), None);
+    assert_eq!(parse_long_double(b"0x1p-16445"), Some(0.0));
+    assert_eq!(parse_long_double(b"0x1p-16446"), None);
     let mut long = vec![b'0'; 5120];
     long[5119] = b'1';
     assert_eq!(parse_long_double(&long), None);

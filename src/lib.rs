@@ -5,9 +5,9 @@ pub mod config;
 pub mod protocol;
 pub mod server;
 pub mod storage;
+pub mod util;
 
 /// The Redis version ferrodis answers as (HELLO, INFO): the Redis 7.0 line it is compatible with.
 pub const REDIS_VERSION: &str = "7.0.15";
 /// ferrodis's own version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-pub mod util;

@@ -61,6 +61,11 @@ fn main() {
     if config.daemonize {
         daemonize();
     }
+    // Like redis-server, the process works inside `dir` (dump files and relative paths).
+    if let Err(e) = std::env::set_current_dir(&config.dir) {
+        eprintln!("Can't chdir to '{}': {e}", config.dir.display());
+        std::process::exit(1);
+    }
     let (filter, reload_handle) = reload::Layer::new(level_filter(config.loglevel));
     let writer: Box<dyn Fn() -> Box<dyn std::io::Write> + Send + Sync> = if config.logfile.is_empty() {
         Box::new(|| Box::new(std::io::stdout()))

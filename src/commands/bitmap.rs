@@ -16,19 +16,17 @@ fn max_bytes(ctx: &Ctx) -> u64 {
         .load(std::sync::atomic::Ordering::Relaxed)
 }
 
-/// A bit offset argument (getBitOffsetFromArgument without '#').
-fn bit_offset(ctx: &mut Ctx, a: &[u8]) -> Option<u64> {
-    match crate::util::num::parse_i64(a) {
-        Some(v) if v >= 0 && ((v as u64) >> 3) < max_bytes(ctx) => Some(v as u64),
-        _ => {
-            ctx.reply.error(BAD_OFFSET);
-            None
-        }
+/// A bit offset argument; `hash_bits` > 0 also allows BITFIELD's `#N` form.
+fn bit_offset(ctx: &mut Ctx, a: &[u8], hash_bits: u32) -> Option<u64> {
+    let v = bitmap::parse_bit_offset(a, hash_bits, max_bytes(ctx));
+    if v.is_none() {
+        ctx.reply.error(BAD_OFFSET);
     }
+    v
 }
 
 pub fn setbit(ctx: &mut Ctx, args: Args) {
-    let Some(offset) = bit_offset(ctx, args.get(2)) else {
+    let Some(offset) = bit_offset(ctx, args.get(2), 0) else {
         return;
     };
     let on = match args.get(3) {
@@ -43,7 +41,7 @@ pub fn setbit(ctx: &mut Ctx, args: Args) {
 }
 
 pub fn getbit(ctx: &mut Ctx, args: Args) {
-    let Some(offset) = bit_offset(ctx, args.get(2)) else {
+    let Some(offset) = bit_offset(ctx, args.get(2), 0) else {
         return;
     };
     let mut scratch = itoa::Buffer::new();
@@ -202,7 +200,7 @@ fn bitfield_generic(ctx: &mut Ctx, args: Args, read_only_cmd: bool) {
             } else if eq_ic(o, "fail") {
                 Overflow::Fail
             } else {
-                return ctx.reply.error(SYNTAX_ERR);
+                return ctx.reply.error("ERR Invalid OVERFLOW type specified");
             };
             j += 2;
             continue;
@@ -212,9 +210,8 @@ fn bitfield_generic(ctx: &mut Ctx, args: Args, read_only_cmd: bool) {
         let Some(ty) = bitmap::parse_bitfield_type(args.get(j + 1)) else {
             return ctx.reply.error("ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.");
         };
-        let offset = match bitmap::parse_bitfield_offset(args.get(j + 2), ty) {
-            Some(o) if (o >> 3) < max_bytes(ctx) => o,
-            _ => return ctx.reply.error(BAD_OFFSET),
+        let Some(offset) = bit_offset(ctx, args.get(j + 2), ty.bits() as u32) else {
+            return;
         };
         let op = match kind {
             0 => FieldOp::Get,
@@ -270,7 +267,7 @@ fn bitfield_generic(ctx: &mut Ctx, args: Args, read_only_cmd: bool) {
     for f in &ops {
         match f.op {
             FieldOp::Get => ctx.reply.int(bitmap::bitfield_get(data, f.offset, f.ty)),
-            FieldOp::Set(v) => match bitmap::bitfield_set(data, f.offset, f.ty, v, f.overflow) {
+            FieldOp::Set(v) => match bitmap::bitfield_set_ov(data, f.offset, f.ty, v, f.overflow) {
                 Some(old) => ctx.reply.int(old),
                 None => ctx.reply.null(),
             },

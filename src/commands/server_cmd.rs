@@ -5,7 +5,10 @@ use std::sync::atomic::Ordering;
 use super::{Ctx, SYNTAX_ERR, eq_ic};
 use crate::protocol::Args;
 use crate::storage::{DbView, Value};
-use crate::util::digest::{digest_hex, mix_digest, xor_digest};
+use crate::util::digest::{
+    OBJ_STRING, dataset_digest_add, dataset_digest_db, digest_add_expire, digest_hex, mix_digest,
+    object_digest_begin,
+};
 
 pub fn time(ctx: &mut Ctx, _args: Args) {
     let now = std::time::SystemTime::now()
@@ -59,7 +62,7 @@ pub fn shutdown(ctx: &mut Ctx, args: Args) {
 /// Redis's type ids, which DEBUG DIGEST mixes in.
 fn type_id(v: &Value) -> u32 {
     match v {
-        Value::Str(_) => 0,
+        Value::Str(_) => OBJ_STRING,
     }
 }
 
@@ -79,7 +82,7 @@ fn key_value_digest(key: &[u8], v: &Value, volatile: bool) -> [u8; 20] {
 }
 
 fn mix_value(d: &mut [u8; 20], v: &Value, volatile: bool) {
-    mix_digest(d, &type_id(v).to_be_bytes());
+    object_digest_begin(d, type_id(v));
     match v {
         Value::Str(s) => {
             let mut scratch = itoa::Buffer::new();
@@ -87,7 +90,7 @@ fn mix_value(d: &mut [u8; 20], v: &Value, volatile: bool) {
         }
     }
     if volatile {
-        xor_digest(d, b"!!expire!!");
+        digest_add_expire(d);
     }
 }
 
@@ -105,12 +108,12 @@ fn dataset_digest(ks: &mut DbView) -> [u8; 20] {
                 }
                 any = true;
                 let kd = key_value_digest(&e.key, &e.value, e.expire_at().is_some());
-                xor_digest(&mut acc, &kd);
+                dataset_digest_add(&mut acc, &kd);
             }
         }
         if any {
             // Redis mixes the db id into the running digest, then xors each key in.
-            mix_digest(&mut total, &(db as u32).to_be_bytes());
+            dataset_digest_db(&mut total, db as u32);
             for (a, b) in total.iter_mut().zip(acc.iter()) {
                 *a ^= b;
             }
@@ -166,6 +169,8 @@ pub fn debug(ctx: &mut Ctx, args: Args) {
                 ctx.reply.simple(line.as_bytes());
             }
         }
+    } else if eq_ic(sub, "protocol") && argc == 3 {
+        debug_protocol(ctx, args.get(2));
     } else if eq_ic(sub, "help") && argc == 2 {
         super::reply_help(
             ctx.reply,
@@ -177,6 +182,10 @@ pub fn debug(ctx: &mut Ctx, args: Args) {
                 "    Output a hex signature of the values of all the specified keys.",
                 "OBJECT <key>",
                 "    Show low level info about the `key` and associated value.",
+                "PROTOCOL <type>",
+                "    Reply with a test value of the specified type. <type> can be: string,",
+                "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+                "    true, false.",
                 "SET-ACTIVE-EXPIRE <0|1>",
                 "    Setting it to 0 disables expiring keys in background when they are not",
                 "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -190,5 +199,58 @@ pub fn debug(ctx: &mut Ctx, args: Args) {
             "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
             String::from_utf8_lossy(&sub[..sub.len().min(128)])
         ));
+    }
+}
+
+/// DEBUG PROTOCOL <type>: a sample reply of each RESP3 type, as Redis sends them.
+fn debug_protocol(ctx: &mut Ctx, kind: &[u8]) {
+    let r = &mut *ctx.reply;
+    let name = String::from_utf8_lossy(kind).to_ascii_lowercase();
+    match name.as_str() {
+        "string" => r.bulk(b"Hello World"),
+        "integer" => r.int(12345),
+        "double" => r.double(3.141),
+        "bignum" => r.big_number(b"1234567999999999999999999999999999999"),
+        "null" => r.null(),
+        "array" | "set" => {
+            if name == "array" {
+                r.array(3);
+            } else {
+                r.set(3);
+            }
+            for i in 0..3 {
+                r.int(i);
+            }
+        }
+        "map" => {
+            r.map(3);
+            for i in 0..3 {
+                r.int(i);
+                r.bool(i == 1);
+            }
+        }
+        "attrib" => {
+            if r.is_resp3() {
+                r.attribute(1);
+                r.bulk(b"key-popularity");
+                r.array(2);
+                r.bulk(b"key:123");
+                r.int(90);
+            }
+            r.bulk(b"Some real reply following the attribute");
+        }
+        "push" => {
+            if !r.is_resp3() {
+                return r.error("ERR RESP2 is not supported by this command");
+            }
+            r.push(2);
+            r.bulk(b"server-cpu-usage");
+            r.int(42);
+            r.bulk(b"Some real reply following the push reply");
+        }
+        "verbatim" => r.verbatim(b"This is a verbatim\nstring"),
+        "true" => r.bool(true),
+        "false" => r.bool(false),
+        _ => r.error("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false"),
     }
 }

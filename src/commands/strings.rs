@@ -3,7 +3,7 @@
 use super::{Ctx, NOT_FLOAT, NOT_INT, SYNTAX_ERR, WRONGTYPE, arg_i64, eq_ic};
 use crate::protocol::{Args, Reply};
 use crate::storage::{DbView, StrValue, Value};
-use crate::util::longdouble::{IncrFloatError, incr_by_float};
+use crate::util::num::{self, IncrFloatError};
 
 const MAX_STRING_ERR: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 
@@ -474,16 +474,17 @@ pub fn decrby(ctx: &mut Ctx, args: Args) {
 pub fn incrbyfloat(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     let mut scratch = itoa::Buffer::new();
+    let mut text = Vec::with_capacity(32);
     let result = match ctx.ks.get_write(key).map(|e| &e.value) {
-        None => incr_by_float(None, args.get(2)),
-        Some(Value::Str(s)) => incr_by_float(Some(s.as_bytes(&mut scratch)), args.get(2)),
+        None => num::incrbyfloat(b"0", args.get(2), &mut text),
+        Some(Value::Str(s)) => num::incrbyfloat(s.as_bytes(&mut scratch), args.get(2), &mut text),
         #[allow(unreachable_patterns)]
         Some(_) => return ctx.reply.error(WRONGTYPE),
     };
-    let text = match result {
-        Ok(t) => t,
+    match result {
+        Ok(()) => {}
         Err(IncrFloatError::NotAFloat) => return ctx.reply.error(NOT_FLOAT),
-        Err(IncrFloatError::NotFinite) => {
+        Err(IncrFloatError::NanOrInfinity) => {
             return ctx
                 .reply
                 .error("ERR increment would produce NaN or Infinity");
@@ -549,6 +550,13 @@ pub fn lcs(ctx: &mut Ctx, args: Args) {
     }
     let a = a.as_ref().map_or(&b""[..], |s| s.as_bytes(&mut sa));
     let b = b.as_ref().map_or(&b""[..], |s| s.as_bytes(&mut sb));
+    // Redis refuses a DP table (4 bytes a cell) larger than proto-max-bulk-len.
+    let table_bytes = crate::util::lcs::lcs_table_cells(a.len(), b.len()).and_then(|c| c.checked_mul(4));
+    if table_bytes.is_none_or(|n| n as u64 > max_len(ctx)) {
+        return ctx.reply.error(
+            "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
+        );
+    }
     let r = crate::util::lcs::lcs(a, b, idx, minmatchlen as usize);
     if idx {
         ctx.reply.map(2);

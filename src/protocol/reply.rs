@@ -165,6 +165,26 @@ impl Reply {
         }
     }
 
+    /// A big number: `(` in RESP3, a bulk string in RESP2.
+    pub fn big_number(&mut self, digits: &[u8]) {
+        match self.resp {
+            RespVersion::Resp2 => self.bulk(digits),
+            RespVersion::Resp3 => {
+                self.out.push(b'(');
+                self.out.extend_from_slice(digits);
+                self.out.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+
+    /// An attribute map of `n` pairs preceding a reply; RESP2 clients do not see attributes,
+    /// so the caller must skip writing the pairs there (`is_resp3`).
+    pub fn attribute(&mut self, n: usize) {
+        if self.is_resp3() {
+            self.header(b'|', n as i64);
+        }
+    }
+
     /// Appends bytes that are already RESP encoded (for replies built elsewhere).
     pub fn raw(&mut self, encoded: &[u8]) {
         self.out.extend_from_slice(encoded);

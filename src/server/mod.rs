@@ -185,6 +185,11 @@ impl Server {
     pub fn apply_config(&self, changed: &[&str]) {
         let cfg = self.config.read();
         self.hot.refresh(&cfg);
+        if changed.contains(&"dir")
+            && let Err(e) = std::env::set_current_dir(&cfg.dir)
+        {
+            tracing::warn!("Can't chdir to '{}': {e}", cfg.dir.display());
+        }
         if changed.contains(&"loglevel")
             && let Some(f) = self.log_reload.get()
         {

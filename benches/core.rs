@@ -14,7 +14,9 @@ fn pipeline() -> Vec<u8> {
     let mut buf = Vec::new();
     for i in 0..16 {
         let key = format!("key:{i:012}");
-        buf.extend_from_slice(format!("*3\r\n$3\r\nSET\r\n${}\r\n{}\r\n$32\r\n", key.len(), key).as_bytes());
+        buf.extend_from_slice(
+            format!("*3\r\n$3\r\nSET\r\n${}\r\n{}\r\n$32\r\n", key.len(), key).as_bytes(),
+        );
         buf.extend_from_slice(&[b'v'; 32]);
         buf.extend_from_slice(b"\r\n");
     }
@@ -28,7 +30,9 @@ fn parse_16_pipelined_sets(b: Bencher) {
     b.bench_local(|| {
         let mut at = 0;
         let mut n = 0;
-        while let Ok(ferrodis::protocol::parse::Parsed::Request(len)) = parser.parse(&buf[at..], 512 << 20, true) {
+        while let Ok(ferrodis::protocol::parse::Parsed::Request(len)) =
+            parser.parse(&buf[at..], 512 << 20, true)
+        {
             n += parser.args(&buf[at..]).len();
             at += len;
         }
@@ -63,7 +67,9 @@ fn view<'a>(ks: &'a Keyspace, key: &[u8]) -> DbView<'a> {
 #[divan::bench(args = [10_000, 1_000_000])]
 fn keyspace_get_hit(b: Bencher, keys: usize) {
     let ks = Keyspace::new(16);
-    let names: Vec<Vec<u8>> = (0..keys).map(|i| format!("key:{i:012}").into_bytes()).collect();
+    let names: Vec<Vec<u8>> = (0..keys)
+        .map(|i| format!("key:{i:012}").into_bytes())
+        .collect();
     for k in &names {
         view(&ks, k).set(k, Value::Str(StrValue::from_bytes(&[b'v'; 32])), 0);
     }

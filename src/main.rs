@@ -67,29 +67,44 @@ fn main() {
         std::process::exit(1);
     }
     let (filter, reload_handle) = reload::Layer::new(level_filter(config.loglevel));
-    let writer: Box<dyn Fn() -> Box<dyn std::io::Write> + Send + Sync> = if config.logfile.is_empty() {
-        Box::new(|| Box::new(std::io::stdout()))
-    } else {
-        let path = config.logfile.clone();
-        match std::fs::OpenOptions::new().create(true).append(true).open(&path) {
-            Ok(_) => Box::new(move || {
-                match std::fs::OpenOptions::new().create(true).append(true).open(&path) {
-                    Ok(f) => Box::new(f),
-                    Err(_) => Box::new(std::io::stderr()),
+    let writer: Box<dyn Fn() -> Box<dyn std::io::Write> + Send + Sync> =
+        if config.logfile.is_empty() {
+            Box::new(|| Box::new(std::io::stdout()))
+        } else {
+            let path = config.logfile.clone();
+            match std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+            {
+                Ok(_) => Box::new(move || {
+                    match std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(&path)
+                    {
+                        Ok(f) => Box::new(f),
+                        Err(_) => Box::new(std::io::stderr()),
+                    }
+                }),
+                Err(e) => {
+                    eprintln!("Can't open the log file: {e}");
+                    std::process::exit(1);
                 }
-            }),
-            Err(e) => {
-                eprintln!("Can't open the log file: {e}");
-                std::process::exit(1);
             }
-        }
-    };
+        };
     tracing_subscriber::registry()
         .with(filter)
-        .with(tracing_subscriber::fmt::layer().with_ansi(false).with_writer(writer))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(writer),
+        )
         .init();
     for (name, at) in config.unimplemented_directives() {
-        tracing::warn!("config directive '{name}' ({at}) is accepted but not implemented yet; it has no effect");
+        tracing::warn!(
+            "config directive '{name}' ({at}) is accepted but not implemented yet; it has no effect"
+        );
     }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -26,9 +26,32 @@ impl Rng {
 }
 
 const FRAGMENTS: &[&[u8]] = &[
-    b"*", b"$", b"\r\n", b"-1", b"0", b"3", b"99999999999", b"*2\r\n", b"$3\r\nGET\r\n", b"$-2\r\n",
-    b"*-5\r\n", b"SET", b"\"", b"'", b"\\x", b"\n", b" ", b"*1\r\n$4\r\nPING\r\n", b"\x00", b"\xff",
-    b"$2147483648\r\n", b"*2147483648\r\n", b"CONFIG", b"DEBUG", b"HELLO 3\r\n", b"*3\r\n$3\r\nSET\r\n",
+    b"*",
+    b"$",
+    b"\r\n",
+    b"-1",
+    b"0",
+    b"3",
+    b"99999999999",
+    b"*2\r\n",
+    b"$3\r\nGET\r\n",
+    b"$-2\r\n",
+    b"*-5\r\n",
+    b"SET",
+    b"\"",
+    b"'",
+    b"\\x",
+    b"\n",
+    b" ",
+    b"*1\r\n$4\r\nPING\r\n",
+    b"\x00",
+    b"\xff",
+    b"$2147483648\r\n",
+    b"*2147483648\r\n",
+    b"CONFIG",
+    b"DEBUG",
+    b"HELLO 3\r\n",
+    b"*3\r\n$3\r\nSET\r\n",
 ];
 
 #[test]
@@ -68,7 +91,10 @@ fn a_huge_declared_bulk_is_refused_without_allocating_it() {
     let s = Server::ferrodis(&["--proto-max-bulk-len", "1mb"]);
     let mut r = s.raw();
     r.send_raw(b"*2\r\n$3\r\nGET\r\n$2000000\r\n");
-    assert_eq!(r.read_reply(), Reply::err("ERR Protocol error: invalid bulk length"));
+    assert_eq!(
+        r.read_reply(),
+        Reply::err("ERR Protocol error: invalid bulk length")
+    );
     r.expect_closed(Duration::from_secs(10)).unwrap();
     let mut ok = s.raw();
     assert_eq!(ok.cmd_str(&["PING"]), Reply::simple("PONG"));

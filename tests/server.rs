@@ -36,7 +36,10 @@ fn ping_ok(port: u16) -> bool {
 fn starts_daemonized_from_debian_stock_redis_conf() {
     let dir = unique_temp_dir("stockconf");
     let port = free_port();
-    let conf = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/debian-redis-7.0.conf");
+    let conf = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/debian-redis-7.0.conf"
+    );
     let pidfile = dir.join("ferrodis.pid");
     // Only what would touch system paths is redirected into the test's directory.
     let status = Command::new(bin())
@@ -46,9 +49,16 @@ fn starts_daemonized_from_debian_stock_redis_conf() {
         .args(["--dir", dir.to_str().unwrap()])
         .status()
         .unwrap();
-    assert!(status.success(), "the foreground process exits 0 after daemonizing");
+    assert!(
+        status.success(),
+        "the foreground process exits 0 after daemonizing"
+    );
     wait_for("pidfile", Duration::from_secs(20), || pidfile.exists());
-    let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+    let pid: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     wait_for("PING", Duration::from_secs(20), || ping_ok(port));
     let mut r = Raw::connect(port);
     assert_eq!(
@@ -57,7 +67,10 @@ fn starts_daemonized_from_debian_stock_redis_conf() {
     );
     assert_eq!(
         r.cmd_str(&["CONFIG", "GET", "hash-max-listpack-entries"]),
-        Reply::array(vec![Reply::bulk("hash-max-listpack-entries"), Reply::bulk("512")])
+        Reply::array(vec![
+            Reply::bulk("hash-max-listpack-entries"),
+            Reply::bulk("512")
+        ])
     );
     // SAFETY: plain kill(2) of the daemon we started.
     unsafe { libc::kill(pid, libc::SIGTERM) };
@@ -77,11 +90,20 @@ fn bad_config_stops_startup_with_file_line_and_reason() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("at line 2"), "{err}");
     assert!(err.contains(">>> 'nosuchdirective yes'"), "{err}");
-    assert!(err.contains("Bad directive or wrong number of arguments"), "{err}");
+    assert!(
+        err.contains("Bad directive or wrong number of arguments"),
+        "{err}"
+    );
 
-    let out = Command::new(bin()).args(["--port", "99999"]).output().unwrap();
+    let out = Command::new(bin())
+        .args(["--port", "99999"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("argument must be between 0 and 65535 inclusive"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("argument must be between 0 and 65535 inclusive")
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -98,7 +120,10 @@ fn help_and_version() {
 fn requirepass_gates_every_command_until_auth() {
     let s = Server::ferrodis(&["--requirepass", "s3cret"]);
     let mut r = s.raw();
-    assert_eq!(r.cmd_str(&["GET", "k"]), Reply::err("NOAUTH Authentication required."));
+    assert_eq!(
+        r.cmd_str(&["GET", "k"]),
+        Reply::err("NOAUTH Authentication required.")
+    );
     assert_eq!(
         r.cmd_str(&["AUTH", "wrong"]),
         Reply::err("WRONGPASS invalid username-password pair or user is disabled.")
@@ -106,7 +131,9 @@ fn requirepass_gates_every_command_until_auth() {
     assert_eq!(r.cmd_str(&["AUTH", "s3cret"]), Reply::ok());
     assert_eq!(r.cmd_str(&["SET", "k", "v"]), Reply::ok());
     let mut r3 = s.raw();
-    match r3.cmd_str(&["HELLO", "3", "AUTH", "default", "s3cret", "SETNAME", "worker"]) {
+    match r3.cmd_str(&[
+        "HELLO", "3", "AUTH", "default", "s3cret", "SETNAME", "worker",
+    ]) {
         Reply::Map(m) => assert!(m.contains(&(Reply::bulk("proto"), Reply::Int(3)))),
         other => panic!("HELLO 3 answered {other:?}"),
     }
@@ -181,7 +208,10 @@ fn scan_returns_every_key_present_for_the_whole_scan_while_the_table_grows() {
         }
     }
     for i in 0..3000 {
-        assert!(seen.contains(format!("orig:{i}").as_bytes()), "orig:{i} missing from SCAN");
+        assert!(
+            seen.contains(format!("orig:{i}").as_bytes()),
+            "orig:{i} missing from SCAN"
+        );
     }
 }
 
@@ -199,9 +229,19 @@ fn client_list_kill_and_idle_timeout() {
         Reply::Bulk(Some(v)) => String::from_utf8(v).unwrap(),
         other => panic!("{other:?}"),
     };
-    assert!(list.lines().any(|l| l.contains(" name=alpha ") && l.contains(" cmd=client|list ")), "{list}");
-    assert!(list.lines().any(|l| l.starts_with(&format!("id={b_id} "))), "{list}");
-    assert_eq!(a.cmd_str(&["CLIENT", "KILL", "ID", &b_id.to_string()]), Reply::Int(1));
+    assert!(
+        list.lines()
+            .any(|l| l.contains(" name=alpha ") && l.contains(" cmd=client|list ")),
+        "{list}"
+    );
+    assert!(
+        list.lines().any(|l| l.starts_with(&format!("id={b_id} "))),
+        "{list}"
+    );
+    assert_eq!(
+        a.cmd_str(&["CLIENT", "KILL", "ID", &b_id.to_string()]),
+        Reply::Int(1)
+    );
     b.expect_closed(Duration::from_secs(10)).unwrap();
     // timeout 1: an idle connection is closed by the server.
     a.expect_closed(Duration::from_secs(10)).unwrap();
@@ -212,11 +252,17 @@ fn client_pause_write_holds_writes_but_not_reads() {
     let s = Server::ferrodis(&[]);
     let mut admin = s.raw();
     let mut w = s.raw();
-    assert_eq!(admin.cmd_str(&["CLIENT", "PAUSE", "100000", "WRITE"]), Reply::ok());
+    assert_eq!(
+        admin.cmd_str(&["CLIENT", "PAUSE", "100000", "WRITE"]),
+        Reply::ok()
+    );
     w.send(&[b"SET", b"k", b"v"]);
     assert_eq!(admin.cmd_str(&["GET", "k"]), Reply::nil());
     w.set_read_timeout(Duration::from_millis(300));
-    assert!(w.try_read_reply().is_err(), "the write must wait while paused");
+    assert!(
+        w.try_read_reply().is_err(),
+        "the write must wait while paused"
+    );
     assert_eq!(admin.cmd_str(&["CLIENT", "UNPAUSE"]), Reply::ok());
     w.set_read_timeout(Duration::from_secs(10));
     assert_eq!(w.read_reply(), Reply::ok());
@@ -226,13 +272,24 @@ fn client_pause_write_holds_writes_but_not_reads() {
 fn redis_cli_stat_and_latency_work() {
     let s = Server::ferrodis(&[]);
     let mut child = Command::new("stdbuf")
-        .args(["-oL", "redis-cli", "-p", &s.port.to_string(), "--stat", "-i", "0.2"])
+        .args([
+            "-oL",
+            "redis-cli",
+            "-p",
+            &s.port.to_string(),
+            "--stat",
+            "-i",
+            "0.2",
+        ])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let header = lines.next().unwrap().unwrap();
-    assert!(header.contains("data") && header.contains("load"), "{header}");
+    assert!(
+        header.contains("data") && header.contains("load"),
+        "{header}"
+    );
     lines.next();
     let row = lines.next().unwrap().unwrap();
     assert!(row.split_whitespace().count() >= 6, "{row}");
@@ -240,7 +297,16 @@ fn redis_cli_stat_and_latency_work() {
     let _ = child.wait();
 
     let out = Command::new("timeout")
-        .args(["-s", "INT", "3", "redis-cli", "-p", &s.port.to_string(), "--latency", "--raw"])
+        .args([
+            "-s",
+            "INT",
+            "3",
+            "redis-cli",
+            "-p",
+            &s.port.to_string(),
+            "--latency",
+            "--raw",
+        ])
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -268,7 +334,10 @@ fn sigterm_shuts_down_cleanly() {
             assert!(status.success(), "{status:?}");
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(20), "no exit after SIGTERM");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no exit after SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }

@@ -2,7 +2,7 @@
 //! The bit arithmetic lives in `util::bitmap`; these handlers parse, look up and reply.
 
 use super::strings::{read_str, string_for_update};
-use super::{Ctx, SYNTAX_ERR, WRONGTYPE, arg_i64, eq_ic};
+use super::{Ctx, Replied, SYNTAX_ERR, WRONGTYPE, arg_i64, eq_ic};
 use crate::protocol::Args;
 use crate::storage::{StrValue, Value};
 use crate::util::bitmap::{self, BitOp, BitfieldType, Overflow};
@@ -65,7 +65,7 @@ fn unit(ctx: &mut Ctx, a: &[u8]) -> Option<bool> {
 
 pub fn bitcount(ctx: &mut Ctx, args: Args) {
     let value = match read_str(&mut ctx.ks, ctx.reply, args.get(1)) {
-        Err(()) => return,
+        Err(Replied) => return,
         Ok(None) => return ctx.reply.int(0),
         Ok(Some(s)) => s.clone(),
     };
@@ -74,8 +74,12 @@ pub fn bitcount(ctx: &mut Ctx, args: Args) {
     let (range, bits) = match args.len() {
         2 => (None, false),
         4 | 5 => {
-            let Some(start) = arg_i64(ctx, args.get(2)) else { return };
-            let Some(end) = arg_i64(ctx, args.get(3)) else { return };
+            let Some(start) = arg_i64(ctx, args.get(2)) else {
+                return;
+            };
+            let Some(end) = arg_i64(ctx, args.get(3)) else {
+                return;
+            };
             let bits = if args.len() == 5 {
                 match unit(ctx, args.get(4)) {
                     Some(b) => b,
@@ -92,12 +96,14 @@ pub fn bitcount(ctx: &mut Ctx, args: Args) {
 }
 
 pub fn bitpos(ctx: &mut Ctx, args: Args) {
-    let Some(bit) = arg_i64(ctx, args.get(2)) else { return };
+    let Some(bit) = arg_i64(ctx, args.get(2)) else {
+        return;
+    };
     if bit != 0 && bit != 1 {
         return ctx.reply.error("ERR The bit argument must be 1 or 0.");
     }
     let value = match read_str(&mut ctx.ks, ctx.reply, args.get(1)) {
-        Err(()) => return,
+        Err(Replied) => return,
         Ok(None) => return ctx.reply.int(if bit == 1 { -1 } else { 0 }),
         Ok(Some(s)) => s.clone(),
     };
@@ -107,7 +113,9 @@ pub fn bitpos(ctx: &mut Ctx, args: Args) {
     match args.len() {
         3 => {}
         4..=6 => {
-            let Some(s) = arg_i64(ctx, args.get(3)) else { return };
+            let Some(s) = arg_i64(ctx, args.get(3)) else {
+                return;
+            };
             start = Some(s);
             if args.len() == 6 {
                 match unit(ctx, args.get(5)) {
@@ -116,7 +124,9 @@ pub fn bitpos(ctx: &mut Ctx, args: Args) {
                 }
             }
             if args.len() >= 5 {
-                let Some(e) = arg_i64(ctx, args.get(4)) else { return };
+                let Some(e) = arg_i64(ctx, args.get(4)) else {
+                    return;
+                };
                 end = Some(e);
             }
         }
@@ -148,7 +158,7 @@ pub fn bitop(ctx: &mut Ctx, args: Args) {
     for key in args.iter().skip(3) {
         let mut scratch = itoa::Buffer::new();
         match read_str(&mut ctx.ks, ctx.reply, key) {
-            Err(()) => return,
+            Err(Replied) => return,
             Ok(v) => sources.push(v.map_or(Vec::new(), |s| s.as_bytes(&mut scratch).to_vec())),
         }
     }
@@ -159,8 +169,14 @@ pub fn bitop(ctx: &mut Ctx, args: Args) {
     if len == 0 {
         ctx.ks.remove(dest);
     } else {
-        ctx.ks
-            .set(dest, Value::Str(StrValue::Bytes { data: result, raw: true }), 0);
+        ctx.ks.set(
+            dest,
+            Value::Str(StrValue::Bytes {
+                data: result,
+                raw: true,
+            }),
+            0,
+        );
     }
     ctx.reply.int(len as i64);
 }
@@ -216,8 +232,14 @@ fn bitfield_generic(ctx: &mut Ctx, args: Args, read_only_cmd: bool) {
         let op = match kind {
             0 => FieldOp::Get,
             _ => {
-                let Some(v) = arg_i64(ctx, args.get(j + 3)) else { return };
-                if kind == 1 { FieldOp::Set(v) } else { FieldOp::Incr(v) }
+                let Some(v) = arg_i64(ctx, args.get(j + 3)) else {
+                    return;
+                };
+                if kind == 1 {
+                    FieldOp::Set(v)
+                } else {
+                    FieldOp::Incr(v)
+                }
             }
         };
         ops.push(Field {
@@ -233,7 +255,7 @@ fn bitfield_generic(ctx: &mut Ctx, args: Args, read_only_cmd: bool) {
     if !writes {
         let mut scratch = itoa::Buffer::new();
         let value = match read_str(&mut ctx.ks, ctx.reply, key) {
-            Err(()) => return,
+            Err(Replied) => return,
             Ok(v) => v.map_or(Vec::new(), |s| s.as_bytes(&mut scratch).to_vec()),
         };
         ctx.reply.array(ops.len());
@@ -271,10 +293,12 @@ fn bitfield_generic(ctx: &mut Ctx, args: Args, read_only_cmd: bool) {
                 Some(old) => ctx.reply.int(old),
                 None => ctx.reply.null(),
             },
-            FieldOp::Incr(by) => match bitmap::bitfield_incrby(data, f.offset, f.ty, by, f.overflow) {
-                Some(new) => ctx.reply.int(new),
-                None => ctx.reply.null(),
-            },
+            FieldOp::Incr(by) => {
+                match bitmap::bitfield_incrby(data, f.offset, f.ty, by, f.overflow) {
+                    Some(new) => ctx.reply.int(new),
+                    None => ctx.reply.null(),
+                }
+            }
         }
     }
 }

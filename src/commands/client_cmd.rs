@@ -14,7 +14,9 @@ const CONN: u32 = CAT_CONNECTION;
 /// One CLIENT LIST line, in Redis 7.2's field order (7.2 because of lib-name/lib-ver).
 pub fn client_line(server: &Server, c: &ClientInfo, now_ms: i64) -> String {
     let meta = c.meta.lock().clone();
-    let cmd = server.commands.full_name(c.last_cmd.load(Ordering::Relaxed));
+    let cmd = server
+        .commands
+        .full_name(c.last_cmd.load(Ordering::Relaxed));
     let mut flags = String::new();
     if meta.no_evict {
         flags.push('e');
@@ -26,7 +28,12 @@ pub fn client_line(server: &Server, c: &ClientInfo, now_ms: i64) -> String {
         flags.push('N');
     }
     let qbuf = c.query_buf.load(Ordering::Relaxed);
-    let lossy = |v: &Option<Vec<u8>>| v.as_deref().map(String::from_utf8_lossy).unwrap_or_default().into_owned();
+    let lossy = |v: &Option<Vec<u8>>| {
+        v.as_deref()
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default()
+            .into_owned()
+    };
     format!(
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
         c.id,
@@ -100,7 +107,10 @@ fn client_list(ctx: &mut Ctx, args: Args) {
     while j < args.len() {
         if eq_ic(args.get(j), "type") && j + 1 < args.len() {
             let t = args.get(j + 1);
-            if !["normal", "master", "replica", "slave", "pubsub"].iter().any(|n| eq_ic(t, n)) {
+            if !["normal", "master", "replica", "slave", "pubsub"]
+                .iter()
+                .any(|n| eq_ic(t, n))
+            {
                 return ctx.reply.error(&format!(
                     "ERR Unknown client type '{}'",
                     String::from_utf8_lossy(t)
@@ -128,7 +138,10 @@ fn client_list(ctx: &mut Ctx, args: Args) {
     let now = unix_ms();
     let clients: Vec<_> = ctx.server.clients.lock().values().cloned().collect();
     let mut out = String::new();
-    for c in clients.iter().filter(|c| ids.as_ref().is_none_or(|v| v.contains(&c.id))) {
+    for c in clients
+        .iter()
+        .filter(|c| ids.as_ref().is_none_or(|v| v.contains(&c.id)))
+    {
         out.push_str(&client_line(ctx.server, c, now));
         out.push('\n');
     }
@@ -169,7 +182,10 @@ fn client_kill(ctx: &mut Ctx, args: Args) {
                 _ => return ctx.reply.error("ERR client-id should be greater than 0"),
             }
         } else if eq_ic(opt, "type") {
-            if !["normal", "master", "replica", "slave", "pubsub"].iter().any(|n| eq_ic(val, n)) {
+            if !["normal", "master", "replica", "slave", "pubsub"]
+                .iter()
+                .any(|n| eq_ic(val, n))
+            {
                 return ctx.reply.error(&format!(
                     "ERR Unknown client type '{}'",
                     String::from_utf8_lossy(val)
@@ -262,7 +278,9 @@ fn client_reply(ctx: &mut Ctx, args: Args) {
 
 fn client_pause(ctx: &mut Ctx, args: Args) {
     let Some(ms) = crate::util::num::parse_i64(args.get(2)) else {
-        return ctx.reply.error("ERR timeout is not an integer or out of range");
+        return ctx
+            .reply
+            .error("ERR timeout is not an integer or out of range");
     };
     if ms < 0 {
         return ctx.reply.error("ERR timeout is negative");
@@ -277,7 +295,11 @@ fn client_pause(ctx: &mut Ctx, args: Args) {
     {
         let mut p = ctx.server.pause.lock();
         // A pause never shortens one in force, and ALL wins over WRITE, as in Redis.
-        let writes_only = if p.until_ms != 0 { p.writes_only && writes_only } else { writes_only };
+        let writes_only = if p.until_ms != 0 {
+            p.writes_only && writes_only
+        } else {
+            writes_only
+        };
         *p = Pause {
             until_ms: p.until_ms.max(until),
             writes_only,
@@ -347,19 +369,88 @@ fn client_help(ctx: &mut Ctx, _args: Args) {
 const CMD: u32 = NOSCRIPT | LOADING | STALE;
 
 pub static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("id", 2, CMD, CONN, client_id).doc("connection", "5.0.0", "O(1)", "Returns the unique client ID of the connection."),
-    CommandSpec::new("setname", 3, CMD, CONN, client_setname).doc("connection", "2.6.9", "O(1)", "Sets the connection name."),
-    CommandSpec::new("getname", 2, CMD, CONN, client_getname).doc("connection", "2.6.9", "O(1)", "Returns the name of the connection."),
-    CommandSpec::new("setinfo", 4, CMD, CONN, client_setinfo).doc("connection", "7.2.0", "O(1)", "Sets information specific to the client or connection."),
-    CommandSpec::new("list", -2, ADMIN | CMD, CONN, client_list).doc("connection", "2.4.0", "O(N) where N is the number of client connections", "Lists open connections."),
-    CommandSpec::new("info", 2, CMD, CONN, client_info).doc("connection", "6.2.0", "O(1)", "Returns information about the connection."),
-    CommandSpec::new("kill", -3, ADMIN | CMD, CONN, client_kill).doc("connection", "2.4.0", "O(N) where N is the number of client connections", "Terminates open connections."),
-    CommandSpec::new("no-evict", 3, ADMIN | CMD, CONN, client_no_evict).doc("connection", "7.0.0", "O(1)", "Sets the client eviction mode of the connection."),
-    CommandSpec::new("no-touch", 3, CMD, CONN, client_no_touch).doc("connection", "7.2.0", "O(1)", "Controls whether commands sent by the client affect the LRU/LFU of accessed keys."),
-    CommandSpec::new("reply", 3, CMD, CONN, client_reply).doc("connection", "3.2.0", "O(1)", "Instructs the server whether to reply to commands."),
-    CommandSpec::new("pause", -3, ADMIN | CMD, CONN, client_pause).doc("connection", "3.0.0", "O(1)", "Suspends commands processing."),
-    CommandSpec::new("unpause", 2, ADMIN | CMD, CONN, client_unpause).doc("connection", "6.2.0", "O(N) Where N is the number of paused clients", "Resumes processing commands from paused clients."),
-    CommandSpec::new("getredir", 2, CMD, CONN, client_getredir).doc("connection", "6.0.0", "O(1)", "Returns the client ID to which the connection's tracking notifications are redirected."),
-    CommandSpec::new("help", 2, LOADING | STALE, CONN, client_help).doc("connection", "5.0.0", "O(1)", "Returns helpful text about the different subcommands."),
+    CommandSpec::new("id", 2, CMD, CONN, client_id).doc(
+        "connection",
+        "5.0.0",
+        "O(1)",
+        "Returns the unique client ID of the connection.",
+    ),
+    CommandSpec::new("setname", 3, CMD, CONN, client_setname).doc(
+        "connection",
+        "2.6.9",
+        "O(1)",
+        "Sets the connection name.",
+    ),
+    CommandSpec::new("getname", 2, CMD, CONN, client_getname).doc(
+        "connection",
+        "2.6.9",
+        "O(1)",
+        "Returns the name of the connection.",
+    ),
+    CommandSpec::new("setinfo", 4, CMD, CONN, client_setinfo).doc(
+        "connection",
+        "7.2.0",
+        "O(1)",
+        "Sets information specific to the client or connection.",
+    ),
+    CommandSpec::new("list", -2, ADMIN | CMD, CONN, client_list).doc(
+        "connection",
+        "2.4.0",
+        "O(N) where N is the number of client connections",
+        "Lists open connections.",
+    ),
+    CommandSpec::new("info", 2, CMD, CONN, client_info).doc(
+        "connection",
+        "6.2.0",
+        "O(1)",
+        "Returns information about the connection.",
+    ),
+    CommandSpec::new("kill", -3, ADMIN | CMD, CONN, client_kill).doc(
+        "connection",
+        "2.4.0",
+        "O(N) where N is the number of client connections",
+        "Terminates open connections.",
+    ),
+    CommandSpec::new("no-evict", 3, ADMIN | CMD, CONN, client_no_evict).doc(
+        "connection",
+        "7.0.0",
+        "O(1)",
+        "Sets the client eviction mode of the connection.",
+    ),
+    CommandSpec::new("no-touch", 3, CMD, CONN, client_no_touch).doc(
+        "connection",
+        "7.2.0",
+        "O(1)",
+        "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
+    ),
+    CommandSpec::new("reply", 3, CMD, CONN, client_reply).doc(
+        "connection",
+        "3.2.0",
+        "O(1)",
+        "Instructs the server whether to reply to commands.",
+    ),
+    CommandSpec::new("pause", -3, ADMIN | CMD, CONN, client_pause).doc(
+        "connection",
+        "3.0.0",
+        "O(1)",
+        "Suspends commands processing.",
+    ),
+    CommandSpec::new("unpause", 2, ADMIN | CMD, CONN, client_unpause).doc(
+        "connection",
+        "6.2.0",
+        "O(N) Where N is the number of paused clients",
+        "Resumes processing commands from paused clients.",
+    ),
+    CommandSpec::new("getredir", 2, CMD, CONN, client_getredir).doc(
+        "connection",
+        "6.0.0",
+        "O(1)",
+        "Returns the client ID to which the connection's tracking notifications are redirected.",
+    ),
+    CommandSpec::new("help", 2, LOADING | STALE, CONN, client_help).doc(
+        "connection",
+        "5.0.0",
+        "O(1)",
+        "Returns helpful text about the different subcommands.",
+    ),
 ];
-

@@ -5,7 +5,6 @@ use super::table::{ADMIN, CommandSpec, LOADING, NOSCRIPT, STALE};
 use super::{Ctx, reply_help};
 use crate::protocol::Args;
 
-
 fn config_get(ctx: &mut Ctx, args: Args) {
     let patterns: Vec<&[u8]> = args.iter().skip(2).collect();
     let pairs = ctx.server.config.read().get(&patterns);
@@ -17,7 +16,7 @@ fn config_get(ctx: &mut Ctx, args: Args) {
 }
 
 fn config_set(ctx: &mut Ctx, args: Args) {
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return ctx
             .reply
             .error("ERR wrong number of arguments for 'config|set' command");
@@ -72,9 +71,34 @@ fn config_help(ctx: &mut Ctx, _args: Args) {
 const CFG: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
 
 pub static CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("get", -3, CFG, 0, config_get).doc("server", "2.0.0", "O(N) when N is the number of configuration parameters provided", "Returns the effective values of configuration parameters."),
-    CommandSpec::new("set", -4, CFG, 0, config_set).doc("server", "2.0.0", "O(N) when N is the number of configuration parameters provided", "Sets configuration parameters in-flight."),
-    CommandSpec::new("resetstat", 2, CFG, 0, config_resetstat).doc("server", "2.0.0", "O(1)", "Resets the server's statistics."),
-    CommandSpec::new("rewrite", 2, CFG, 0, config_rewrite).doc("server", "2.8.0", "O(1)", "Persists the effective configuration to file."),
-    CommandSpec::new("help", 2, LOADING | STALE, 0, config_help).doc("server", "5.0.0", "O(1)", "Returns helpful text about the different subcommands."),
+    CommandSpec::new("get", -3, CFG, 0, config_get).doc(
+        "server",
+        "2.0.0",
+        "O(N) when N is the number of configuration parameters provided",
+        "Returns the effective values of configuration parameters.",
+    ),
+    CommandSpec::new("set", -4, CFG, 0, config_set).doc(
+        "server",
+        "2.0.0",
+        "O(N) when N is the number of configuration parameters provided",
+        "Sets configuration parameters in-flight.",
+    ),
+    CommandSpec::new("resetstat", 2, CFG, 0, config_resetstat).doc(
+        "server",
+        "2.0.0",
+        "O(1)",
+        "Resets the server's statistics.",
+    ),
+    CommandSpec::new("rewrite", 2, CFG, 0, config_rewrite).doc(
+        "server",
+        "2.8.0",
+        "O(1)",
+        "Persists the effective configuration to file.",
+    ),
+    CommandSpec::new("help", 2, LOADING | STALE, 0, config_help).doc(
+        "server",
+        "5.0.0",
+        "O(1)",
+        "Returns helpful text about the different subcommands.",
+    ),
 ];

@@ -151,7 +151,11 @@ pub fn hello(ctx: &mut Ctx, args: Args) {
         ctx.client.info.meta.lock().name = (!n.is_empty()).then(|| n.to_vec());
     }
     if let Some(v) = version {
-        let resp = if v == 3 { RespVersion::Resp3 } else { RespVersion::Resp2 };
+        let resp = if v == 3 {
+            RespVersion::Resp3
+        } else {
+            RespVersion::Resp2
+        };
         ctx.reply.resp = resp;
         ctx.client.set_resp(resp);
     }

@@ -175,7 +175,11 @@ fn command_list(ctx: &mut Ctx, args: Args) {
     let mut names: Vec<String> = Vec::new();
     for s in reachable(ctx) {
         names.push(s.name.to_string());
-        names.extend(s.subcommands.iter().map(|sub| format!("{}|{}", s.name, sub.name)));
+        names.extend(
+            s.subcommands
+                .iter()
+                .map(|sub| format!("{}|{}", s.name, sub.name)),
+        );
     }
     if args.len() > 2 {
         if args.len() != 5 || !eq_ic(args.get(2), "filterby") {
@@ -209,10 +213,11 @@ fn getkeys_generic(ctx: &mut Ctx, args: Args, with_flags: bool) {
     };
     let argc = args.len() - 2;
     let mut spec = spec;
-    if !spec.subcommands.is_empty() && argc >= 2 {
-        if let Some(s) = spec.subcommands.iter().find(|s| eq_ic(args.get(3), s.name)) {
-            spec = s;
-        }
+    if !spec.subcommands.is_empty()
+        && argc >= 2
+        && let Some(s) = spec.subcommands.iter().find(|s| eq_ic(args.get(3), s.name))
+    {
+        spec = s;
     }
     if !spec.arity_ok(argc) {
         return ctx
@@ -278,11 +283,53 @@ fn command_help(ctx: &mut Ctx, _args: Args) {
 const CMD: u32 = LOADING | STALE;
 
 pub static COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("count", 2, CMD, CAT_CONNECTION, command_count).doc("server", "2.8.13", "O(1)", "Returns a count of commands."),
-    CommandSpec::new("info", -2, CMD, CAT_CONNECTION, command_info).doc("server", "2.8.13", "O(N) where N is the number of commands to look up", "Returns information about one, multiple or all commands."),
-    CommandSpec::new("docs", -2, CMD, CAT_CONNECTION, command_docs).doc("server", "7.0.0", "O(N) where N is the number of commands to look up", "Returns documentary information about one, multiple or all commands."),
-    CommandSpec::new("list", -2, CMD, CAT_CONNECTION, command_list).doc("server", "7.0.0", "O(N) where N is the total number of Redis commands", "Returns a list of command names."),
-    CommandSpec::new("getkeys", -4, CMD, CAT_CONNECTION, command_getkeys).doc("server", "2.8.13", "O(N) where N is the number of arguments to the command", "Extracts the key names from an arbitrary command."),
-    CommandSpec::new("getkeysandflags", -4, CMD, CAT_CONNECTION, command_getkeysandflags).doc("server", "7.0.0", "O(N) where N is the number of arguments to the command", "Extracts the key names and access flags for an arbitrary command."),
-    CommandSpec::new("help", 2, CMD, CAT_CONNECTION, command_help).doc("server", "5.0.0", "O(1)", "Returns helpful text about the different subcommands."),
+    CommandSpec::new("count", 2, CMD, CAT_CONNECTION, command_count).doc(
+        "server",
+        "2.8.13",
+        "O(1)",
+        "Returns a count of commands.",
+    ),
+    CommandSpec::new("info", -2, CMD, CAT_CONNECTION, command_info).doc(
+        "server",
+        "2.8.13",
+        "O(N) where N is the number of commands to look up",
+        "Returns information about one, multiple or all commands.",
+    ),
+    CommandSpec::new("docs", -2, CMD, CAT_CONNECTION, command_docs).doc(
+        "server",
+        "7.0.0",
+        "O(N) where N is the number of commands to look up",
+        "Returns documentary information about one, multiple or all commands.",
+    ),
+    CommandSpec::new("list", -2, CMD, CAT_CONNECTION, command_list).doc(
+        "server",
+        "7.0.0",
+        "O(N) where N is the total number of Redis commands",
+        "Returns a list of command names.",
+    ),
+    CommandSpec::new("getkeys", -4, CMD, CAT_CONNECTION, command_getkeys).doc(
+        "server",
+        "2.8.13",
+        "O(N) where N is the number of arguments to the command",
+        "Extracts the key names from an arbitrary command.",
+    ),
+    CommandSpec::new(
+        "getkeysandflags",
+        -4,
+        CMD,
+        CAT_CONNECTION,
+        command_getkeysandflags,
+    )
+    .doc(
+        "server",
+        "7.0.0",
+        "O(N) where N is the number of arguments to the command",
+        "Extracts the key names and access flags for an arbitrary command.",
+    ),
+    CommandSpec::new("help", 2, CMD, CAT_CONNECTION, command_help).doc(
+        "server",
+        "5.0.0",
+        "O(1)",
+        "Returns helpful text about the different subcommands.",
+    ),
 ];

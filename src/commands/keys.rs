@@ -78,10 +78,13 @@ pub fn renamenx(ctx: &mut Ctx, args: Args) {
 
 /// Parses a database index argument: Err(message) with Redis's text for each failure.
 fn parse_db(ctx: &Ctx, a: &[u8], not_int: &'static str) -> Result<usize, &'static str> {
-    let n = crate::util::num::parse_i64(a).filter(|v| *v >= i32::MIN as i64 && *v <= i32::MAX as i64);
+    let n =
+        crate::util::num::parse_i64(a).filter(|v| *v >= i32::MIN as i64 && *v <= i32::MAX as i64);
     match n {
         None => Err(not_int),
-        Some(v) if v < 0 || v as usize >= ctx.ks.keyspace.databases() => Err("ERR DB index is out of range"),
+        Some(v) if v < 0 || v as usize >= ctx.ks.keyspace.databases() => {
+            Err("ERR DB index is out of range")
+        }
         Some(v) => Ok(v as usize),
     }
 }
@@ -215,7 +218,8 @@ pub fn scan(ctx: &mut Ctx, args: Args) {
     let mut visited = 0i64;
     let next = ctx.ks.scan(cursor, |e| {
         visited += 1;
-        let type_ok = type_name.is_none_or(|t| t.eq_ignore_ascii_case(e.value.type_name().as_bytes()));
+        let type_ok =
+            type_name.is_none_or(|t| t.eq_ignore_ascii_case(e.value.type_name().as_bytes()));
         if type_ok && pattern.is_none_or(|p| glob_match(p, &e.key, false)) {
             found.push(e.key.to_vec());
         }
@@ -259,9 +263,10 @@ fn expire_generic(ctx: &mut Ctx, args: Args, unit: ExpireUnit, absolute: bool) {
         } else if eq_ic(a, "lt") {
             lt = true;
         } else {
-            return ctx
-                .reply
-                .error(&format!("ERR Unsupported option {}", String::from_utf8_lossy(a)));
+            return ctx.reply.error(&format!(
+                "ERR Unsupported option {}",
+                String::from_utf8_lossy(a)
+            ));
         }
     }
     if nx && (xx || gt || lt) {
@@ -279,7 +284,7 @@ fn expire_generic(ctx: &mut Ctx, args: Args, unit: ExpireUnit, absolute: bool) {
         return;
     };
     if unit == ExpireUnit::Seconds {
-        if when > i64::MAX / 1000 || when < i64::MIN / 1000 {
+        if !(i64::MIN / 1000..=i64::MAX / 1000).contains(&when) {
             return ctx
                 .reply
                 .error(&format!("ERR invalid expire time in '{name}' command"));
@@ -395,7 +400,9 @@ pub fn swapdb(ctx: &mut Ctx, args: Args) {
 
 /// FLUSHDB/FLUSHALL's optional SYNC|ASYNC (both free memory at once here; see DESIGN.md).
 fn flush_mode_ok(ctx: &mut Ctx, args: &Args) -> bool {
-    if args.len() > 2 || (args.len() == 2 && !eq_ic(args.get(1), "sync") && !eq_ic(args.get(1), "async")) {
+    if args.len() > 2
+        || (args.len() == 2 && !eq_ic(args.get(1), "sync") && !eq_ic(args.get(1), "async"))
+    {
         ctx.reply.error(SYNTAX_ERR);
         return false;
     }
@@ -421,7 +428,6 @@ pub fn flushall(ctx: &mut Ctx, args: Args) {
 /// this refcount, unless an LRU/LFU policy needs per-key access data.
 const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 const SHARED_INTEGERS: i64 = 10000;
-
 
 pub fn object_help(ctx: &mut Ctx, _args: Args) {
     reply_help(
@@ -461,7 +467,9 @@ fn object_refcount(ctx: &mut Ctx, args: Args) {
         !(cfg.maxmemory > 0 && (cfg.maxmemory_policy.is_lru() || cfg.maxmemory_policy.is_lfu()))
     };
     match ctx.ks.peek(args.get(2)).map(|e| &e.value) {
-        Some(Value::Str(StrValue::Int(n))) if shared_ok && (0..SHARED_INTEGERS).contains(n) => ctx.reply.int(SHARED_REFCOUNT),
+        Some(Value::Str(StrValue::Int(n))) if shared_ok && (0..SHARED_INTEGERS).contains(n) => {
+            ctx.reply.int(SHARED_REFCOUNT)
+        }
         Some(_) => ctx.reply.int(1),
         None => ctx.reply.null(),
     }
@@ -495,9 +503,42 @@ fn object_freq(ctx: &mut Ctx, args: Args) {
 }
 
 pub static OBJECT_SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("encoding", 3, READONLY, CAT_KEYSPACE, object_encoding).keys(2, 2, 1).doc("generic", "2.2.3", "O(1)", "Returns the internal encoding of a Redis object."),
-    CommandSpec::new("freq", 3, READONLY, CAT_KEYSPACE, object_freq).keys(2, 2, 1).doc("generic", "4.0.0", "O(1)", "Returns the logarithmic access frequency counter of a Redis object."),
-    CommandSpec::new("idletime", 3, READONLY, CAT_KEYSPACE, object_idletime).keys(2, 2, 1).doc("generic", "2.2.3", "O(1)", "Returns the time since the last access to a Redis object."),
-    CommandSpec::new("refcount", 3, READONLY, CAT_KEYSPACE, object_refcount).keys(2, 2, 1).doc("generic", "2.2.3", "O(1)", "Returns the reference count of a value of a key."),
-    CommandSpec::new("help", 2, LOADING | STALE, CAT_KEYSPACE, object_help).doc("generic", "6.2.0", "O(1)", "Returns helpful text about the different subcommands."),
+    CommandSpec::new("encoding", 3, READONLY, CAT_KEYSPACE, object_encoding)
+        .keys(2, 2, 1)
+        .doc(
+            "generic",
+            "2.2.3",
+            "O(1)",
+            "Returns the internal encoding of a Redis object.",
+        ),
+    CommandSpec::new("freq", 3, READONLY, CAT_KEYSPACE, object_freq)
+        .keys(2, 2, 1)
+        .doc(
+            "generic",
+            "4.0.0",
+            "O(1)",
+            "Returns the logarithmic access frequency counter of a Redis object.",
+        ),
+    CommandSpec::new("idletime", 3, READONLY, CAT_KEYSPACE, object_idletime)
+        .keys(2, 2, 1)
+        .doc(
+            "generic",
+            "2.2.3",
+            "O(1)",
+            "Returns the time since the last access to a Redis object.",
+        ),
+    CommandSpec::new("refcount", 3, READONLY, CAT_KEYSPACE, object_refcount)
+        .keys(2, 2, 1)
+        .doc(
+            "generic",
+            "2.2.3",
+            "O(1)",
+            "Returns the reference count of a value of a key.",
+        ),
+    CommandSpec::new("help", 2, LOADING | STALE, CAT_KEYSPACE, object_help).doc(
+        "generic",
+        "6.2.0",
+        "O(1)",
+        "Returns helpful text about the different subcommands.",
+    ),
 ];

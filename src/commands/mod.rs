@@ -33,6 +33,10 @@ pub struct Ctx<'a> {
     pub server: &'a Arc<Server>,
 }
 
+/// The error of a helper that has already written an error reply: the handler just returns.
+#[derive(Debug)]
+pub struct Replied;
+
 pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 pub const SYNTAX_ERR: &str = "ERR syntax error";
 pub const NOT_INT: &str = "ERR value is not an integer or out of range";
@@ -123,7 +127,11 @@ fn lock_for<'a>(server: &'a Server, spec: &CommandSpec, args: &Args) -> crate::s
 }
 
 fn count_rejected(server: &Server, index: usize, reply: &Reply) {
-    server.commands.stats(index).rejected.fetch_add(1, Ordering::Relaxed);
+    server
+        .commands
+        .stats(index)
+        .rejected
+        .fetch_add(1, Ordering::Relaxed);
     count_error(server, reply);
 }
 
@@ -157,7 +165,9 @@ fn unknown_command(args: &Args) -> String {
 /// The reply of a HELP subcommand: Redis's header line, the entries, and the HELP entry.
 pub fn reply_help(reply: &mut Reply, command: &str, lines: &[&str]) {
     reply.array(lines.len() + 3);
-    reply.simple(format!("{command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:").as_bytes());
+    reply.simple(
+        format!("{command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:").as_bytes(),
+    );
     for l in lines {
         reply.simple(l.as_bytes());
     }

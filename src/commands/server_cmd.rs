@@ -52,7 +52,9 @@ pub fn shutdown(ctx: &mut Ctx, args: Args) {
     if wants_save {
         // RDB persistence is not implemented yet: refuse rather than lose data silently.
         tracing::warn!("SHUTDOWN asked to save, but RDB persistence is not available yet");
-        return ctx.reply.error("ERR Errors trying to SHUTDOWN. Check logs.");
+        return ctx
+            .reply
+            .error("ERR Errors trying to SHUTDOWN. Check logs.");
     }
     tracing::warn!("User requested shutdown...");
     ctx.server.request_shutdown();
@@ -149,7 +151,9 @@ pub fn debug(ctx: &mut Ctx, args: Args) {
         ctx.reply.ok();
     } else if eq_ic(sub, "set-active-expire") && argc == 3 {
         let on = args.get(2) != b"0";
-        ctx.server.active_expire_enabled.store(on, Ordering::Relaxed);
+        ctx.server
+            .active_expire_enabled
+            .store(on, Ordering::Relaxed);
         ctx.reply.ok();
     } else if eq_ic(sub, "object") && argc == 3 {
         let clock = ctx.server.lru_clock();
@@ -209,6 +213,8 @@ fn debug_protocol(ctx: &mut Ctx, kind: &[u8]) {
     match name.as_str() {
         "string" => r.bulk(b"Hello World"),
         "integer" => r.int(12345),
+        // Redis's own sample value, not an approximation of pi.
+        #[allow(clippy::approx_constant)]
         "double" => r.double(3.141),
         "bignum" => r.big_number(b"1234567999999999999999999999999999999"),
         "null" => r.null(),

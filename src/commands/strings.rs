@@ -1,14 +1,18 @@
 //! String commands (t_string.c): GET/SET and their variants, counters, ranges, LCS.
 
-use super::{Ctx, NOT_FLOAT, NOT_INT, SYNTAX_ERR, WRONGTYPE, arg_i64, eq_ic};
+use super::{Ctx, NOT_FLOAT, NOT_INT, Replied, SYNTAX_ERR, WRONGTYPE, arg_i64, eq_ic};
 use crate::protocol::{Args, Reply};
 use crate::storage::{DbView, StrValue, Value};
 use crate::util::num::{self, IncrFloatError};
 
 const MAX_STRING_ERR: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 
-/// Reads a key that must hold a string: Ok(None) when missing, Err(()) after replying WRONGTYPE.
-pub fn read_str<'a>(ks: &'a mut DbView, reply: &mut Reply, key: &[u8]) -> Result<Option<&'a StrValue>, ()> {
+/// Reads a key that must hold a string: Ok(None) when missing, Err(Replied) after replying WRONGTYPE.
+pub fn read_str<'a>(
+    ks: &'a mut DbView,
+    reply: &mut Reply,
+    key: &[u8],
+) -> Result<Option<&'a StrValue>, Replied> {
     match ks.get_read(key) {
         None => Ok(None),
         Some(e) => match &e.value {
@@ -16,7 +20,7 @@ pub fn read_str<'a>(ks: &'a mut DbView, reply: &mut Reply, key: &[u8]) -> Result
             #[allow(unreachable_patterns)]
             _ => {
                 reply.error(WRONGTYPE);
-                Err(())
+                Err(Replied)
             }
         },
     }
@@ -60,7 +64,13 @@ enum Unit {
 
 /// Parses SET/GETEX options like Redis's parseExtendedStringArgumentsOrReply and resolves the
 /// expiry as getExpireMillisecondsOrReply does.
-fn parse_set_opts(ctx: &mut Ctx, args: &Args, from: usize, is_set: bool, cmd: &str) -> Option<SetOpts> {
+fn parse_set_opts(
+    ctx: &mut Ctx,
+    args: &Args,
+    from: usize,
+    is_set: bool,
+    cmd: &str,
+) -> Option<SetOpts> {
     let mut o = SetOpts::default();
     let mut expire: Option<(Unit, &[u8])> = None;
     let mut j = from;
@@ -79,10 +89,15 @@ fn parse_set_opts(ctx: &mut Ctx, args: &Args, from: usize, is_set: bool, cmd: &s
             o.keepttl = true;
         } else if !is_set && eq_ic(opt, "persist") && !has_exp && !o.keepttl {
             o.persist = true;
-        } else if let Some(unit) = [("ex", Unit::Ex), ("px", Unit::Px), ("exat", Unit::ExAt), ("pxat", Unit::PxAt)]
-            .iter()
-            .find(|(n, _)| eq_ic(opt, n))
-            .map(|(_, u)| *u)
+        } else if let Some(unit) = [
+            ("ex", Unit::Ex),
+            ("px", Unit::Px),
+            ("exat", Unit::ExAt),
+            ("pxat", Unit::PxAt),
+        ]
+        .iter()
+        .find(|(n, _)| eq_ic(opt, n))
+        .map(|(_, u)| *u)
             && !o.keepttl
             && !o.persist
             && (!has_exp || exp_is(unit))
@@ -106,13 +121,15 @@ fn resolve_expire(ctx: &mut Ctx, text: &[u8], unit: Unit, cmd: &str) -> Option<i
     let v = arg_i64(ctx, text)?;
     let seconds = matches!(unit, Unit::Ex | Unit::ExAt);
     if v <= 0 || (seconds && v > i64::MAX / 1000) {
-        ctx.reply.error(&format!("ERR invalid expire time in '{cmd}' command"));
+        ctx.reply
+            .error(&format!("ERR invalid expire time in '{cmd}' command"));
         return None;
     }
     let mut ms = if seconds { v * 1000 } else { v };
     if matches!(unit, Unit::Ex | Unit::Px) {
         if ms > i64::MAX - ctx.ks.now_ms {
-            ctx.reply.error(&format!("ERR invalid expire time in '{cmd}' command"));
+            ctx.reply
+                .error(&format!("ERR invalid expire time in '{cmd}' command"));
             return None;
         }
         ms += ctx.ks.now_ms;
@@ -131,7 +148,7 @@ fn set_generic(ctx: &mut Ctx, key: &[u8], value: &[u8], o: SetOpts) {
     let mut old_ttl = 0;
     if o.get {
         match read_str(&mut ctx.ks, ctx.reply, key) {
-            Err(()) => return,
+            Err(Replied) => return,
             Ok(Some(s)) => reply_str(ctx.reply, s),
             Ok(None) => ctx.reply.null(),
         }
@@ -154,7 +171,8 @@ fn set_generic(ctx: &mut Ctx, key: &[u8], value: &[u8], o: SetOpts) {
         None if o.keepttl => old_ttl,
         None => 0,
     };
-    ctx.ks.set(key, Value::Str(StrValue::from_bytes(value)), expire_at);
+    ctx.ks
+        .set(key, Value::Str(StrValue::from_bytes(value)), expire_at);
     if !o.get {
         ctx.reply.ok();
     }
@@ -165,7 +183,8 @@ pub fn setnx(ctx: &mut Ctx, args: Args) {
     if ctx.ks.exists(key) {
         ctx.reply.int(0);
     } else {
-        ctx.ks.set(key, Value::Str(StrValue::from_bytes(args.get(2))), 0);
+        ctx.ks
+            .set(key, Value::Str(StrValue::from_bytes(args.get(2))), 0);
         ctx.reply.int(1);
     }
 }
@@ -174,7 +193,11 @@ fn setex_generic(ctx: &mut Ctx, args: Args, unit: Unit, cmd: &str) {
     let Some(at) = resolve_expire(ctx, args.get(2), unit, cmd) else {
         return;
     };
-    ctx.ks.set(args.get(1), Value::Str(StrValue::from_bytes(args.get(3))), at);
+    ctx.ks.set(
+        args.get(1),
+        Value::Str(StrValue::from_bytes(args.get(3))),
+        at,
+    );
     ctx.reply.ok();
 }
 
@@ -197,7 +220,7 @@ pub fn getset(ctx: &mut Ctx, args: Args) {
 pub fn getdel(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     match read_str(&mut ctx.ks, ctx.reply, key) {
-        Err(()) => {}
+        Err(Replied) => {}
         Ok(None) => ctx.reply.null(),
         Ok(Some(s)) => {
             reply_str(ctx.reply, s);
@@ -212,7 +235,7 @@ pub fn getex(ctx: &mut Ctx, args: Args) {
     };
     let key = args.get(1);
     match read_str(&mut ctx.ks, ctx.reply, key) {
-        Err(()) => return,
+        Err(Replied) => return,
         Ok(None) => {
             ctx.reply.null();
             return;
@@ -242,9 +265,10 @@ pub fn mget(ctx: &mut Ctx, args: Args) {
 }
 
 fn mset_generic(ctx: &mut Ctx, args: Args, nx: bool, name: &str) {
-    if args.len() % 2 == 0 {
-        ctx.reply
-            .error(&format!("ERR wrong number of arguments for '{name}' command"));
+    if args.len().is_multiple_of(2) {
+        ctx.reply.error(&format!(
+            "ERR wrong number of arguments for '{name}' command"
+        ));
         return;
     }
     if nx {
@@ -256,8 +280,11 @@ fn mset_generic(ctx: &mut Ctx, args: Args, nx: bool, name: &str) {
         }
     }
     for i in (1..args.len()).step_by(2) {
-        ctx.ks
-            .set(args.get(i), Value::Str(StrValue::from_bytes(args.get(i + 1))), 0);
+        ctx.ks.set(
+            args.get(i),
+            Value::Str(StrValue::from_bytes(args.get(i + 1))),
+            0,
+        );
     }
     if nx {
         ctx.reply.int(1);
@@ -281,12 +308,19 @@ pub fn string_for_update<'a>(
     reply: &mut Reply,
     key: &[u8],
     create: bool,
-) -> Result<Option<&'a mut Vec<u8>>, ()> {
+) -> Result<Option<&'a mut Vec<u8>>, Replied> {
     if !ks.exists(key) {
         if !create {
             return Ok(None);
         }
-        ks.set(key, Value::Str(StrValue::Bytes { data: Vec::new(), raw: true }), 0);
+        ks.set(
+            key,
+            Value::Str(StrValue::Bytes {
+                data: Vec::new(),
+                raw: true,
+            }),
+            0,
+        );
     } else {
         ks.mark_dirty(key, 1);
     }
@@ -295,7 +329,7 @@ pub fn string_for_update<'a>(
         #[allow(unreachable_patterns)]
         Some(_) => {
             reply.error(WRONGTYPE);
-            Err(())
+            Err(Replied)
         }
         None => Ok(None),
     }
@@ -346,7 +380,7 @@ pub fn getrange(ctx: &mut Ctx, args: Args) {
     };
     let mut scratch = itoa::Buffer::new();
     let s = match read_str(&mut ctx.ks, ctx.reply, args.get(1)) {
-        Err(()) => return,
+        Err(Replied) => return,
         Ok(None) => {
             ctx.reply.bulk(b"");
             return;
@@ -386,7 +420,7 @@ pub fn setrange(ctx: &mut Ctx, args: Args) {
         return;
     }
     let current = match read_str_write(&mut ctx.ks, ctx.reply, key) {
-        Err(()) => return,
+        Err(Replied) => return,
         Ok(len) => len,
     };
     if value.is_empty() {
@@ -409,14 +443,18 @@ pub fn setrange(ctx: &mut Ctx, args: Args) {
 }
 
 /// Length of the string at `key` for a write command (None when missing); WRONGTYPE replied.
-fn read_str_write(ks: &mut DbView, reply: &mut Reply, key: &[u8]) -> Result<Option<usize>, ()> {
+fn read_str_write(
+    ks: &mut DbView,
+    reply: &mut Reply,
+    key: &[u8],
+) -> Result<Option<usize>, Replied> {
     match ks.get_write(key).map(|e| &e.value) {
         None => Ok(None),
         Some(Value::Str(s)) => Ok(Some(s.len())),
         #[allow(unreachable_patterns)]
         Some(_) => {
             reply.error(WRONGTYPE);
-            Err(())
+            Err(Replied)
         }
     }
 }
@@ -441,7 +479,10 @@ fn incr_generic(ctx: &mut Ctx, key: &[u8], by: i64) {
         ctx.reply.error("ERR increment or decrement would overflow");
         return;
     };
-    if !ctx.ks.set_value_keep_ttl(key, Value::Str(StrValue::Int(new))) {
+    if !ctx
+        .ks
+        .set_value_keep_ttl(key, Value::Str(StrValue::Int(new)))
+    {
         ctx.ks.set(key, Value::Str(StrValue::Int(new)), 0);
     }
     ctx.reply.int(new);
@@ -491,7 +532,10 @@ pub fn incrbyfloat(ctx: &mut Ctx, args: Args) {
         }
     };
     ctx.reply.bulk(&text);
-    let v = Value::Str(StrValue::Bytes { data: text, raw: false });
+    let v = Value::Str(StrValue::Bytes {
+        data: text,
+        raw: false,
+    });
     if !ctx.ks.set_value_keep_ttl(key, v.clone()) {
         ctx.ks.set(key, v, 0);
     }
@@ -551,11 +595,12 @@ pub fn lcs(ctx: &mut Ctx, args: Args) {
     let a = a.as_ref().map_or(&b""[..], |s| s.as_bytes(&mut sa));
     let b = b.as_ref().map_or(&b""[..], |s| s.as_bytes(&mut sb));
     // Redis refuses a DP table (4 bytes a cell) larger than proto-max-bulk-len.
-    let table_bytes = crate::util::lcs::lcs_table_cells(a.len(), b.len()).and_then(|c| c.checked_mul(4));
+    let table_bytes =
+        crate::util::lcs::lcs_table_cells(a.len(), b.len()).and_then(|c| c.checked_mul(4));
     if table_bytes.is_none_or(|n| n as u64 > max_len(ctx)) {
-        return ctx.reply.error(
-            "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
-        );
+        return ctx
+            .reply
+            .error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
     }
     let r = crate::util::lcs::lcs(a, b, idx, minmatchlen as usize);
     if idx {

@@ -134,7 +134,13 @@ pub struct CommandSpec {
 }
 
 impl CommandSpec {
-    pub const fn new(name: &'static str, arity: i32, flags: u32, categories: u32, handler: Handler) -> CommandSpec {
+    pub const fn new(
+        name: &'static str,
+        arity: i32,
+        flags: u32,
+        categories: u32,
+        handler: Handler,
+    ) -> CommandSpec {
         CommandSpec {
             name,
             arity,
@@ -160,7 +166,13 @@ impl CommandSpec {
         self
     }
 
-    pub const fn doc(mut self, group: &'static str, since: &'static str, complexity: &'static str, summary: &'static str) -> Self {
+    pub const fn doc(
+        mut self,
+        group: &'static str,
+        since: &'static str,
+        complexity: &'static str,
+        summary: &'static str,
+    ) -> Self {
         self.group = group;
         self.since = since;
         self.complexity = complexity;
@@ -200,7 +212,10 @@ impl CommandSpec {
     }
 
     pub fn flag_names(&self) -> impl Iterator<Item = &'static str> + '_ {
-        FLAG_NAMES.iter().filter(|(f, _)| self.flags & f != 0).map(|(_, n)| *n)
+        FLAG_NAMES
+            .iter()
+            .filter(|(f, _)| self.flags & f != 0)
+            .map(|(_, n)| *n)
     }
 
     pub fn arity_ok(&self, argc: usize) -> bool {
@@ -214,14 +229,27 @@ impl CommandSpec {
         let (start, end, step) = if first <= 0 || first as usize >= argc {
             (1usize, 0usize, 1usize)
         } else {
-            let end = if last < 0 { argc as i64 + last as i64 } else { last as i64 };
-            (first as usize, end.clamp(0, argc as i64 - 1) as usize, step.max(1) as usize)
+            let end = if last < 0 {
+                argc as i64 + last as i64
+            } else {
+                last as i64
+            };
+            (
+                first as usize,
+                end.clamp(0, argc as i64 - 1) as usize,
+                step.max(1) as usize,
+            )
         };
-        (start..=end).step_by(step).filter(move |&i| i >= start && i <= end)
+        (start..=end)
+            .step_by(step)
+            .filter(move |&i| i >= start && i <= end)
     }
 
     /// The keys of a request (for locking and COMMAND GETKEYS).
-    pub fn request_keys<'a>(&self, args: &Args<'a>) -> impl Iterator<Item = &'a [u8]> + use<'a, '_> {
+    pub fn request_keys<'a>(
+        &self,
+        args: &Args<'a>,
+    ) -> impl Iterator<Item = &'a [u8]> + use<'a, '_> {
         let a = *args;
         self.key_indexes(args.len()).map(move |i| a.get(i))
     }
@@ -255,7 +283,11 @@ impl CommandTable {
             all.push(s);
             entries.push((s.name.to_string(), s, CommandStats::default()));
             for sub in s.subcommands {
-                entries.push((format!("{}|{}", s.name, sub.name), sub, CommandStats::default()));
+                entries.push((
+                    format!("{}|{}", s.name, sub.name),
+                    sub,
+                    CommandStats::default(),
+                ));
             }
         }
         CommandTable {
@@ -315,7 +347,11 @@ impl CommandTable {
     }
 
     /// A subcommand of the command at `parent_index`, case-insensitively, with its index.
-    pub fn lookup_sub(&self, parent_index: usize, name: &[u8]) -> Option<(&'static CommandSpec, usize)> {
+    pub fn lookup_sub(
+        &self,
+        parent_index: usize,
+        name: &[u8],
+    ) -> Option<(&'static CommandSpec, usize)> {
         let parent = self.entries[parent_index].1;
         parent
             .subcommands

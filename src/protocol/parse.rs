@@ -196,6 +196,8 @@ impl RequestParser {
 /// Splits an inline line the way Redis's sdssplitargs does: spaces separate arguments,
 /// double quotes allow escapes, single quotes allow only \'. Returns false on unbalanced quotes.
 pub fn split_args(line: &[u8], out: &mut Vec<u8>, bounds: &mut Vec<Range<usize>>) -> bool {
+    // Redis splits a C string: a NUL byte ends the line.
+    let line = &line[..line.iter().position(|&c| c == 0).unwrap_or(line.len())];
     let mut i = 0;
     let n = line.len();
     loop {
@@ -214,7 +216,12 @@ pub fn split_args(line: &[u8], out: &mut Vec<u8>, bounds: &mut Vec<Range<usize>>
                     return false;
                 }
                 let c = line[i];
-                if c == b'\\' && i + 3 < n && line[i + 1] == b'x' && is_hex(line[i + 2]) && is_hex(line[i + 3]) {
+                if c == b'\\'
+                    && i + 3 < n
+                    && line[i + 1] == b'x'
+                    && is_hex(line[i + 2])
+                    && is_hex(line[i + 3])
+                {
                     out.push(hex_val(line[i + 2]) * 16 + hex_val(line[i + 3]));
                     i += 3;
                 } else if c == b'\\' && i + 1 < n {
@@ -258,7 +265,7 @@ pub fn split_args(line: &[u8], out: &mut Vec<u8>, bounds: &mut Vec<Range<usize>>
                     break;
                 }
                 match line[i] {
-                    b' ' | b'\n' | b'\r' | b'\t' | 0 => break,
+                    b' ' | b'\n' | b'\r' | b'\t' => break,
                     b'"' => in_dq = true,
                     b'\'' => in_sq = true,
                     c => out.push(c),
@@ -352,16 +359,28 @@ mod tests {
     #[test]
     fn multibulk() {
         let (r, a) = parse_all(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\nrest").unwrap();
-        assert_eq!(r, Parsed::Request(22));
+        assert_eq!(r, Parsed::Request(20));
         assert_eq!(a, vec![b"GET".to_vec(), b"k".to_vec()]);
     }
 
     #[test]
     fn incomplete_and_errors() {
-        assert_eq!(parse_all(b"*2\r\n$3\r\nGE").unwrap().0, Parsed::Incomplete(1));
-        assert_eq!(parse_all(b"*abc\r\n").unwrap_err().0, "invalid multibulk length");
-        assert_eq!(parse_all(b"*1\r\n$-5\r\n").unwrap_err().0, "invalid bulk length");
-        assert_eq!(parse_all(b"*1\r\n+x\r\n").unwrap_err().0, "expected '$', got '+'");
+        assert_eq!(
+            parse_all(b"*2\r\n$3\r\nGE").unwrap().0,
+            Parsed::Incomplete(1)
+        );
+        assert_eq!(
+            parse_all(b"*abc\r\n").unwrap_err().0,
+            "invalid multibulk length"
+        );
+        assert_eq!(
+            parse_all(b"*1\r\n$-5\r\n").unwrap_err().0,
+            "invalid bulk length"
+        );
+        assert_eq!(
+            parse_all(b"*1\r\n+x\r\n").unwrap_err().0,
+            "expected '$', got '+'"
+        );
         assert_eq!(parse_all(b"*0\r\n").unwrap().0, Parsed::Empty(4));
         assert_eq!(parse_all(b"*-1\r\n").unwrap().0, Parsed::Empty(5));
     }
@@ -370,15 +389,29 @@ mod tests {
     fn inline() {
         let (r, a) = parse_all(b"set k \"a b\\n\" 'c'\r\n").unwrap();
         assert_eq!(r, Parsed::Request(19));
-        assert_eq!(a, vec![b"set".to_vec(), b"k".to_vec(), b"a b\n".to_vec(), b"c".to_vec()]);
+        assert_eq!(
+            a,
+            vec![
+                b"set".to_vec(),
+                b"k".to_vec(),
+                b"a b\n".to_vec(),
+                b"c".to_vec()
+            ]
+        );
         assert_eq!(parse_all(b"   \r\n").unwrap().0, Parsed::Empty(5));
-        assert_eq!(parse_all(b"set \"a\r\n").unwrap_err().0, "unbalanced quotes in request");
+        assert_eq!(
+            parse_all(b"set \"a\r\n").unwrap_err().0,
+            "unbalanced quotes in request"
+        );
     }
 
     #[test]
     fn big_bulk_hint() {
         let mut buf = b"*2\r\n$3\r\nSET\r\n$100000\r\n".to_vec();
         buf.extend_from_slice(&[b'x'; 10]);
-        assert_eq!(parse_all(&buf).unwrap().0, Parsed::Incomplete(100000 - 10 + 2));
+        assert_eq!(
+            parse_all(&buf).unwrap().0,
+            Parsed::Incomplete(100000 - 10 + 2)
+        );
     }
 }

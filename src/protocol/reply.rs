@@ -134,7 +134,9 @@ impl Reply {
     pub fn bool(&mut self, v: bool) {
         match self.resp {
             RespVersion::Resp2 => self.int(v as i64),
-            RespVersion::Resp3 => self.out.extend_from_slice(if v { b"#t\r\n" } else { b"#f\r\n" }),
+            RespVersion::Resp3 => self
+                .out
+                .extend_from_slice(if v { b"#t\r\n" } else { b"#f\r\n" }),
         }
     }
 

@@ -102,7 +102,12 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
         let timeout = server.hot.timeout_secs.load(Ordering::Relaxed);
         let read = async {
             if timeout > 0 {
-                match tokio::time::timeout(Duration::from_secs(timeout), read_some(&stream, &mut buf)).await {
+                match tokio::time::timeout(
+                    Duration::from_secs(timeout),
+                    read_some(&stream, &mut buf),
+                )
+                .await
+                {
                     Ok(r) => r,
                     Err(_) => Err(std::io::Error::other("idle timeout")),
                 }
@@ -178,8 +183,10 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
                         break 'conn;
                     }
                     if need > READ_CHUNK {
-                        // A big bulk argument: make room for it at once rather than growing in steps.
-                        buf.reserve(need);
+                        // A big bulk argument: grow geometrically as its bytes arrive, never by
+                        // the size a client merely declares (that would let a stranger make us
+                        // allocate 512 MB with one header line).
+                        buf.reserve(need.min(buf.len().max(READ_CHUNK)));
                     }
                     break;
                 }

@@ -100,7 +100,12 @@ pub fn render(server: &Server, ks: &mut DbView, requested: &[&[u8]]) -> String {
         }
     }
     if everything {
-        wanted.extend(DEFAULT_SECTIONS.iter().chain(ALL_EXTRA).map(|s| s.to_string()));
+        wanted.extend(
+            DEFAULT_SECTIONS
+                .iter()
+                .chain(ALL_EXTRA)
+                .map(|s| s.to_string()),
+        );
     }
     let order = DEFAULT_SECTIONS.iter().chain(ALL_EXTRA);
     let mut out = String::with_capacity(4096);
@@ -153,7 +158,12 @@ fn server_section(server: &Server, out: &mut String) {
     line!(out, "redis_build_id:0");
     line!(out, "redis_mode:standalone");
     line!(out, "ferrodis_version:{}", crate::VERSION);
-    line!(out, "os:{} {}", std::env::consts::OS, std::env::consts::ARCH);
+    line!(
+        out,
+        "os:{} {}",
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    );
     line!(out, "arch_bits:{}", usize::BITS);
     line!(out, "monotonic_clock:POSIX clock_gettime");
     line!(out, "multiplexing_api:epoll");
@@ -173,7 +183,9 @@ fn server_section(server: &Server, out: &mut String) {
     line!(
         out,
         "config_file:{}",
-        cfg.config_file().map(|p| p.display().to_string()).unwrap_or_default()
+        cfg.config_file()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
     );
     line!(out, "io_threads_active:0");
 }
@@ -188,7 +200,11 @@ fn clients_section(server: &Server, out: &mut String) {
     out.push_str("# Clients\r\n");
     line!(out, "connected_clients:{}", clients.len());
     line!(out, "cluster_connections:0");
-    line!(out, "maxclients:{}", server.hot.maxclients.load(Ordering::Relaxed));
+    line!(
+        out,
+        "maxclients:{}",
+        server.hot.maxclients.load(Ordering::Relaxed)
+    );
     line!(out, "client_recent_max_input_buffer:{}", max_in);
     line!(out, "client_recent_max_output_buffer:0");
     line!(out, "blocked_clients:0");
@@ -204,7 +220,13 @@ fn memory_section(server: &Server, out: &mut String) {
     let cfg = server.config.read();
     let overhead = startup;
     let dataset = allocated.saturating_sub(overhead);
-    let pct = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 * 100.0 / b as f64 };
+    let pct = |a: u64, b: u64| {
+        if b == 0 {
+            0.0
+        } else {
+            a as f64 * 100.0 / b as f64
+        }
+    };
     let sysmem = total_system_memory();
     out.push_str("# Memory\r\n");
     line!(out, "used_memory:{}", allocated);
@@ -217,7 +239,11 @@ fn memory_section(server: &Server, out: &mut String) {
     line!(out, "used_memory_overhead:{}", overhead);
     line!(out, "used_memory_startup:{}", startup);
     line!(out, "used_memory_dataset:{}", dataset);
-    line!(out, "used_memory_dataset_perc:{:.2}%", pct(dataset, allocated));
+    line!(
+        out,
+        "used_memory_dataset_perc:{:.2}%",
+        pct(dataset, allocated)
+    );
     line!(out, "allocator_allocated:{}", allocated);
     line!(out, "allocator_active:{}", active);
     line!(out, "allocator_resident:{}", resident);
@@ -241,13 +267,25 @@ fn memory_section(server: &Server, out: &mut String) {
     line!(out, "maxmemory_policy:{}", cfg.maxmemory_policy.name());
     let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     line!(out, "allocator_frag_ratio:{:.2}", ratio(active, allocated));
-    line!(out, "allocator_frag_bytes:{}", active.saturating_sub(allocated));
+    line!(
+        out,
+        "allocator_frag_bytes:{}",
+        active.saturating_sub(allocated)
+    );
     line!(out, "allocator_rss_ratio:{:.2}", ratio(resident, active));
-    line!(out, "allocator_rss_bytes:{}", resident.saturating_sub(active));
+    line!(
+        out,
+        "allocator_rss_bytes:{}",
+        resident.saturating_sub(active)
+    );
     line!(out, "rss_overhead_ratio:{:.2}", ratio(rss, resident));
     line!(out, "rss_overhead_bytes:{}", rss as i64 - resident as i64);
     line!(out, "mem_fragmentation_ratio:{:.2}", ratio(rss, allocated));
-    line!(out, "mem_fragmentation_bytes:{}", rss as i64 - allocated as i64);
+    line!(
+        out,
+        "mem_fragmentation_bytes:{}",
+        rss as i64 - allocated as i64
+    );
     line!(out, "mem_not_counted_for_evict:0");
     line!(out, "mem_replication_backlog:0");
     line!(out, "mem_total_replication_buffers:0");
@@ -275,7 +313,11 @@ fn persistence_section(server: &Server, ks: &mut DbView, out: &mut String) {
     line!(out, "current_save_keys_total:0");
     line!(out, "rdb_changes_since_last_save:{}", dirty);
     line!(out, "rdb_bgsave_in_progress:0");
-    line!(out, "rdb_last_save_time:{}", server.last_save_unix.load(Ordering::Relaxed));
+    line!(
+        out,
+        "rdb_last_save_time:{}",
+        server.last_save_unix.load(Ordering::Relaxed)
+    );
     line!(out, "rdb_last_bgsave_status:ok");
     line!(out, "rdb_last_bgsave_time_sec:-1");
     line!(out, "rdb_current_bgsave_time_sec:-1");
@@ -302,7 +344,11 @@ fn stats_section(server: &Server, ks: &mut DbView, out: &mut String) {
     let k = ks.stats();
     let g = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
     out.push_str("# Stats\r\n");
-    line!(out, "total_connections_received:{}", g(&st.connections_received));
+    line!(
+        out,
+        "total_connections_received:{}",
+        g(&st.connections_received)
+    );
     let total = server.commands.total_calls();
     line!(out, "total_commands_processed:{}", total);
     line!(out, "instantaneous_ops_per_sec:{}", g(&st.ops_per_sec));
@@ -310,8 +356,16 @@ fn stats_section(server: &Server, ks: &mut DbView, out: &mut String) {
     line!(out, "total_net_output_bytes:{}", g(&st.net_output_bytes));
     line!(out, "total_net_repl_input_bytes:0");
     line!(out, "total_net_repl_output_bytes:0");
-    line!(out, "instantaneous_input_kbps:{:.2}", g(&st.input_kbps_x100) as f64 / 100.0);
-    line!(out, "instantaneous_output_kbps:{:.2}", g(&st.output_kbps_x100) as f64 / 100.0);
+    line!(
+        out,
+        "instantaneous_input_kbps:{:.2}",
+        g(&st.input_kbps_x100) as f64 / 100.0
+    );
+    line!(
+        out,
+        "instantaneous_output_kbps:{:.2}",
+        g(&st.output_kbps_x100) as f64 / 100.0
+    );
     line!(out, "instantaneous_input_repl_kbps:0.00");
     line!(out, "instantaneous_output_repl_kbps:0.00");
     line!(out, "rejected_connections:{}", g(&st.rejected_connections));
@@ -344,7 +398,11 @@ fn stats_section(server: &Server, ks: &mut DbView, out: &mut String) {
     line!(out, "tracking_total_keys:0");
     line!(out, "tracking_total_items:0");
     line!(out, "tracking_total_prefixes:0");
-    line!(out, "unexpected_error_replies:{}", g(&st.unexpected_error_replies));
+    line!(
+        out,
+        "unexpected_error_replies:{}",
+        g(&st.unexpected_error_replies)
+    );
     line!(out, "total_error_replies:{}", g(&st.errors));
     line!(out, "dump_payload_sanitizations:0");
     line!(out, "total_reads_processed:{}", total);
@@ -361,7 +419,10 @@ fn replication_section(server: &Server, out: &mut String) {
     line!(out, "connected_slaves:0");
     line!(out, "master_failover_state:no-failover");
     line!(out, "master_replid:{}", server.run_id);
-    line!(out, "master_replid2:0000000000000000000000000000000000000000");
+    line!(
+        out,
+        "master_replid2:0000000000000000000000000000000000000000"
+    );
     line!(out, "master_repl_offset:0");
     line!(out, "second_repl_offset:-1");
     line!(out, "repl_backlog_active:0");
@@ -407,7 +468,11 @@ fn commandstats_section(server: &Server, out: &mut String) {
             continue;
         }
         let usec = st.usec.load(Ordering::Relaxed);
-        let per = if calls == 0 { 0.0 } else { usec as f64 / calls as f64 };
+        let per = if calls == 0 {
+            0.0
+        } else {
+            usec as f64 / calls as f64
+        };
         line!(
             out,
             "cmdstat_{}:calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}",

@@ -94,15 +94,20 @@ pub struct HotConfig {
 
 impl HotConfig {
     pub fn refresh(&self, c: &Config) {
-        self.proto_max_bulk_len.store(c.proto_max_bulk_len, Ordering::Relaxed);
+        self.proto_max_bulk_len
+            .store(c.proto_max_bulk_len, Ordering::Relaxed);
         self.client_query_buffer_limit
             .store(c.client_query_buffer_limit, Ordering::Relaxed);
         self.timeout_secs.store(c.timeout, Ordering::Relaxed);
-        self.maxclients.store(c.maxclients as u64, Ordering::Relaxed);
-        self.requirepass_set
-            .store(c.requirepass.as_ref().is_some_and(|p| !p.is_empty()), Ordering::Relaxed);
+        self.maxclients
+            .store(c.maxclients as u64, Ordering::Relaxed);
+        self.requirepass_set.store(
+            c.requirepass.as_ref().is_some_and(|p| !p.is_empty()),
+            Ordering::Relaxed,
+        );
         self.hz.store(c.hz.clamp(1, 500), Ordering::Relaxed);
-        self.lfu.store(c.maxmemory_policy.is_lfu(), Ordering::Relaxed);
+        self.lfu
+            .store(c.maxmemory_policy.is_lfu(), Ordering::Relaxed);
         self.lfu_log_factor
             .store(c.lfu_log_factor as u32, Ordering::Relaxed);
         self.lfu_decay_time
@@ -159,7 +164,9 @@ impl Server {
 
     /// Records a used-memory reading and returns the peak so far (used_memory_peak).
     pub fn note_memory_peak(&self, used: u64) -> u64 {
-        self.memory_peak.fetch_max(used, Ordering::Relaxed).max(used)
+        self.memory_peak
+            .fetch_max(used, Ordering::Relaxed)
+            .max(used)
     }
 
     /// CONFIG RESETSTAT.
@@ -265,7 +272,9 @@ impl Server {
                 sample_idx += 1;
                 (last_cmds, last_in, last_out) = (cmds, input, output);
                 let n = sample_idx.min(16) as u64;
-                let sum = samples.iter().fold((0, 0, 0), |a, s| (a.0 + s.0, a.1 + s.1, a.2 + s.2));
+                let sum = samples
+                    .iter()
+                    .fold((0, 0, 0), |a, s| (a.0 + s.0, a.1 + s.1, a.2 + s.2));
                 self.stats.ops_per_sec.store(sum.0 / n, Ordering::Relaxed);
                 self.stats
                     .input_kbps_x100
@@ -325,8 +334,14 @@ pub async fn bind_listeners(server: &Server) -> Result<Vec<tokio::net::TcpListen
         };
         match tokio::net::TcpListener::bind(&sock).await {
             Ok(l) => listeners.push(l),
-            Err(e) if optional => tracing::warn!("Could not create server TCP listening socket {sock}: {e} (skipped)"),
-            Err(e) => return Err(format!("Could not create server TCP listening socket {sock}: {e}")),
+            Err(e) if optional => {
+                tracing::warn!("Could not create server TCP listening socket {sock}: {e} (skipped)")
+            }
+            Err(e) => {
+                return Err(format!(
+                    "Could not create server TCP listening socket {sock}: {e}"
+                ));
+            }
         }
     }
     if listeners.is_empty() {

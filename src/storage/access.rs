@@ -66,7 +66,11 @@ fn log_incr(counter: u32, log_factor: u32) -> u32 {
     }
     let base = counter.saturating_sub(LFU_INIT_VAL) as f64;
     let p = 1.0 / (base * log_factor as f64 + 1.0);
-    if fastrand::f64() < p { counter + 1 } else { counter }
+    if fastrand::f64() < p {
+        counter + 1
+    } else {
+        counter
+    }
 }
 
 #[cfg(test)]

@@ -184,7 +184,11 @@ impl Keyspace {
         let guards = if !many.is_empty() {
             many.sort_unstable();
             many.dedup();
-            Guards::Many(many.into_iter().map(|i| (i, self.shards[i].lock())).collect())
+            Guards::Many(
+                many.into_iter()
+                    .map(|i| (i, self.shards[i].lock()))
+                    .collect(),
+            )
         } else if n == 0 {
             Guards::None
         } else if n == 1 {
@@ -236,10 +240,15 @@ impl Keyspace {
                     let mut expired = 0;
                     let sample = EXPIRE_SAMPLE.min(db.expires.len());
                     for _ in 0..sample {
-                        let Some(vi) = db.expires.random_index() else { break };
+                        let Some(vi) = db.expires.random_index() else {
+                            break;
+                        };
                         let h = db.expires.at(vi).0;
                         // Several keys may share a hash: check each of them.
-                        while let Some(i) = db.keys.find(h, |e| e.expire_at != 0 && e.expire_at <= now_ms) {
+                        while let Some(i) = db
+                            .keys
+                            .find(h, |e| e.expire_at != 0 && e.expire_at <= now_ms)
+                        {
                             db.remove_index(i);
                             expired += 1;
                         }

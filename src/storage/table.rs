@@ -211,10 +211,10 @@ impl<E: Hashed> OrdTable<E> {
             if let Some(e) = &self.slots[i] {
                 let h = e.hash();
                 if h >= cursor {
-                    if let Some(stop) = stopped_at {
-                        if h != stop {
-                            return h;
-                        }
+                    if let Some(stop) = stopped_at
+                        && h != stop
+                    {
+                        return h;
                     }
                     if !visit(e) && stopped_at.is_none() {
                         stopped_at = Some(h);
@@ -233,7 +233,9 @@ impl<E: Hashed> OrdTable<E> {
         }
         let n = self.slots.len();
         let start = fastrand::usize(..n);
-        (start..n).chain(0..start).find(|&i| self.slots[i].is_some())
+        (start..n)
+            .chain(0..start)
+            .find(|&i| self.slots[i].is_some())
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &E> {

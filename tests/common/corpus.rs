@@ -207,7 +207,8 @@ pub fn parse_corpus(text: &str) -> Result<Vec<Step>, String> {
                 Ok(())
             };
             match name {
-                "resp3" | "resp2" | "flush" | "sleep-ms" | "scan-all" | "requires" | "end-requires" => {
+                "resp3" | "resp2" | "flush" | "sleep-ms" | "scan-all" | "requires"
+                | "end-requires" => {
                     if let Some((l, _)) = pending {
                         return Err(format!(
                             "{line_no}: @{name} follows the directive on line {l} that expects a command"
@@ -445,7 +446,11 @@ pub fn run_steps(
                         "{file}:{}: block skipped: {} has no {} yet",
                         step.line,
                         report.subject_name,
-                        missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                        missing
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     );
                     skipping_block = true;
                 }

@@ -91,10 +91,29 @@ fn long_double_operands_are_accepted_as_strtold_does() {
         let mut o = Vec::new();
         incrbyfloat(b"0", x, &mut o) != Err(IncrFloatError::NotAFloat)
     };
-    for ok in [&b"1.5"[..], b"inf", b"-infinity", b"0x1p-2", b"1e400", b"1e-400", b"1.18e4932", b"0x1p-16445"] {
+    for ok in [
+        &b"1.5"[..],
+        b"inf",
+        b"-infinity",
+        b"0x1p-2",
+        b"1e400",
+        b"1e-400",
+        b"1.18e4932",
+        b"0x1p-16445",
+    ] {
         assert!(accepted(ok), "{}", String::from_utf8_lossy(ok));
     }
-    for bad in [&b"1e5000"[..], b"1e-5000", b"nan", b" 1", b"1 ", b"1\x002", b"", b"1.19e4932", b"0x1p-16446"] {
+    for bad in [
+        &b"1e5000"[..],
+        b"1e-5000",
+        b"nan",
+        b" 1",
+        b"1 ",
+        b"1\x002",
+        b"",
+        b"1.19e4932",
+        b"0x1p-16446",
+    ] {
         assert!(!accepted(bad), "{}", String::from_utf8_lossy(bad));
     }
     let mut long = vec![b'0'; 5120];

@@ -7,7 +7,9 @@ use crate::util::glob::glob_match;
 
 /// Key-spec flags: the common case of Redis's per-key flags (reads access, writes update).
 fn key_flags(spec: &CommandSpec) -> &'static [&'static str] {
-    if spec.has(WRITE) {
+    if let Some(flags) = spec.key_flags {
+        flags
+    } else if spec.has(WRITE) {
         &["RW", "update"]
     } else {
         &["RO", "access"]

@@ -375,7 +375,7 @@ pub fn persist(ctx: &mut Ctx, args: Args) {
 }
 
 pub fn select(ctx: &mut Ctx, args: Args) {
-    match parse_db(ctx, args.get(1), "ERR invalid DB index") {
+    match parse_db(ctx, args.get(1), NOT_INT) {
         Ok(db) => {
             ctx.client.select(db);
             ctx.ks.db = db;

@@ -3,6 +3,7 @@
 use std::sync::atomic::Ordering;
 
 use super::{Ctx, SYNTAX_ERR, eq_ic};
+use crate::config::Enablement;
 use crate::protocol::Args;
 use crate::storage::{DbView, Value};
 use crate::util::digest::{
@@ -125,6 +126,14 @@ fn dataset_digest(ks: &mut DbView) -> [u8; 20] {
 }
 
 pub fn debug(ctx: &mut Ctx, args: Args) {
+    let allowed = match ctx.server.config.read().enable_debug_command {
+        Enablement::Yes => true,
+        Enablement::Local => ctx.client.is_local(),
+        Enablement::No => false,
+    };
+    if !allowed {
+        return ctx.reply.error("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
+    }
     let sub = args.get(1);
     let argc = args.len();
     if eq_ic(sub, "digest") && argc == 2 {

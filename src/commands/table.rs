@@ -125,6 +125,9 @@ pub struct CommandSpec {
     /// @admin, @dangerous, @pubsub, @blocking from the flags).
     pub categories: u32,
     pub keys: KeyPos,
+    /// Key-spec flags for COMMAND INFO when they differ from the default derived from the
+    /// command flags (RO+access for reads, RW+update for writes).
+    pub key_flags: Option<&'static [&'static str]>,
     pub handler: Handler,
     pub subcommands: &'static [CommandSpec],
     pub group: &'static str,
@@ -147,6 +150,7 @@ impl CommandSpec {
             flags,
             categories,
             keys: NO_KEYS,
+            key_flags: None,
             handler,
             subcommands: &[],
             group: "generic",
@@ -158,6 +162,11 @@ impl CommandSpec {
 
     pub const fn keys(mut self, first: i32, last: i32, step: i32) -> Self {
         self.keys = keys(first, last, step);
+        self
+    }
+
+    pub const fn key_flags(mut self, flags: &'static [&'static str]) -> Self {
+        self.key_flags = Some(flags);
         self
     }
 

@@ -103,6 +103,14 @@ impl Client {
         self.info.id
     }
 
+    /// Connected over loopback (for the "local" setting of enable-debug-command).
+    pub fn is_local(&self) -> bool {
+        self.info
+            .addr
+            .parse::<std::net::SocketAddr>()
+            .is_ok_and(|a| a.ip().is_loopback())
+    }
+
     pub fn select(&mut self, db: usize) {
         self.db = db;
         self.info.db.store(db as u32, Ordering::Relaxed);

@@ -544,26 +544,20 @@ pub fn incrbyfloat(ctx: &mut Ctx, args: Args) {
 pub fn lcs(ctx: &mut Ctx, args: Args) {
     let mut sa = itoa::Buffer::new();
     let mut sb = itoa::Buffer::new();
-    let a = match ctx.ks.get_read(args.get(1)).map(|e| e.value.clone()) {
-        None => None,
-        Some(Value::Str(s)) => Some(s),
-        #[allow(unreachable_patterns)]
-        Some(_) => {
-            ctx.reply
-                .error("ERR The specified keys must contain string values");
-            return;
+    let mut values: [Option<StrValue>; 2] = [None, None];
+    for (slot, key) in values.iter_mut().zip([args.get(1), args.get(2)]) {
+        match ctx.ks.get_read(key).map(|e| e.value.clone()) {
+            None => {}
+            Some(Value::Str(s)) => *slot = Some(s),
+            #[allow(unreachable_patterns)]
+            Some(_) => {
+                return ctx
+                    .reply
+                    .error("ERR The specified keys must contain string values");
+            }
         }
-    };
-    let b = match ctx.ks.get_read(args.get(2)).map(|e| e.value.clone()) {
-        None => None,
-        Some(Value::Str(s)) => Some(s),
-        #[allow(unreachable_patterns)]
-        Some(_) => {
-            ctx.reply
-                .error("ERR The specified keys must contain string values");
-            return;
-        }
-    };
+    }
+    let [a, b] = values;
     let (mut idx, mut len, mut withmatchlen, mut minmatchlen) = (false, false, false, 0i64);
     let mut j = 3;
     while j < args.len() {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use ferrodis::config::{Config, LogLevel};
-use ferrodis::server::{self, Server};
+use ferrodis::server::Server;
 use tikv_jemallocator::Jemalloc;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::prelude::*;
@@ -155,13 +155,10 @@ fn daemonize() {
 }
 
 async fn run(server: Arc<Server>) -> i32 {
-    let listeners = match server::bind_listeners(&server).await {
-        Ok(l) => l,
-        Err(e) => {
-            tracing::error!("{e}");
-            return 1;
-        }
-    };
+    if let Err(e) = server.start_listeners() {
+        tracing::error!("{e}");
+        return 1;
+    }
     let pidfile = server.config.read().pidfile.clone();
     if !pidfile.is_empty() {
         let _ = std::fs::write(&pidfile, format!("{}\n", std::process::id()));
@@ -172,9 +169,6 @@ async fn run(server: Arc<Server>) -> i32 {
         ferrodis::REDIS_VERSION,
         server.config.read().port
     );
-    for l in listeners {
-        tokio::spawn(server::connection::serve(server.clone(), l));
-    }
     tokio::spawn(server.clone().cron());
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .expect("SIGTERM handler");

@@ -341,3 +341,32 @@ fn sigterm_shuts_down_cleanly() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn config_set_port_rebinds_live() {
+    let s = Server::ferrodis(&[]);
+    let mut r = s.raw();
+    let new_port = free_port();
+    assert_eq!(
+        r.cmd_str(&["CONFIG", "SET", "port", &new_port.to_string()]),
+        Reply::ok()
+    );
+    wait_for("new port", Duration::from_secs(20), || ping_ok(new_port));
+    wait_for("old port closed", Duration::from_secs(20), || {
+        !ping_ok(s.port)
+    });
+    // The connection that asked keeps working, and a port in use is refused.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy_port = busy.local_addr().unwrap().port().to_string();
+    assert_eq!(
+        r.cmd_str(&["CONFIG", "SET", "port", &busy_port]),
+        Reply::err(
+            "ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port"
+        )
+    );
+    assert_eq!(
+        r.cmd_str(&["CONFIG", "GET", "port"]).items().unwrap()[1],
+        Reply::bulk(new_port.to_string())
+    );
+    assert!(ping_ok(new_port));
+}

@@ -25,9 +25,32 @@ fn config_set(ctx: &mut Ctx, args: Args) {
         .step_by(2)
         .map(|i| (args.get(i), args.get(i + 1)))
         .collect();
+    let (old_port, old_bind) = {
+        let c = ctx.server.config.read();
+        (c.port.to_string(), c.bind.join(" "))
+    };
     let result = ctx.server.config.write().set(&pairs);
     match result {
         Ok(changed) => {
+            if changed.iter().any(|n| *n == "port" || *n == "bind")
+                && let Err(e) = ctx.server.start_listeners()
+            {
+                // Like Redis, a port that cannot be bound leaves the old setting in force.
+                tracing::warn!("{e}");
+                let restore = [
+                    (&b"port"[..], old_port.as_bytes()),
+                    (&b"bind"[..], old_bind.as_bytes()),
+                ];
+                let _ = ctx.server.config.write().set(&restore);
+                let name = if changed.contains(&"port") {
+                    "port"
+                } else {
+                    "bind"
+                };
+                return ctx.reply.error(&format!(
+                    "ERR CONFIG SET failed (possibly related to argument '{name}') - Unable to listen on this port"
+                ));
+            }
             ctx.server.apply_config(&changed);
             ctx.reply.ok();
         }

@@ -205,7 +205,7 @@ pub static PARAMS: &[Param] = &[
         "hash-max-listpack-entries",
         "hash-max-ziplist-entries",
         ULONG,
-        "128",
+        "512",
         0,
     ),
     a(
@@ -266,7 +266,7 @@ pub static PARAMS: &[Param] = &[
     ),
     p("oom-score-adj-values", Kind::IntList(3), "0 200 800", 0),
     p("pidfile", Kind::Str, "", IM | I),
-    p("port", Kind::Int(0, 65535), "6350", IM | I),
+    p("port", Kind::Int(0, 65535), "6350", I),
     p(
         "proc-title-template",
         Kind::Str,

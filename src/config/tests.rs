@@ -134,7 +134,7 @@ fn config_get_globs_aliases_and_exact_names() {
         c.get(&[b"MAXMEMORY"]),
         vec![("MAXMEMORY".to_string(), "0".to_string())]
     );
-    assert_eq!(c.get(&[b"hash-max-ziplist-entries"])[0].1, "128");
+    assert_eq!(c.get(&[b"hash-max-ziplist-entries"])[0].1, "512");
     assert!(c.get(&[b"nosuch"]).is_empty());
     assert_eq!(c.get(&[b"hz", b"h?"]).len(), 1);
 }

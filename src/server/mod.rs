@@ -76,6 +76,8 @@ pub struct Server {
     pub startup_memory: u64,
     memory_peak: AtomicU64,
     log_reload: std::sync::OnceLock<Box<dyn Fn(crate::config::LogLevel) + Send + Sync>>,
+    /// The accept loops now serving, so a port or bind change can replace them.
+    listeners: Mutex<Vec<tokio::task::AbortHandle>>,
 }
 
 #[derive(Default)]
@@ -155,6 +157,7 @@ impl Server {
             startup_memory: info::allocator_stats().0,
             memory_peak: AtomicU64::new(0),
             log_reload: std::sync::OnceLock::new(),
+            listeners: Mutex::new(Vec::new()),
         }))
     }
 
@@ -311,13 +314,9 @@ impl Server {
 
 /// Binds every `bind` address on `port`. An address prefixed with '-' is optional (as in
 /// Redis: skipped when unavailable); "*" means all IPv4 addresses and "::*" all IPv6 ones.
-pub async fn bind_listeners(server: &Server) -> Result<Vec<tokio::net::TcpListener>, String> {
-    let (addrs, port) = {
-        let c = server.config.read();
-        (c.bind.clone(), c.port)
-    };
+fn bind_addresses(addrs: &[String], port: u16) -> Result<Vec<std::net::TcpListener>, String> {
     let mut listeners = Vec::new();
-    for a in &addrs {
+    for a in addrs {
         let (optional, addr) = match a.strip_prefix('-') {
             Some(rest) => (true, rest),
             None => (false, a.as_str()),
@@ -332,7 +331,7 @@ pub async fn bind_listeners(server: &Server) -> Result<Vec<tokio::net::TcpListen
         } else {
             format!("{host}:{port}")
         };
-        match tokio::net::TcpListener::bind(&sock).await {
+        match std::net::TcpListener::bind(&sock).and_then(|l| l.set_nonblocking(true).map(|_| l)) {
             Ok(l) => listeners.push(l),
             Err(e) if optional => {
                 tracing::warn!("Could not create server TCP listening socket {sock}: {e} (skipped)")
@@ -348,4 +347,27 @@ pub async fn bind_listeners(server: &Server) -> Result<Vec<tokio::net::TcpListen
         return Err("Failed listening on port (tcp), aborting.".into());
     }
     Ok(listeners)
+}
+
+impl Server {
+    /// (Re)binds the listening sockets from `bind` and `port` and serves them, replacing the
+    /// previous ones (CONFIG SET port/bind applies live, as in Redis). On failure the old
+    /// sockets stay in service. Must run inside the runtime.
+    pub fn start_listeners(self: &Arc<Server>) -> Result<(), String> {
+        let (addrs, port) = {
+            let c = self.config.read();
+            (c.bind.clone(), c.port)
+        };
+        let fresh = bind_addresses(&addrs, port)?;
+        let mut tasks = Vec::with_capacity(fresh.len());
+        for l in fresh {
+            let listener = tokio::net::TcpListener::from_std(l).map_err(|e| e.to_string())?;
+            tasks.push(tokio::spawn(connection::serve(self.clone(), listener)).abort_handle());
+        }
+        for old in std::mem::replace(&mut *self.listeners.lock(), tasks) {
+            old.abort();
+        }
+        self.tcp_port.store(port as u32, Ordering::Relaxed);
+        Ok(())
+    }
 }

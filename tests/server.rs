@@ -370,3 +370,28 @@ fn config_set_port_rebinds_live() {
     );
     assert!(ping_ok(new_port));
 }
+
+#[test]
+fn info_keyspace_reports_keys_expires_and_an_avg_ttl_estimate() {
+    let s = Server::ferrodis(&[]);
+    let mut r = s.raw();
+    for i in 0..100 {
+        r.cmd(&[b"SET", format!("v{i}").as_bytes(), b"x", b"EX", b"1000"]);
+    }
+    r.cmd_str(&["SET", "plain", "x"]);
+    wait_for("avg_ttl estimate", Duration::from_secs(20), || {
+        let Reply::Bulk(Some(text)) = r.cmd_str(&["INFO", "keyspace"]) else {
+            return false;
+        };
+        let text = String::from_utf8(text).unwrap();
+        let Some(line) = text.lines().find(|l| l.starts_with("db0:")) else {
+            return false;
+        };
+        assert!(
+            line.starts_with("db0:keys=101,expires=100,avg_ttl="),
+            "{line}"
+        );
+        let avg: i64 = line.rsplit('=').next().unwrap().parse().unwrap();
+        (900_000..=1_000_000).contains(&avg)
+    });
+}

@@ -195,3 +195,15 @@ fn rewrite_updates_lines_and_appends_new_ones() {
     assert_eq!((again.hz, again.maxmemory), (33, 2 << 20));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn shipped_redis_conf_loads_with_the_production_settings() {
+    let c = Config::from_str_for_tests(include_str!("../../redis.conf")).unwrap();
+    assert_eq!(c.port, 6350);
+    assert!(c.appendonly);
+    assert_eq!(c.appendfsync, AppendFsync::Everysec);
+    assert_eq!(c.save, vec![(900, 1), (300, 10), (60, 10000)]);
+    assert_eq!(c.maxmemory, 256 << 20);
+    assert_eq!(c.maxmemory_policy, MaxmemoryPolicy::AllkeysLru);
+    assert_eq!(c.dir, PathBuf::from("/data"));
+}

@@ -130,6 +130,7 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
             .stats
             .net_input_bytes
             .fetch_add(n as u64, Ordering::Relaxed);
+        server.stats.reads_processed.fetch_add(1, Ordering::Relaxed);
         let limit = server.hot.client_query_buffer_limit.load(Ordering::Relaxed) as usize;
         let max_bulk = server.hot.proto_max_bulk_len.load(Ordering::Relaxed);
 
@@ -235,6 +236,10 @@ async fn flush(server: &Server, stream: &mut TcpStream, reply: &mut Reply) -> bo
         return true;
     }
     let ok = stream.write_all(&reply.out).await.is_ok();
+    server
+        .stats
+        .writes_processed
+        .fetch_add(1, Ordering::Relaxed);
     server
         .stats
         .net_output_bytes

@@ -249,19 +249,20 @@ fn memory_section(server: &Server, out: &mut String) {
     line!(out, "allocator_resident:{}", resident);
     line!(out, "total_system_memory:{}", sysmem);
     line!(out, "total_system_memory_human:{}", human_bytes(sysmem));
-    line!(out, "used_memory_lua:31744");
-    line!(out, "used_memory_vm_eval:31744");
-    line!(out, "used_memory_lua_human:31.00K");
+    // No scripting engine yet: nothing is allocated for Lua or functions.
+    line!(out, "used_memory_lua:0");
+    line!(out, "used_memory_vm_eval:0");
+    line!(out, "used_memory_lua_human:0B");
     line!(out, "used_memory_scripts_eval:0");
     line!(out, "number_of_cached_scripts:0");
     line!(out, "number_of_functions:0");
     line!(out, "number_of_libraries:0");
-    line!(out, "used_memory_vm_functions:32768");
-    line!(out, "used_memory_vm_total:64512");
-    line!(out, "used_memory_vm_total_human:63.00K");
-    line!(out, "used_memory_functions:184");
-    line!(out, "used_memory_scripts:184");
-    line!(out, "used_memory_scripts_human:184B");
+    line!(out, "used_memory_vm_functions:0");
+    line!(out, "used_memory_vm_total:0");
+    line!(out, "used_memory_vm_total_human:0B");
+    line!(out, "used_memory_functions:0");
+    line!(out, "used_memory_scripts:0");
+    line!(out, "used_memory_scripts_human:0B");
     line!(out, "maxmemory:{}", cfg.maxmemory);
     line!(out, "maxmemory_human:{}", human_bytes(cfg.maxmemory));
     line!(out, "maxmemory_policy:{}", cfg.maxmemory_policy.name());
@@ -405,8 +406,8 @@ fn stats_section(server: &Server, ks: &mut DbView, out: &mut String) {
     );
     line!(out, "total_error_replies:{}", g(&st.errors));
     line!(out, "dump_payload_sanitizations:0");
-    line!(out, "total_reads_processed:{}", total);
-    line!(out, "total_writes_processed:{}", total);
+    line!(out, "total_reads_processed:{}", g(&st.reads_processed));
+    line!(out, "total_writes_processed:{}", g(&st.writes_processed));
     line!(out, "io_threaded_reads_processed:0");
     line!(out, "io_threaded_writes_processed:0");
     line!(out, "reply_buffer_shrinks:0");
@@ -451,9 +452,16 @@ fn errorstats_section(server: &Server, out: &mut String) {
 
 fn keyspace_section(ks: &mut DbView, out: &mut String) {
     out.push_str("# Keyspace\r\n");
-    for (i, (keys, expires)) in ks.db_sizes().into_iter().enumerate() {
-        if keys > 0 {
-            line!(out, "db{}:keys={},expires={},avg_ttl=0", i, keys, expires);
+    for (i, size) in ks.db_sizes().into_iter().enumerate() {
+        if size.keys > 0 {
+            line!(
+                out,
+                "db{}:keys={},expires={},avg_ttl={}",
+                i,
+                size.keys,
+                size.volatile,
+                size.avg_ttl_ms
+            );
         }
     }
 }

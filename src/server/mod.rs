@@ -33,6 +33,9 @@ pub struct ServerStats {
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
     pub errors: AtomicU64,
+    /// Reads from and writes to client sockets (one per batch of pipelined commands).
+    pub reads_processed: AtomicU64,
+    pub writes_processed: AtomicU64,
     pub unexpected_error_replies: AtomicU64,
     /// instantaneous_ops_per_sec, sampled by the cron.
     pub ops_per_sec: AtomicU64,
@@ -182,6 +185,8 @@ impl Server {
             &st.net_output_bytes,
             &st.errors,
             &st.unexpected_error_replies,
+            &st.reads_processed,
+            &st.writes_processed,
         ] {
             c.store(0, Ordering::Relaxed);
         }

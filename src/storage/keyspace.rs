@@ -56,6 +56,17 @@ impl Hashed for Volatile {
 pub struct Db {
     keys: OrdTable<Entry>,
     expires: OrdTable<Volatile>,
+    /// Running estimate of the remaining TTL of volatile keys, from active-expiry samples
+    /// (Redis's avg_ttl in INFO keyspace).
+    avg_ttl_ms: i64,
+}
+
+/// One database's figures for INFO keyspace.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct DbSize {
+    pub keys: usize,
+    pub volatile: usize,
+    pub avg_ttl_ms: i64,
 }
 
 impl Db {
@@ -238,6 +249,7 @@ impl Keyspace {
                         break;
                     }
                     let mut expired = 0;
+                    let (mut ttl_sum, mut ttl_count) = (0i64, 0i64);
                     let sample = EXPIRE_SAMPLE.min(db.expires.len());
                     for _ in 0..sample {
                         let Some(vi) = db.expires.random_index() else {
@@ -252,6 +264,19 @@ impl Keyspace {
                             db.remove_index(i);
                             expired += 1;
                         }
+                        if let Some(i) = db.keys.find(h, |e| e.expire_at != 0) {
+                            ttl_sum += db.keys.at(i).expire_at - now_ms;
+                            ttl_count += 1;
+                        }
+                    }
+                    if ttl_count > 0 {
+                        // Smoothed like Redis's estimate: each round weighs 2%.
+                        let avg = ttl_sum / ttl_count;
+                        db.avg_ttl_ms = if db.avg_ttl_ms == 0 {
+                            avg
+                        } else {
+                            db.avg_ttl_ms / 50 * 49 + avg / 50
+                        };
                     }
                     shard.stats.expired += expired;
                     removed += expired;
@@ -501,15 +526,23 @@ impl<'a> DbView<'a> {
         t
     }
 
-    /// (keys, keys with a TTL) per database (INFO keyspace).
-    pub fn db_sizes(&mut self) -> Vec<(usize, usize)> {
-        let mut sizes = vec![(0, 0); self.keyspace.databases];
+    /// Keys, keys with a TTL and the average TTL per database (INFO keyspace); the average
+    /// weighs each shard's estimate by its number of volatile keys.
+    pub fn db_sizes(&mut self) -> Vec<DbSize> {
+        let mut sizes = vec![DbSize::default(); self.keyspace.databases];
+        let mut weighted = vec![0i128; self.keyspace.databases];
         self.visit_shards(|s| {
             for (i, db) in s.dbs.iter().enumerate() {
-                sizes[i].0 += db.len();
-                sizes[i].1 += db.volatile_len();
+                sizes[i].keys += db.len();
+                sizes[i].volatile += db.volatile_len();
+                weighted[i] += db.avg_ttl_ms as i128 * db.volatile_len() as i128;
             }
         });
+        for (size, w) in sizes.iter_mut().zip(weighted) {
+            if size.volatile > 0 {
+                size.avg_ttl_ms = (w / size.volatile as i128) as i64;
+            }
+        }
         sizes
     }
 

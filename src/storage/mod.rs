@@ -5,7 +5,7 @@ pub mod keyspace;
 pub mod string;
 pub mod table;
 
-pub use keyspace::{DbView, Entry, Keyspace, Locked};
+pub use keyspace::{DbSize, DbView, Entry, Keyspace, Locked};
 pub use string::StrValue;
 
 /// A value stored under a key. Collection types join this enum as their modules land.

@@ -319,32 +319,6 @@ impl<'a> Args<'a> {
     }
 }
 
-/// Owned arguments, e.g. a queued transaction command, viewable as `Args`.
-pub struct OwnedArgs {
-    data: Vec<u8>,
-    ranges: Vec<Range<usize>>,
-}
-
-impl OwnedArgs {
-    pub fn new<'b>(items: impl IntoIterator<Item = &'b [u8]>) -> OwnedArgs {
-        let mut data = Vec::new();
-        let mut ranges = Vec::new();
-        for a in items {
-            let s = data.len();
-            data.extend_from_slice(a);
-            ranges.push(s..data.len());
-        }
-        OwnedArgs { data, ranges }
-    }
-
-    pub fn args(&self) -> Args<'_> {
-        Args {
-            data: &self.data,
-            ranges: &self.ranges,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -187,11 +187,6 @@ impl Reply {
         }
     }
 
-    /// Appends bytes that are already RESP encoded (for replies built elsewhere).
-    pub fn raw(&mut self, encoded: &[u8]) {
-        self.out.extend_from_slice(encoded);
-    }
-
     /// The error code (first word) of the last error written, for error statistics.
     pub fn last_error_code(&self) -> &[u8] {
         let text = &self.out[self.last_error_at + 1..];

@@ -218,12 +218,6 @@ impl Keyspace {
         }
     }
 
-    pub fn lock_none(&self) -> Locked<'_> {
-        Locked {
-            guards: Guards::None,
-        }
-    }
-
     pub fn reset_stats(&self) {
         for s in self.shards.iter() {
             let mut g = s.lock();

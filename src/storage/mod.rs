@@ -28,16 +28,4 @@ impl Value {
             Value::Str(s) => s.encoding(),
         }
     }
-
-    pub fn as_str(&self) -> Option<&StrValue> {
-        match self {
-            Value::Str(s) => Some(s),
-        }
-    }
-
-    pub fn as_str_mut(&mut self) -> Option<&mut StrValue> {
-        match self {
-            Value::Str(s) => Some(s),
-        }
-    }
 }

@@ -27,15 +27,6 @@ impl StrValue {
         }
     }
 
-    pub fn from_vec(data: Vec<u8>) -> StrValue {
-        if data.len() <= 20
-            && let Some(n) = parse_i64(&data)
-        {
-            return StrValue::Int(n);
-        }
-        StrValue::Bytes { data, raw: false }
-    }
-
     /// The value as bytes; integers are written into `scratch`.
     pub fn as_bytes<'a>(&'a self, scratch: &'a mut itoa::Buffer) -> &'a [u8] {
         match self {
@@ -96,14 +87,6 @@ impl StrValue {
                     "raw"
                 }
             }
-        }
-    }
-
-    /// Heap bytes held, for memory estimates.
-    pub fn heap_size(&self) -> usize {
-        match self {
-            StrValue::Int(_) => 0,
-            StrValue::Bytes { data, .. } => data.capacity(),
         }
     }
 }

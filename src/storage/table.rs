@@ -48,11 +48,6 @@ impl<E: Hashed> OrdTable<E> {
         self.len == 0
     }
 
-    /// Slots allocated, for memory accounting and OBJECT/DEBUG introspection.
-    pub fn capacity(&self) -> usize {
-        self.slots.len()
-    }
-
     #[inline]
     fn home(&self, hash: u64) -> usize {
         (hash >> (64 - self.bits)) as usize
@@ -241,36 +236,6 @@ impl<E: Hashed> OrdTable<E> {
     pub fn iter(&self) -> impl Iterator<Item = &E> {
         self.slots.iter().filter_map(|s| s.as_ref())
     }
-
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut E> {
-        self.slots.iter_mut().filter_map(|s| s.as_mut())
-    }
-
-    /// Keeps only the entries for which `keep` holds, in one pass.
-    pub fn retain(&mut self, mut keep: impl FnMut(&mut E) -> bool) {
-        let old = std::mem::take(&mut self.slots);
-        let mut kept: Vec<E> = Vec::new();
-        for mut e in old.into_iter().flatten() {
-            if keep(&mut e) {
-                kept.push(e);
-            }
-        }
-        *self = OrdTable::new();
-        if kept.is_empty() {
-            return;
-        }
-        let want = (usize::BITS - (kept.len() * 2).leading_zeros()).max(MIN_BITS);
-        self.slots = kept.into_iter().map(Some).collect();
-        self.len = self.slots.len();
-        self.bits = 0;
-        self.resize(want);
-    }
-
-    pub fn drain(&mut self) -> impl Iterator<Item = E> {
-        let slots = std::mem::take(&mut self.slots);
-        *self = OrdTable::new();
-        slots.into_iter().flatten()
-    }
 }
 
 #[cfg(test)]
@@ -360,15 +325,16 @@ mod tests {
     }
 
     #[test]
-    fn retain_and_random() {
+    fn random_index_finds_an_entry() {
         let mut t = OrdTable::new();
+        assert_eq!(t.random_index(), None);
         for n in 0..100u64 {
             t.insert_new(E(n.wrapping_mul(0x9E37_79B9_7F4A_7C15), n as u32));
         }
-        t.retain(|e| e.1 % 2 == 0);
         check_invariants(&t);
-        assert_eq!(t.len(), 50);
-        let i = t.random_index().unwrap();
-        assert_eq!(t.at(i).1 % 2, 0);
+        for _ in 0..10 {
+            let i = t.random_index().unwrap();
+            assert!(t.at(i).1 < 100);
+        }
     }
 }

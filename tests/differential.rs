@@ -27,6 +27,7 @@ corpus_tests! {
     corpus_keys => "keys.redis",
     corpus_server => "server.redis",
     corpus_resp3 => "resp3.redis",
+    corpus_transactions => "transactions.redis",
 }
 
 /// Every corpus file must be listed above (and every listed file must parse),

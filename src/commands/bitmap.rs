@@ -34,7 +34,7 @@ pub fn setbit(ctx: &mut Ctx, args: Args) {
         b"1" => true,
         _ => return ctx.reply.error("ERR bit is not an integer or out of range"),
     };
-    if let Ok(Some(data)) = string_for_update(&mut ctx.ks, ctx.reply, args.get(1), true) {
+    if let Ok(Some(data)) = string_for_update(ctx.ks, ctx.reply, args.get(1), true) {
         let old = bitmap::setbit(data, offset, on);
         ctx.reply.int(old as i64);
     }
@@ -45,7 +45,7 @@ pub fn getbit(ctx: &mut Ctx, args: Args) {
         return;
     };
     let mut scratch = itoa::Buffer::new();
-    if let Ok(v) = read_str(&mut ctx.ks, ctx.reply, args.get(1)) {
+    if let Ok(v) = read_str(ctx.ks, ctx.reply, args.get(1)) {
         let bit = v.is_some_and(|s| bitmap::getbit(s.as_bytes(&mut scratch), offset));
         ctx.reply.int(bit as i64);
     }
@@ -64,7 +64,7 @@ fn unit(ctx: &mut Ctx, a: &[u8]) -> Option<bool> {
 }
 
 pub fn bitcount(ctx: &mut Ctx, args: Args) {
-    let value = match read_str(&mut ctx.ks, ctx.reply, args.get(1)) {
+    let value = match read_str(ctx.ks, ctx.reply, args.get(1)) {
         Err(Replied) => return,
         Ok(None) => return ctx.reply.int(0),
         Ok(Some(s)) => s.clone(),
@@ -102,7 +102,7 @@ pub fn bitpos(ctx: &mut Ctx, args: Args) {
     if bit != 0 && bit != 1 {
         return ctx.reply.error("ERR The bit argument must be 1 or 0.");
     }
-    let value = match read_str(&mut ctx.ks, ctx.reply, args.get(1)) {
+    let value = match read_str(ctx.ks, ctx.reply, args.get(1)) {
         Err(Replied) => return,
         Ok(None) => return ctx.reply.int(if bit == 1 { -1 } else { 0 }),
         Ok(Some(s)) => s.clone(),
@@ -157,7 +157,7 @@ pub fn bitop(ctx: &mut Ctx, args: Args) {
     let mut sources: Vec<Vec<u8>> = Vec::with_capacity(args.len() - 3);
     for key in args.iter().skip(3) {
         let mut scratch = itoa::Buffer::new();
-        match read_str(&mut ctx.ks, ctx.reply, key) {
+        match read_str(ctx.ks, ctx.reply, key) {
             Err(Replied) => return,
             Ok(v) => sources.push(v.map_or(Vec::new(), |s| s.as_bytes(&mut scratch).to_vec())),
         }
@@ -254,7 +254,7 @@ fn bitfield_generic(ctx: &mut Ctx, args: Args, read_only_cmd: bool) {
     let key = args.get(1);
     if !writes {
         let mut scratch = itoa::Buffer::new();
-        let value = match read_str(&mut ctx.ks, ctx.reply, key) {
+        let value = match read_str(ctx.ks, ctx.reply, key) {
             Err(Replied) => return,
             Ok(v) => v.map_or(Vec::new(), |s| s.as_bytes(&mut scratch).to_vec()),
         };
@@ -272,7 +272,7 @@ fn bitfield_generic(ctx: &mut Ctx, args: Args, read_only_cmd: bool) {
     if matches!(ctx.ks.get_write(key).map(|e| &e.value), Some(v) if !matches!(v, Value::Str(_))) {
         return ctx.reply.error(WRONGTYPE);
     }
-    let Ok(Some(data)) = string_for_update(&mut ctx.ks, ctx.reply, key, true) else {
+    let Ok(Some(data)) = string_for_update(ctx.ks, ctx.reply, key, true) else {
         return;
     };
     // Like Redis, the string grows to cover the highest field written even if it fails.

@@ -24,6 +24,8 @@ pub fn quit(ctx: &mut Ctx, _args: Args) {
 }
 
 pub fn reset(ctx: &mut Ctx, _args: Args) {
+    ctx.client.multi = None;
+    super::transactions::unwatch_all(ctx);
     ctx.client.select(0);
     ctx.ks.db = 0;
     ctx.reply.resp = RespVersion::Resp2;

@@ -11,6 +11,7 @@ pub mod keys;
 pub mod server_cmd;
 pub mod strings;
 pub mod table;
+pub mod transactions;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -26,8 +27,8 @@ pub type Handler = fn(&mut Ctx, Args);
 
 /// What a handler works with. The fields are separate borrows so a handler can hold a value from
 /// `ks` while writing to `reply`.
-pub struct Ctx<'a> {
-    pub ks: DbView<'a>,
+pub struct Ctx<'a, 'k> {
+    pub ks: &'a mut DbView<'k>,
     pub reply: &'a mut Reply,
     pub client: &'a mut Client,
     pub server: &'a Arc<Server>,
@@ -48,6 +49,7 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
     let Some((mut spec, mut index)) = server.commands.lookup(name) else {
         reply.error(&unknown_command(&args));
         count_error(server, reply);
+        transactions::flag_aborted(client);
         return;
     };
     if !spec.arity_ok(args.len()) {
@@ -56,6 +58,7 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
             spec.name
         ));
         count_rejected(server, index, reply);
+        transactions::flag_aborted(client);
         return;
     }
     if !spec.subcommands.is_empty() && args.len() >= 2 {
@@ -69,6 +72,7 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
                     spec.name, s.name
                 ));
                 count_rejected(server, i, reply);
+                transactions::flag_aborted(client);
                 return;
             }
             None => {
@@ -78,6 +82,7 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
                     spec.name.to_ascii_uppercase()
                 ));
                 count_error(server, reply);
+                transactions::flag_aborted(client);
                 return;
             }
         }
@@ -85,36 +90,46 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
     if !client.authenticated && !spec.has(NO_AUTH) {
         reply.error("NOAUTH Authentication required.");
         count_rejected(server, index, reply);
+        transactions::flag_aborted(client);
+        return;
+    }
+    if client.multi.is_some() && transactions::queues(spec) {
+        transactions::queue(server, client, reply, spec, index, &args);
         return;
     }
     client.info.last_cmd.store(index, Ordering::Relaxed);
     let started = Instant::now();
     let locked = lock_for(server, spec, &args);
-    let errors_before = reply.errors;
-    {
-        let now_ms = unix_ms();
-        let mut ctx = Ctx {
-            ks: DbView {
-                keyspace: &server.keyspace,
-                locked,
-                db: client.db,
-                now_ms,
-                clock: server.access_clock(now_ms),
-                touch: !client.no_touch,
-            },
-            reply,
-            client,
-            server,
-        };
-        (spec.handler)(&mut ctx, args);
-    }
-    let st = server.commands.stats(index);
+    let now_ms = unix_ms();
+    let mut view = DbView {
+        keyspace: &server.keyspace,
+        locked,
+        db: client.db,
+        now_ms,
+        clock: server.access_clock(now_ms),
+        touch: !client.no_touch,
+    };
+    let mut ctx = Ctx {
+        ks: &mut view,
+        reply,
+        client,
+        server,
+    };
+    run(&mut ctx, spec, index, args, started);
+}
+
+/// Runs a resolved command against an already locked keyspace view and records its statistics
+/// (also used by EXEC for each queued command).
+pub fn run(ctx: &mut Ctx, spec: &CommandSpec, index: usize, args: Args, started: Instant) {
+    let errors_before = ctx.reply.errors;
+    (spec.handler)(ctx, args);
+    let st = ctx.server.commands.stats(index);
     st.calls.fetch_add(1, Ordering::Relaxed);
     st.usec
         .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
-    if reply.errors != errors_before {
+    if ctx.reply.errors != errors_before {
         st.failed.fetch_add(1, Ordering::Relaxed);
-        count_error(server, reply);
+        count_error(ctx.server, ctx.reply);
     }
 }
 
@@ -126,7 +141,7 @@ fn lock_for<'a>(server: &'a Server, spec: &CommandSpec, args: &Args) -> crate::s
     }
 }
 
-fn count_rejected(server: &Server, index: usize, reply: &Reply) {
+pub(crate) fn count_rejected(server: &Server, index: usize, reply: &Reply) {
     server
         .commands
         .stats(index)
@@ -269,6 +284,12 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, CONN, connection::auth).doc("connection", "1.0.0", "O(N) where N is the number of passwords defined for the user", "Authenticates the connection."),
     CommandSpec::new("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, CONN, connection::hello).doc("connection", "6.0.0", "O(1)", "Handshakes with the Redis server."),
     CommandSpec::new("client", -2, 0, CONN, connection::ping).subs(client_cmd::CLIENT_SUBCOMMANDS).doc("connection", "2.4.0", "Depends on subcommand.", "A container for client connection commands."),
+    // transactions
+    CommandSpec::new("multi", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, CAT_TRANSACTION, transactions::multi).doc("transactions", "1.2.0", "O(1)", "Starts a transaction."),
+    CommandSpec::new("exec", 1, NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG | ALL_SHARDS, CAT_TRANSACTION, transactions::exec).doc("transactions", "1.2.0", "Depends on commands in the transaction", "Executes all commands in a transaction."),
+    CommandSpec::new("discard", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, CAT_TRANSACTION, transactions::discard).doc("transactions", "2.0.0", "O(N), when N is the number of queued commands", "Discards a transaction."),
+    CommandSpec::new("watch", -2, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, CAT_TRANSACTION, transactions::watch).keys(1, -1, 1).doc("transactions", "2.2.0", "O(1) for every key.", "Monitors changes to keys to determine the execution of a transaction."),
+    CommandSpec::new("unwatch", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, CAT_TRANSACTION, transactions::unwatch).doc("transactions", "2.2.0", "O(1)", "Forgets about watched keys of a transaction."),
     // server
     CommandSpec::new("time", 1, LOADING | STALE | FAST, 0, server_cmd::time).doc("server", "2.6.0", "O(1)", "Returns the server time."),
     CommandSpec::new("info", -1, LOADING | STALE, 0, server_cmd::info).doc("server", "1.0.0", "O(1)", "Returns information and statistics about the server."),

@@ -22,7 +22,7 @@ pub fn time(ctx: &mut Ctx, _args: Args) {
 
 pub fn info(ctx: &mut Ctx, args: Args) {
     let sections: Vec<&[u8]> = args.iter().skip(1).collect();
-    let text = crate::server::info::render(ctx.server, &mut ctx.ks, &sections);
+    let text = crate::server::info::render(ctx.server, ctx.ks, &sections);
     ctx.reply.verbatim(text.as_bytes());
 }
 
@@ -137,7 +137,7 @@ pub fn debug(ctx: &mut Ctx, args: Args) {
     let sub = args.get(1);
     let argc = args.len();
     if eq_ic(sub, "digest") && argc == 2 {
-        let d = dataset_digest(&mut ctx.ks);
+        let d = dataset_digest(ctx.ks);
         ctx.reply.simple(digest_hex(&d).as_bytes());
     } else if eq_ic(sub, "digest-value") {
         ctx.reply.array(args.len() - 2);

@@ -34,7 +34,7 @@ fn reply_str(reply: &mut Reply, s: &StrValue) {
 }
 
 pub fn get(ctx: &mut Ctx, args: Args) {
-    if let Ok(v) = read_str(&mut ctx.ks, ctx.reply, args.get(1)) {
+    if let Ok(v) = read_str(ctx.ks, ctx.reply, args.get(1)) {
         match v {
             Some(s) => reply_str(ctx.reply, s),
             None => ctx.reply.null(),
@@ -147,7 +147,7 @@ pub fn set(ctx: &mut Ctx, args: Args) {
 fn set_generic(ctx: &mut Ctx, key: &[u8], value: &[u8], o: SetOpts) {
     let mut old_ttl = 0;
     if o.get {
-        match read_str(&mut ctx.ks, ctx.reply, key) {
+        match read_str(ctx.ks, ctx.reply, key) {
             Err(Replied) => return,
             Ok(Some(s)) => reply_str(ctx.reply, s),
             Ok(None) => ctx.reply.null(),
@@ -219,7 +219,7 @@ pub fn getset(ctx: &mut Ctx, args: Args) {
 
 pub fn getdel(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    match read_str(&mut ctx.ks, ctx.reply, key) {
+    match read_str(ctx.ks, ctx.reply, key) {
         Err(Replied) => {}
         Ok(None) => ctx.reply.null(),
         Ok(Some(s)) => {
@@ -234,7 +234,7 @@ pub fn getex(ctx: &mut Ctx, args: Args) {
         return;
     };
     let key = args.get(1);
-    match read_str(&mut ctx.ks, ctx.reply, key) {
+    match read_str(ctx.ks, ctx.reply, key) {
         Err(Replied) => return,
         Ok(None) => {
             ctx.reply.null();
@@ -356,7 +356,7 @@ pub fn append(ctx: &mut Ctx, args: Args) {
                 ctx.reply.error(MAX_STRING_ERR);
                 return;
             }
-            if let Ok(Some(data)) = string_for_update(&mut ctx.ks, ctx.reply, key, false) {
+            if let Ok(Some(data)) = string_for_update(ctx.ks, ctx.reply, key, false) {
                 data.extend_from_slice(tail);
                 let n = data.len();
                 ctx.reply.int(n as i64);
@@ -366,7 +366,7 @@ pub fn append(ctx: &mut Ctx, args: Args) {
 }
 
 pub fn strlen(ctx: &mut Ctx, args: Args) {
-    if let Ok(v) = read_str(&mut ctx.ks, ctx.reply, args.get(1)) {
+    if let Ok(v) = read_str(ctx.ks, ctx.reply, args.get(1)) {
         ctx.reply.int(v.map_or(0, |s| s.len() as i64));
     }
 }
@@ -379,7 +379,7 @@ pub fn getrange(ctx: &mut Ctx, args: Args) {
         return;
     };
     let mut scratch = itoa::Buffer::new();
-    let s = match read_str(&mut ctx.ks, ctx.reply, args.get(1)) {
+    let s = match read_str(ctx.ks, ctx.reply, args.get(1)) {
         Err(Replied) => return,
         Ok(None) => {
             ctx.reply.bulk(b"");
@@ -419,7 +419,7 @@ pub fn setrange(ctx: &mut Ctx, args: Args) {
         ctx.reply.error("ERR offset is out of range");
         return;
     }
-    let current = match read_str_write(&mut ctx.ks, ctx.reply, key) {
+    let current = match read_str_write(ctx.ks, ctx.reply, key) {
         Err(Replied) => return,
         Ok(len) => len,
     };
@@ -431,7 +431,7 @@ pub fn setrange(ctx: &mut Ctx, args: Args) {
         ctx.reply.error(MAX_STRING_ERR);
         return;
     }
-    if let Ok(Some(data)) = string_for_update(&mut ctx.ks, ctx.reply, key, true) {
+    if let Ok(Some(data)) = string_for_update(ctx.ks, ctx.reply, key, true) {
         let end = offset as usize + value.len();
         if data.len() < end {
             data.resize(end, 0);

@@ -306,6 +306,11 @@ impl CommandTable {
         }
     }
 
+    /// The command or subcommand at `index` (see `lookup`).
+    pub fn spec_at(&self, index: usize) -> &'static CommandSpec {
+        self.entries[index].1
+    }
+
     /// Statistics of the command or subcommand at `index` (see `lookup`).
     pub fn stats(&self, index: usize) -> &CommandStats {
         &self.entries[index].2

@@ -4,5 +4,5 @@
 pub mod parse;
 pub mod reply;
 
-pub use parse::{Args, ParseError, RequestParser};
+pub use parse::{Args, OwnedArgs, ParseError, RequestParser};
 pub use reply::{Reply, RespVersion};

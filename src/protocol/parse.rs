@@ -319,6 +319,32 @@ impl<'a> Args<'a> {
     }
 }
 
+/// Arguments copied out of the read buffer, for a command that runs later (MULTI queues).
+pub struct OwnedArgs {
+    data: Vec<u8>,
+    ranges: Vec<Range<usize>>,
+}
+
+impl OwnedArgs {
+    pub fn from_args(args: &Args) -> OwnedArgs {
+        let mut data = Vec::new();
+        let mut ranges = Vec::with_capacity(args.len());
+        for a in args.iter() {
+            let start = data.len();
+            data.extend_from_slice(a);
+            ranges.push(start..data.len());
+        }
+        OwnedArgs { data, ranges }
+    }
+
+    pub fn args(&self) -> Args<'_> {
+        Args {
+            data: &self.data,
+            ranges: &self.ranges,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

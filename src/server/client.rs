@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicUsize, Ordering}
 
 use parking_lot::Mutex;
 
-use crate::protocol::RespVersion;
+use crate::protocol::{OwnedArgs, RespVersion};
 
 /// CLIENT REPLY modes.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -76,6 +76,15 @@ impl ClientInfo {
     }
 }
 
+/// A transaction being queued between MULTI and EXEC.
+#[derive(Default)]
+pub struct Multi {
+    /// Command table index and arguments of each queued command.
+    pub queued: Vec<(usize, OwnedArgs)>,
+    /// A command was rejected while queuing: EXEC answers EXECABORT.
+    pub aborted: bool,
+}
+
 /// State owned by the connection task.
 pub struct Client {
     pub info: Arc<ClientInfo>,
@@ -85,6 +94,11 @@ pub struct Client {
     pub no_touch: bool,
     /// Close the connection once the pending replies are written (QUIT, protocol errors).
     pub close_after_reply: bool,
+    pub multi: Option<Multi>,
+    /// Keys this client WATCHes, by database.
+    pub watched: Vec<(usize, Vec<u8>)>,
+    /// Set by any change to a watched key; EXEC then fails.
+    pub watch_dirty: Arc<AtomicBool>,
 }
 
 impl Client {
@@ -96,6 +110,9 @@ impl Client {
             reply_mode: ReplyMode::On,
             no_touch: false,
             close_after_reply: false,
+            multi: None,
+            watched: Vec::new(),
+            watch_dirty: Arc::new(AtomicBool::new(false)),
         }
     }
 

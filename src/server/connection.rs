@@ -206,6 +206,9 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
         }
     }
     let _ = stream.shutdown().await;
+    server
+        .keyspace
+        .unwatch_all(&client.watched, &client.watch_dirty);
 }
 
 /// Reads what the socket has. When a read leaves room in the buffer the socket was drained, so

@@ -3,7 +3,10 @@
 //! commands can never deadlock); MULTI/EXEC, scripts and whole-keyspace commands lock every shard.
 //! See DESIGN.md.
 
+use std::collections::HashMap;
 use std::hash::BuildHasher;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::{Mutex, MutexGuard};
 
@@ -118,11 +121,61 @@ pub struct ShardStats {
 pub struct Shard {
     dbs: Box<[Db]>,
     pub stats: ShardStats,
+    /// WATCHed keys of this shard: key -> (database, the watching client's dirty flag).
+    watchers: Watchers,
 }
 
 impl Shard {
     pub fn db(&self, db: usize) -> &Db {
         &self.dbs[db]
+    }
+
+    fn unwatch(&mut self, db: usize, key: &[u8], flag: &Arc<AtomicBool>) {
+        if let Some(list) = self.watchers.get_mut(key) {
+            list.retain(|(d, f)| !(*d == db && Arc::ptr_eq(f, flag)));
+            if list.is_empty() {
+                self.watchers.remove(key);
+            }
+        }
+    }
+
+    /// Marks the clients watching `key` in `db` dirty: any change invalidates WATCH, expiry
+    /// included.
+    #[inline]
+    fn touch_watched(&self, db: usize, key: &[u8]) {
+        watchers_touch(&self.watchers, db, key);
+    }
+
+    /// Marks dirty the watchers in `dbs` of keys that exist in any of `dbs` (FLUSHDB and
+    /// FLUSHALL pass one database, SWAPDB both), as Redis's touchAllWatchedKeysInDb does.
+    fn touch_watched_existing(&self, dbs: &[usize], hasher: &foldhash::fast::FixedState) {
+        for (key, list) in &self.watchers {
+            let h = hasher.hash_one(&**key).rotate_left(SHARD_BITS);
+            if !dbs.iter().any(|&d| self.dbs[d].find(h, key).is_some()) {
+                continue;
+            }
+            for (d, flag) in list {
+                if dbs.contains(d) {
+                    flag.store(true, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+}
+
+type Watchers = HashMap<Box<[u8]>, Vec<(usize, Arc<AtomicBool>)>, foldhash::fast::RandomState>;
+
+#[inline]
+fn watchers_touch(watchers: &Watchers, db: usize, key: &[u8]) {
+    if watchers.is_empty() {
+        return;
+    }
+    if let Some(list) = watchers.get(key) {
+        for (d, flag) in list {
+            if *d == db {
+                flag.store(true, Ordering::Relaxed);
+            }
+        }
     }
 }
 
@@ -152,6 +205,7 @@ impl Keyspace {
                 Mutex::new(Shard {
                     dbs: (0..databases).map(|_| Db::default()).collect(),
                     stats: ShardStats::default(),
+                    watchers: HashMap::default(),
                 })
             })
             .collect();
@@ -218,6 +272,14 @@ impl Keyspace {
         }
     }
 
+    /// Drops every watch of one client, locking one shard at a time (no lock may be held).
+    pub fn unwatch_all(&self, watched: &[(usize, Vec<u8>)], flag: &Arc<AtomicBool>) {
+        for (db, key) in watched {
+            let (s, _) = self.locate(key);
+            self.shards[s].lock().unwatch(*db, key, flag);
+        }
+    }
+
     pub fn reset_stats(&self) {
         for s in self.shards.iter() {
             let mut g = s.lock();
@@ -237,7 +299,7 @@ impl Keyspace {
         for k in 0..SHARD_COUNT {
             let mut shard = self.shards[(start + k) % SHARD_COUNT].lock();
             let shard = &mut *shard;
-            for db in shard.dbs.iter_mut() {
+            for (db_index, db) in shard.dbs.iter_mut().enumerate() {
                 loop {
                     if db.expires.is_empty() {
                         break;
@@ -255,7 +317,8 @@ impl Keyspace {
                             .keys
                             .find(h, |e| e.expire_at != 0 && e.expire_at <= now_ms)
                         {
-                            db.remove_index(i);
+                            let e = db.remove_index(i);
+                            watchers_touch(&shard.watchers, db_index, &e.key);
                             expired += 1;
                         }
                         if let Some(i) = db.keys.find(h, |e| e.expire_at != 0) {
@@ -349,6 +412,7 @@ impl<'a> DbView<'a> {
         if exp != 0 && exp <= now {
             shard.dbs[db].remove_index(i);
             shard.stats.expired += 1;
+            shard.touch_watched(db, key);
             return None;
         }
         Some((i, shard))
@@ -414,6 +478,7 @@ impl<'a> DbView<'a> {
         let clock = self.clock;
         let (shard, h) = self.parts(key);
         shard.stats.dirty += 1;
+        shard.touch_watched(db, key);
         let d = &mut shard.dbs[db];
         if let Some(i) = d.find(h, key) {
             let e = d.keys.at_mut(i);
@@ -457,8 +522,10 @@ impl<'a> DbView<'a> {
 
     /// Counts `n` changes against the shard of `key` (for in-place modifications).
     pub fn mark_dirty(&mut self, key: &[u8], n: u64) {
+        let db = self.db;
         let (shard, _) = self.parts(key);
         shard.stats.dirty += n;
+        shard.touch_watched(db, key);
     }
 
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
@@ -469,6 +536,7 @@ impl<'a> DbView<'a> {
     pub fn remove_in(&mut self, db: usize, key: &[u8]) -> Option<Entry> {
         let (i, shard) = self.find_live(db, key)?;
         shard.stats.dirty += 1;
+        shard.touch_watched(db, key);
         Some(shard.dbs[db].remove_index(i))
     }
 
@@ -479,6 +547,7 @@ impl<'a> DbView<'a> {
             return false;
         };
         shard.stats.dirty += 1;
+        shard.touch_watched(db, key);
         let d = &mut shard.dbs[db];
         let e = d.keys.at_mut(i);
         let h = e.hash;
@@ -540,6 +609,36 @@ impl<'a> DbView<'a> {
         sizes
     }
 
+    /// Whether `key` is alive in `db`; an expired key is deleted on the way (and so counts as
+    /// a change for its watchers, as Redis's isWatchedKeyExpired does at EXEC).
+    pub fn probe_in(&mut self, db: usize, key: &[u8]) -> bool {
+        self.find_live(db, key).is_some()
+    }
+
+    /// WATCH: `flag` is set by any later change to `key` in the current database.
+    pub fn watch(&mut self, key: &[u8], flag: &Arc<AtomicBool>) {
+        let db = self.db;
+        let (shard, _) = self.parts(key);
+        shard
+            .watchers
+            .entry(key.into())
+            .or_default()
+            .push((db, flag.clone()));
+    }
+
+    /// Drops every watch of one client: through the held guards inside a transaction,
+    /// otherwise shard by shard.
+    pub fn unwatch_all(&mut self, watched: &[(usize, Vec<u8>)], flag: &Arc<AtomicBool>) {
+        if !self.locked.holds_all() {
+            self.keyspace.unwatch_all(watched, flag);
+            return;
+        }
+        for (db, key) in watched {
+            let (shard, _) = self.parts(key);
+            shard.unwatch(*db, key, flag);
+        }
+    }
+
     /// Number of keys in the current database (all shards must be locked).
     pub fn dbsize(&mut self) -> usize {
         let db = self.db;
@@ -549,7 +648,13 @@ impl<'a> DbView<'a> {
     /// Empties a database (`None`: all of them). Returns the number of keys removed.
     pub fn flush(&mut self, db: Option<usize>) -> usize {
         let mut n = 0;
+        let hasher = &self.keyspace.hasher;
         for s in self.locked.shards_mut() {
+            for i in 0..s.dbs.len() {
+                if db.is_none_or(|x| x == i) {
+                    s.touch_watched_existing(&[i], hasher);
+                }
+            }
             for (i, d) in s.dbs.iter_mut().enumerate() {
                 if db.is_none_or(|x| x == i) {
                     n += d.len();
@@ -562,7 +667,9 @@ impl<'a> DbView<'a> {
     }
 
     pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        let hasher = &self.keyspace.hasher;
         for s in self.locked.shards_mut() {
+            s.touch_watched_existing(&[a, b], hasher);
             s.dbs.swap(a, b);
             s.stats.dirty += 1;
         }
@@ -646,8 +753,9 @@ impl<'a> DbView<'a> {
             if e.expire_at == 0 || e.expire_at > now {
                 return Some(e.key.to_vec());
             }
-            shard.dbs[db].remove_index(i);
+            let e = shard.dbs[db].remove_index(i);
             shard.stats.expired += 1;
+            shard.touch_watched(db, &e.key);
         }
         None
     }

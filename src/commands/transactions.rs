@@ -1,0 +1,117 @@
+//! MULTI/EXEC/DISCARD/WATCH/UNWATCH (multi.c). EXEC runs with every shard locked, so no other
+//! client sees a partial transaction. WATCH registers the client's dirty flag with the shard of
+//! each key; any change to the key (writes, expiry, FLUSH*, SWAPDB) sets it.
+
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use super::table::{CommandSpec, NO_MULTI};
+use super::{Ctx, run};
+use crate::protocol::{Args, OwnedArgs, Reply};
+use crate::server::Server;
+use crate::server::client::{Client, Multi};
+
+/// Commands that run at once even inside MULTI; everything else is queued.
+pub fn queues(spec: &CommandSpec) -> bool {
+    !matches!(
+        spec.name,
+        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+    )
+}
+
+/// A command rejected while queuing makes EXEC fail with EXECABORT.
+pub fn flag_aborted(client: &mut Client) {
+    if let Some(m) = &mut client.multi {
+        m.aborted = true;
+    }
+}
+
+pub fn queue(
+    server: &Server,
+    client: &mut Client,
+    reply: &mut Reply,
+    spec: &CommandSpec,
+    index: usize,
+    args: &Args,
+) {
+    if spec.has(NO_MULTI) {
+        reply.error("ERR Command not allowed inside a transaction");
+        super::count_rejected(server, index, reply);
+        flag_aborted(client);
+        return;
+    }
+    if let Some(m) = &mut client.multi {
+        m.queued.push((index, OwnedArgs::from_args(args)));
+    }
+    reply.simple(b"QUEUED");
+}
+
+pub fn multi(ctx: &mut Ctx, _args: Args) {
+    if ctx.client.multi.is_some() {
+        return ctx.reply.error("ERR MULTI calls can not be nested");
+    }
+    ctx.client.multi = Some(Multi::default());
+    ctx.reply.ok();
+}
+
+/// Forgets the client's watches (EXEC, DISCARD, UNWATCH, RESET, disconnect).
+pub fn unwatch_all(ctx: &mut Ctx) {
+    let watched = std::mem::take(&mut ctx.client.watched);
+    ctx.ks.unwatch_all(&watched, &ctx.client.watch_dirty);
+    ctx.client.watch_dirty.store(false, Ordering::Relaxed);
+}
+
+pub fn exec(ctx: &mut Ctx, _args: Args) {
+    let Some(multi) = ctx.client.multi.take() else {
+        return ctx.reply.error("ERR EXEC without MULTI");
+    };
+    // A watched key that expired since WATCH counts as changed: probing deletes it.
+    let watched = std::mem::take(&mut ctx.client.watched);
+    for (db, key) in &watched {
+        ctx.ks.probe_in(*db, key);
+    }
+    ctx.client.watched = watched;
+    let dirty = ctx.client.watch_dirty.load(Ordering::Relaxed);
+    unwatch_all(ctx);
+    if multi.aborted {
+        return ctx
+            .reply
+            .error("EXECABORT Transaction discarded because of previous errors.");
+    }
+    if dirty {
+        return ctx.reply.null_array();
+    }
+    ctx.reply.array(multi.queued.len());
+    for (index, owned) in &multi.queued {
+        let spec = ctx.server.commands.spec_at(*index);
+        run(ctx, spec, *index, owned.args(), Instant::now());
+    }
+}
+
+pub fn discard(ctx: &mut Ctx, _args: Args) {
+    if ctx.client.multi.take().is_none() {
+        return ctx.reply.error("ERR DISCARD without MULTI");
+    }
+    unwatch_all(ctx);
+    ctx.reply.ok();
+}
+
+pub fn watch(ctx: &mut Ctx, args: Args) {
+    if ctx.client.multi.is_some() {
+        return ctx.reply.error("ERR WATCH inside MULTI is not allowed");
+    }
+    let db = ctx.ks.db;
+    for key in args.iter().skip(1) {
+        if ctx.client.watched.iter().any(|(d, k)| *d == db && k == key) {
+            continue;
+        }
+        ctx.ks.watch(key, &ctx.client.watch_dirty);
+        ctx.client.watched.push((db, key.to_vec()));
+    }
+    ctx.reply.ok();
+}
+
+pub fn unwatch(ctx: &mut Ctx, _args: Args) {
+    unwatch_all(ctx);
+    ctx.reply.ok();
+}

@@ -213,22 +213,29 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
 
 /// Reads what the socket has. When a read leaves room in the buffer the socket was drained, so
 /// the readiness flag is cleared right away instead of paying for one more read that would only
-/// say EAGAIN (one syscall less per request). Tokio only clears readiness older than the last
-/// event it saw, so data arriving after the read still wakes us.
+/// say EAGAIN (one syscall less per request). The read runs inside `try_io`, which notes the
+/// readiness event before the read: data arriving during or after it raises a newer event that
+/// the clear cannot erase, so no wake-up is ever lost.
 async fn read_some(stream: &TcpStream, buf: &mut BytesMut) -> std::io::Result<usize> {
     loop {
         stream.readable().await?;
         let room = buf.capacity() - buf.len();
-        match stream.try_read_buf(buf) {
-            Ok(n) => {
-                if n > 0 && n < room {
-                    let _ = stream.try_io(tokio::io::Interest::READABLE, || {
-                        Err::<(), _>(std::io::ErrorKind::WouldBlock.into())
-                    });
-                }
-                return Ok(n);
+        let mut got = 0;
+        let result = stream.try_io(tokio::io::Interest::READABLE, || {
+            got = stream.try_read_buf(buf)?;
+            if got > 0 && got < room {
+                Err(std::io::ErrorKind::WouldBlock.into())
+            } else {
+                Ok(got)
             }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+        });
+        match result {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if got > 0 {
+                    return Ok(got);
+                }
+            }
             Err(e) => return Err(e),
         }
     }

@@ -80,12 +80,7 @@ install_prerequisites() {
         cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt || return 1
     fi
 
-    # ---- EXTRA TEST TOOLS: add pip / npm installs for later issues here ----
-    # e.g. client-library compatibility tests:
-    #   command -v python3 >/dev/null 2>&1 || apt_install python3 python3-pip
-    #   python3 -m pip install --user redis==<version>
-    #   command -v npm >/dev/null 2>&1 || apt_install nodejs npm
-    # -------------------------------------------------------------------------
+    # Client-library tests of later issues add their pip/npm installs here.
     return 0
 }
 

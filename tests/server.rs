@@ -393,3 +393,66 @@ fn info_keyspace_reports_keys_expires_and_an_avg_ttl_estimate() {
         (900_000..=1_000_000).contains(&avg)
     });
 }
+
+#[test]
+fn slowlog_records_truncates_and_redacts_like_redis() {
+    let s = Server::ferrodis(&[]);
+    let mut r = s.raw();
+    assert_eq!(
+        r.cmd_str(&["CONFIG", "SET", "slowlog-log-slower-than", "0"]),
+        Reply::ok()
+    );
+    r.cmd_str(&["SLOWLOG", "RESET"]);
+    let long = "x".repeat(200);
+    r.cmd_str(&["SET", "k", &long]);
+    let newest = |r: &mut Raw| r.cmd_str(&["SLOWLOG", "GET", "1"]).items().unwrap()[0].clone();
+    let e = newest(&mut r);
+    let f = e.items().unwrap();
+    assert_eq!(f.len(), 6);
+    let args = f[3].items().unwrap();
+    assert_eq!(args[0], Reply::bulk("SET"));
+    assert_eq!(
+        args[2],
+        Reply::bulk(format!("{}... (72 more bytes)", "x".repeat(128)))
+    );
+    assert!(matches!(f[2], Reply::Int(us) if us >= 0));
+    let info = match r.cmd_str(&["CLIENT", "INFO"]) {
+        Reply::Bulk(Some(b)) => String::from_utf8(b).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    let addr = info
+        .split(' ')
+        .find_map(|f| f.strip_prefix("addr="))
+        .unwrap()
+        .to_string();
+    assert_eq!(f[4], Reply::bulk(addr));
+
+    let many: Vec<String> = (0..40).map(|i| i.to_string()).collect();
+    let mut cmd = vec!["DEL"];
+    cmd.extend(many.iter().map(|s| s.as_str()));
+    r.cmd_str(&cmd);
+    let e = newest(&mut r);
+    let args = e.items().unwrap()[3].items().unwrap().to_vec();
+    assert_eq!(args.len(), 32);
+    assert_eq!(args[31], Reply::bulk("... (10 more arguments)"));
+
+    r.cmd_str(&["AUTH", "secret-password"]);
+    let e = newest(&mut r);
+    assert_eq!(
+        e.items().unwrap()[3],
+        Reply::array(vec![Reply::bulk("AUTH"), Reply::bulk("(redacted)")])
+    );
+
+    assert_eq!(
+        r.cmd_str(&["CONFIG", "SET", "slowlog-max-len", "2"]),
+        Reply::ok()
+    );
+    assert_eq!(r.cmd_str(&["SLOWLOG", "LEN"]), Reply::Int(2));
+    assert_eq!(
+        r.cmd_str(&["CONFIG", "SET", "slowlog-log-slower-than", "-1"]),
+        Reply::ok()
+    );
+    assert_eq!(r.cmd_str(&["SLOWLOG", "RESET"]), Reply::ok());
+    r.cmd_str(&["SET", "a", "b"]);
+    assert_eq!(r.cmd_str(&["SLOWLOG", "LEN"]), Reply::Int(0));
+}

@@ -9,6 +9,7 @@ pub mod connection;
 pub mod introspection;
 pub mod keys;
 pub mod server_cmd;
+pub mod slowlog;
 pub mod strings;
 pub mod table;
 pub mod transactions;
@@ -123,10 +124,13 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
 pub fn run(ctx: &mut Ctx, spec: &CommandSpec, index: usize, args: Args, started: Instant) {
     let errors_before = ctx.reply.errors;
     (spec.handler)(ctx, args);
+    let micros = started.elapsed().as_micros() as u64;
     let st = ctx.server.commands.stats(index);
     st.calls.fetch_add(1, Ordering::Relaxed);
-    st.usec
-        .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+    st.usec.fetch_add(micros, Ordering::Relaxed);
+    if !spec.has(SKIP_SLOWLOG) {
+        slowlog::maybe_record(ctx, &args, micros);
+    }
     if ctx.reply.errors != errors_before {
         st.failed.fetch_add(1, Ordering::Relaxed);
         count_error(ctx.server, ctx.reply);
@@ -297,5 +301,6 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE | ALL_SHARDS, 0, server_cmd::debug).doc("server", "1.0.0", "Depends on subcommand.", "A container for debugging commands."),
     CommandSpec::new("lastsave", 1, LOADING | STALE | FAST, CAT_ADMIN | CAT_DANGEROUS, server_cmd::lastsave).doc("server", "1.0.0", "O(1)", "Returns the Unix timestamp of the last successful save to disk."),
     CommandSpec::new("config", -2, 0, 0, connection::ping).subs(config_cmd::CONFIG_SUBCOMMANDS).doc("server", "2.0.0", "Depends on subcommand.", "A container for server configuration commands."),
+    CommandSpec::new("slowlog", -2, 0, 0, connection::ping).subs(slowlog::SLOWLOG_SUBCOMMANDS).doc("server", "2.2.12", "Depends on subcommand.", "A container for slow log commands."),
     CommandSpec::new("command", -1, LOADING | STALE, CONN, introspection::command).subs(introspection::COMMAND_SUBCOMMANDS).doc("server", "2.8.13", "O(N) where N is the total number of Redis commands", "Returns detailed information about all commands."),
 ];

@@ -145,6 +145,8 @@ pub struct Config {
     pub maxmemory_policy: MaxmemoryPolicy,
     pub lfu_log_factor: i64,
     pub lfu_decay_time: i64,
+    pub slowlog_log_slower_than: i64,
+    pub slowlog_max_len: u64,
     pub enable_debug_command: Enablement,
     pub enable_protected_configs: Enablement,
 }
@@ -416,6 +418,8 @@ impl Config {
             maxmemory_policy: MaxmemoryPolicy::Noeviction,
             lfu_log_factor: 10,
             lfu_decay_time: 1,
+            slowlog_log_slower_than: 10000,
+            slowlog_max_len: 128,
             enable_debug_command: Enablement::No,
             enable_protected_configs: Enablement::No,
         };
@@ -585,6 +589,8 @@ impl Config {
             .unwrap_or(MaxmemoryPolicy::Noeviction);
         self.lfu_log_factor = int("lfu-log-factor");
         self.lfu_decay_time = int("lfu-decay-time");
+        self.slowlog_log_slower_than = int("slowlog-log-slower-than");
+        self.slowlog_max_len = int("slowlog-max-len") as u64;
         self.enable_debug_command = enablement("enable-debug-command");
         self.enable_protected_configs = enablement("enable-protected-configs");
     }

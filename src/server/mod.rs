@@ -81,6 +81,7 @@ pub struct Server {
     log_reload: std::sync::OnceLock<Box<dyn Fn(crate::config::LogLevel) + Send + Sync>>,
     /// The accept loops now serving, so a port or bind change can replace them.
     listeners: Mutex<Vec<tokio::task::AbortHandle>>,
+    pub slowlog: Mutex<crate::commands::slowlog::Slowlog>,
 }
 
 #[derive(Default)]
@@ -95,6 +96,8 @@ pub struct HotConfig {
     pub lfu: AtomicBool,
     pub lfu_log_factor: AtomicU32,
     pub lfu_decay_time: AtomicU32,
+    pub slowlog_slower_than: AtomicI64,
+    pub slowlog_max_len: AtomicU64,
 }
 
 impl HotConfig {
@@ -117,6 +120,10 @@ impl HotConfig {
             .store(c.lfu_log_factor as u32, Ordering::Relaxed);
         self.lfu_decay_time
             .store(c.lfu_decay_time as u32, Ordering::Relaxed);
+        self.slowlog_slower_than
+            .store(c.slowlog_log_slower_than, Ordering::Relaxed);
+        self.slowlog_max_len
+            .store(c.slowlog_max_len, Ordering::Relaxed);
     }
 }
 
@@ -161,6 +168,7 @@ impl Server {
             memory_peak: AtomicU64::new(0),
             log_reload: std::sync::OnceLock::new(),
             listeners: Mutex::new(Vec::new()),
+            slowlog: Mutex::new(Default::default()),
         }))
     }
 
@@ -204,6 +212,9 @@ impl Server {
             && let Err(e) = std::env::set_current_dir(&cfg.dir)
         {
             tracing::warn!("Can't chdir to '{}': {e}", cfg.dir.display());
+        }
+        if changed.contains(&"slowlog-max-len") {
+            crate::commands::slowlog::trim(self);
         }
         if changed.contains(&"loglevel")
             && let Some(f) = self.log_reload.get()

@@ -28,6 +28,7 @@ corpus_tests! {
     corpus_server => "server.redis",
     corpus_resp3 => "resp3.redis",
     corpus_transactions => "transactions.redis",
+    corpus_pubsub => "pubsub.redis",
 }
 
 /// Every corpus file must be listed above (and every listed file must parse),

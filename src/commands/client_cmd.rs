@@ -24,6 +24,13 @@ pub fn client_line(server: &Server, c: &ClientInfo, now_ms: i64) -> String {
     if meta.no_touch {
         flags.push('T');
     }
+    let subs = c
+        .subscriptions
+        .each_ref()
+        .map(|n| n.load(Ordering::Relaxed));
+    if subs.iter().any(|n| *n > 0) {
+        flags.push('P');
+    }
     if flags.is_empty() {
         flags.push('N');
     }
@@ -35,7 +42,7 @@ pub fn client_line(server: &Server, c: &ClientInfo, now_ms: i64) -> String {
             .into_owned()
     };
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
         c.id,
         c.addr,
         c.laddr,
@@ -45,6 +52,9 @@ pub fn client_line(server: &Server, c: &ClientInfo, now_ms: i64) -> String {
         (now_ms - c.last_interaction_ms.load(Ordering::Relaxed)).max(0) / 1000,
         flags,
         c.db.load(Ordering::Relaxed),
+        subs[0],
+        subs[1],
+        subs[2],
         qbuf,
         16384usize.saturating_sub(qbuf),
         qbuf + 16384 + 1024,

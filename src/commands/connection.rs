@@ -5,6 +5,14 @@ use crate::protocol::{Args, RespVersion};
 use crate::server::client::ReplyMode;
 
 pub fn ping(ctx: &mut Ctx, args: Args) {
+    if ctx.client.is_subscribed() && !ctx.reply.is_resp3() && args.len() <= 2 {
+        // A subscribed RESP2 client gets PING's answer shaped like a message.
+        ctx.reply.array(2);
+        ctx.reply.bulk(b"pong");
+        ctx.reply
+            .bulk(if args.len() == 2 { args.get(1) } else { b"" });
+        return;
+    }
     match args.len() {
         1 => ctx.reply.simple(b"PONG"),
         2 => ctx.reply.bulk(args.get(1)),
@@ -26,6 +34,7 @@ pub fn quit(ctx: &mut Ctx, _args: Args) {
 pub fn reset(ctx: &mut Ctx, _args: Args) {
     ctx.client.multi = None;
     super::transactions::unwatch_all(ctx);
+    super::pubsub::unsubscribe_all(ctx);
     ctx.client.select(0);
     ctx.ks.db = 0;
     ctx.reply.resp = RespVersion::Resp2;

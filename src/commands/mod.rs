@@ -8,6 +8,7 @@ pub mod config_cmd;
 pub mod connection;
 pub mod introspection;
 pub mod keys;
+pub mod pubsub;
 pub mod server_cmd;
 pub mod slowlog;
 pub mod strings;
@@ -92,6 +93,14 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
         reply.error("NOAUTH Authentication required.");
         count_rejected(server, index, reply);
         transactions::flag_aborted(client);
+        return;
+    }
+    if client.is_subscribed() && !reply.is_resp3() && !pubsub::allowed_while_subscribed(spec) {
+        reply.error(&format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            server.commands.full_name(index)
+        ));
+        count_rejected(server, index, reply);
         return;
     }
     if client.multi.is_some() && transactions::queues(spec) {
@@ -294,6 +303,16 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("discard", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, CAT_TRANSACTION, transactions::discard).doc("transactions", "2.0.0", "O(N), when N is the number of queued commands", "Discards a transaction."),
     CommandSpec::new("watch", -2, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, CAT_TRANSACTION, transactions::watch).keys(1, -1, 1).doc("transactions", "2.2.0", "O(1) for every key.", "Monitors changes to keys to determine the execution of a transaction."),
     CommandSpec::new("unwatch", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, CAT_TRANSACTION, transactions::unwatch).doc("transactions", "2.2.0", "O(1)", "Forgets about watched keys of a transaction."),
+    // pub/sub
+    CommandSpec::new("subscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE, 0, pubsub::subscribe).doc("pubsub", "2.0.0", "O(N) where N is the number of channels to subscribe to.", "Listens for messages published to channels."),
+    CommandSpec::new("unsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE, 0, pubsub::unsubscribe).doc("pubsub", "2.0.0", "O(N) where N is the number of channels to unsubscribe.", "Stops listening to messages posted to channels."),
+    CommandSpec::new("psubscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE, 0, pubsub::psubscribe).doc("pubsub", "2.0.0", "O(N) where N is the number of patterns to subscribe to.", "Listens for messages published to channels that match one or more patterns."),
+    CommandSpec::new("punsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE, 0, pubsub::punsubscribe).doc("pubsub", "2.0.0", "O(N) where N is the number of patterns to unsubscribe.", "Stops listening to messages published to channels that match one or more patterns."),
+    CommandSpec::new("ssubscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE, 0, pubsub::ssubscribe).keys(1, -1, 1).doc("pubsub", "7.0.0", "O(N) where N is the number of shard channels to subscribe to.", "Listens for messages published to shard channels."),
+    CommandSpec::new("sunsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE, 0, pubsub::sunsubscribe).keys(1, -1, 1).doc("pubsub", "7.0.0", "O(N) where N is the number of shard channels to unsubscribe.", "Stops listening to messages posted to shard channels."),
+    CommandSpec::new("publish", 3, PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE, 0, pubsub::publish).doc("pubsub", "2.0.0", "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).", "Posts a message to a channel."),
+    CommandSpec::new("spublish", 3, PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE, 0, pubsub::spublish).keys(1, 1, 1).doc("pubsub", "7.0.0", "O(N) where N is the number of clients subscribed to the receiving shard channel.", "Post a message to a shard channel"),
+    CommandSpec::new("pubsub", -2, 0, 0, connection::ping).subs(pubsub::PUBSUB_SUBCOMMANDS).doc("pubsub", "2.8.0", "Depends on subcommand.", "A container for Pub/Sub commands."),
     // server
     CommandSpec::new("time", 1, LOADING | STALE | FAST, 0, server_cmd::time).doc("server", "2.6.0", "O(1)", "Returns the server time."),
     CommandSpec::new("info", -1, LOADING | STALE, 0, server_cmd::info).doc("server", "1.0.0", "O(1)", "Returns information and statistics about the server."),

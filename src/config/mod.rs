@@ -516,6 +516,10 @@ impl Config {
                     let param = params::find(&name)
                         .ok_or_else(|| err("Bad directive or wrong number of arguments".into()))?;
                     let mut value = normalize(param, args).map_err(err)?;
+                    if param.kind == Kind::OutputBufferLimit {
+                        // Each line sets its own class and keeps the others.
+                        value = merge_output_limits(&self.values[param.name], &value);
+                    }
                     if param.kind == Kind::Save {
                         // The first save line replaces the default points; later ones add to them.
                         if self.save_loaded && !value.is_empty() {
@@ -754,6 +758,19 @@ impl Config {
             }
             _ => vec![format!("{} {}", p.name, repr(v))],
         }
+    }
+
+    /// (hard, soft, soft seconds) of one client-output-buffer-limit class
+    /// ("normal", "slave" or "pubsub").
+    pub fn output_buffer_limit(&self, class: &str) -> [u64; 3] {
+        let words: Vec<&str> = self.values["client-output-buffer-limit"]
+            .split_whitespace()
+            .collect();
+        words
+            .chunks(4)
+            .find(|c| c[0] == class)
+            .map(|c| [1, 2, 3].map(|i| c[i].parse().unwrap_or(0)))
+            .unwrap_or([0; 3])
     }
 
     pub fn config_file(&self) -> Option<&Path> {

@@ -104,7 +104,11 @@ fn debian_stock_redis_conf_loads() {
     assert!(c.daemonize);
     assert_eq!(get1(&c, "hash-max-listpack-entries"), "512");
     assert_eq!(get1(&c, "hash-max-ziplist-entries"), "512");
-    assert!(!c.unimplemented_directives().is_empty());
+    assert_eq!(c.logfile, "/var/log/redis/redis-server.log");
+    assert_eq!(
+        get1(&c, "client-output-buffer-limit"),
+        "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
+    );
 }
 
 #[test]

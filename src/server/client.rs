@@ -6,6 +6,9 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicUsize, Ordering}
 
 use parking_lot::Mutex;
 
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use super::pubsub::{Mailbox, Message};
 use crate::protocol::{OwnedArgs, RespVersion};
 
 /// CLIENT REPLY modes.
@@ -45,6 +48,8 @@ pub struct ClientInfo {
     pub meta: Mutex<ClientMeta>,
     pub killed: AtomicBool,
     pub kill: tokio::sync::Notify,
+    /// Subscription counts shown by CLIENT LIST (sub, psub, ssub).
+    pub subscriptions: [AtomicUsize; 3],
 }
 
 impl ClientInfo {
@@ -67,6 +72,7 @@ impl ClientInfo {
             }),
             killed: AtomicBool::new(false),
             kill: tokio::sync::Notify::new(),
+            subscriptions: Default::default(),
         }
     }
 
@@ -99,6 +105,11 @@ pub struct Client {
     pub watched: Vec<(usize, Vec<u8>)>,
     /// Set by any change to a watched key; EXEC then fails.
     pub watch_dirty: Arc<AtomicBool>,
+    /// Subscribed channels, patterns and shard channels, in subscription order.
+    pub subscribed: [Vec<Vec<u8>>; 3],
+    /// Where PUBLISH delivers to this connection; created by the first subscription.
+    pub mailbox: Option<Mailbox>,
+    pub inbox: Option<UnboundedReceiver<Message>>,
 }
 
 impl Client {
@@ -113,11 +124,41 @@ impl Client {
             multi: None,
             watched: Vec::new(),
             watch_dirty: Arc::new(AtomicBool::new(false)),
+            subscribed: Default::default(),
+            mailbox: None,
+            inbox: None,
         }
     }
 
     pub fn id(&self) -> u64 {
         self.info.id
+    }
+
+    /// Channels plus patterns (the count SUBSCRIBE and PSUBSCRIBE replies carry).
+    pub fn subscription_count(&self) -> usize {
+        self.subscribed[0].len() + self.subscribed[1].len()
+    }
+
+    /// In subscribed mode (RESP2 restricts the commands then).
+    pub fn is_subscribed(&self) -> bool {
+        self.subscribed.iter().any(|s| !s.is_empty())
+    }
+
+    /// This connection's mailbox, created on first use.
+    pub fn mailbox(&mut self) -> Mailbox {
+        if let Some(m) = &self.mailbox {
+            return m.clone();
+        }
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let m = Mailbox {
+            tx,
+            queued: Arc::new(AtomicUsize::new(0)),
+            over_soft_since: Arc::new(std::sync::atomic::AtomicI64::new(0)),
+            info: self.info.clone(),
+        };
+        self.mailbox = Some(m.clone());
+        self.inbox = Some(rx);
+        m
     }
 
     /// Connected over loopback (for the "local" setting of enable-debug-command).

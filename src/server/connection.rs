@@ -10,7 +10,10 @@ use bytes::{Buf, BytesMut};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
+use tokio::sync::mpsc::UnboundedReceiver;
+
 use super::client::{Client, ClientInfo, ReplyMode};
+use super::pubsub::{Kind, Message};
 use super::{Server, unix_ms};
 use crate::commands;
 use crate::protocol::parse::Parsed;
@@ -99,7 +102,12 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
         if buf.capacity() - buf.len() < 512 {
             buf.reserve(READ_CHUNK);
         }
-        let timeout = server.hot.timeout_secs.load(Ordering::Relaxed);
+        // Subscribers wait for messages, not requests: like Redis, they never time out.
+        let timeout = if client.is_subscribed() {
+            0
+        } else {
+            server.hot.timeout_secs.load(Ordering::Relaxed)
+        };
         let read = async {
             if timeout > 0 {
                 match tokio::time::timeout(
@@ -115,12 +123,29 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
                 read_some(&stream, &mut buf).await
             }
         };
-        let n = tokio::select! {
-            r = read => match r {
-                Ok(0) | Err(_) => break,
-                Ok(n) => n,
-            },
-            _ = info.kill.notified() => break,
+        let event = tokio::select! {
+            r = read => Event::Read(r),
+            _ = info.kill.notified() => Event::Killed,
+            m = next_message(&mut client.inbox) => Event::Message(m),
+        };
+        let n = match event {
+            Event::Read(Ok(0) | Err(_)) | Event::Killed => break,
+            Event::Read(Ok(n)) => n,
+            Event::Message(first) => {
+                // Deliver everything queued in one write.
+                let mut next = Some(first);
+                while let Some(msg) = next {
+                    if let Some(m) = &client.mailbox {
+                        m.queued.fetch_sub(msg.size(), Ordering::Relaxed);
+                    }
+                    commands::pubsub::encode_message(&mut reply, &msg);
+                    next = client.inbox.as_mut().and_then(|rx| rx.try_recv().ok());
+                }
+                if !flush(server, &mut stream, &mut reply, &info).await {
+                    break;
+                }
+                continue 'conn;
+            }
         };
         if info.killed.load(Ordering::Relaxed) {
             break;
@@ -146,7 +171,7 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
                         // Flush what we have, wait out the pause, then go on with this request.
                         buf.advance(consumed);
                         consumed = 0;
-                        if !flush(server, &mut stream, &mut reply).await {
+                        if !flush(server, &mut stream, &mut reply, &info).await {
                             break 'conn;
                         }
                         wait_unpause(server, until).await;
@@ -169,7 +194,7 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
                     if reply.out.len() >= FLUSH_AT {
                         buf.advance(consumed);
                         consumed = 0;
-                        if !flush(server, &mut stream, &mut reply).await {
+                        if !flush(server, &mut stream, &mut reply, &info).await {
                             break 'conn;
                         }
                     }
@@ -201,7 +226,7 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
         }
         buf.advance(consumed);
         info.query_buf.store(buf.len(), Ordering::Relaxed);
-        if !flush(server, &mut stream, &mut reply).await || client.close_after_reply {
+        if !flush(server, &mut stream, &mut reply, &info).await || client.close_after_reply {
             break;
         }
     }
@@ -209,6 +234,32 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
     server
         .keyspace
         .unwatch_all(&client.watched, &client.watch_dirty);
+    let mut registry = server.pubsub.lock();
+    for (kind, names) in [Kind::Channel, Kind::Pattern, Kind::Shard]
+        .into_iter()
+        .zip(&client.subscribed)
+    {
+        for name in names {
+            registry.unsubscribe(kind, name, client.id());
+        }
+    }
+}
+
+enum Event {
+    Read(std::io::Result<usize>),
+    Killed,
+    Message(Message),
+}
+
+/// The next pub/sub message for this connection; never resolves before it subscribes.
+async fn next_message(inbox: &mut Option<UnboundedReceiver<Message>>) -> Message {
+    match inbox {
+        Some(rx) => match rx.recv().await {
+            Some(m) => m,
+            None => std::future::pending().await,
+        },
+        None => std::future::pending().await,
+    }
 }
 
 /// Reads what the socket has. When a read leaves room in the buffer the socket was drained, so
@@ -241,11 +292,20 @@ async fn read_some(stream: &TcpStream, buf: &mut BytesMut) -> std::io::Result<us
     }
 }
 
-async fn flush(server: &Server, stream: &mut TcpStream, reply: &mut Reply) -> bool {
+async fn flush(
+    server: &Server,
+    stream: &mut TcpStream,
+    reply: &mut Reply,
+    info: &ClientInfo,
+) -> bool {
     if reply.out.is_empty() {
         return true;
     }
-    let ok = stream.write_all(&reply.out).await.is_ok();
+    // A client killed while its socket is full (a stalled subscriber) must not keep us waiting.
+    let ok = tokio::select! {
+        r = stream.write_all(&reply.out) => r.is_ok(),
+        _ = info.kill.notified() => false,
+    };
     server
         .stats
         .writes_processed

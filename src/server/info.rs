@@ -383,9 +383,12 @@ fn stats_section(server: &Server, ks: &mut DbView, out: &mut String) {
     line!(out, "current_eviction_exceeded_time:0");
     line!(out, "keyspace_hits:{}", k.hits);
     line!(out, "keyspace_misses:{}", k.misses);
-    line!(out, "pubsub_channels:0");
-    line!(out, "pubsub_patterns:0");
-    line!(out, "pubsubshard_channels:0");
+    {
+        let ps = server.pubsub.lock();
+        line!(out, "pubsub_channels:{}", ps.channel_count());
+        line!(out, "pubsub_patterns:{}", ps.pattern_count());
+        line!(out, "pubsubshard_channels:{}", ps.shard_channel_count());
+    }
     line!(out, "latest_fork_usec:0");
     line!(out, "total_forks:0");
     line!(out, "migrate_cached_sockets:0");

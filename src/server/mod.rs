@@ -4,6 +4,7 @@
 pub mod client;
 pub mod connection;
 pub mod info;
+pub mod pubsub;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -82,6 +83,7 @@ pub struct Server {
     /// The accept loops now serving, so a port or bind change can replace them.
     listeners: Mutex<Vec<tokio::task::AbortHandle>>,
     pub slowlog: Mutex<crate::commands::slowlog::Slowlog>,
+    pub pubsub: Mutex<pubsub::PubSub>,
 }
 
 #[derive(Default)]
@@ -98,6 +100,8 @@ pub struct HotConfig {
     pub lfu_decay_time: AtomicU32,
     pub slowlog_slower_than: AtomicI64,
     pub slowlog_max_len: AtomicU64,
+    /// client-output-buffer-limit of the pubsub class: hard bytes, soft bytes, soft seconds.
+    pub pubsub_limits: [AtomicU64; 3],
 }
 
 impl HotConfig {
@@ -124,6 +128,13 @@ impl HotConfig {
             .store(c.slowlog_log_slower_than, Ordering::Relaxed);
         self.slowlog_max_len
             .store(c.slowlog_max_len, Ordering::Relaxed);
+        for (slot, v) in self
+            .pubsub_limits
+            .iter()
+            .zip(c.output_buffer_limit("pubsub"))
+        {
+            slot.store(v, Ordering::Relaxed);
+        }
     }
 }
 
@@ -169,6 +180,7 @@ impl Server {
             log_reload: std::sync::OnceLock::new(),
             listeners: Mutex::new(Vec::new()),
             slowlog: Mutex::new(Default::default()),
+            pubsub: Mutex::new(Default::default()),
         }))
     }
 
@@ -220,6 +232,15 @@ impl Server {
             && let Some(f) = self.log_reload.get()
         {
             f(cfg.loglevel);
+        }
+    }
+
+    pub fn pubsub_limits(&self) -> pubsub::Limits {
+        let l = &self.hot.pubsub_limits;
+        pubsub::Limits {
+            hard: l[0].load(Ordering::Relaxed) as usize,
+            soft: l[1].load(Ordering::Relaxed) as usize,
+            soft_secs: l[2].load(Ordering::Relaxed) as i64,
         }
     }
 

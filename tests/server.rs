@@ -456,3 +456,55 @@ fn slowlog_records_truncates_and_redacts_like_redis() {
     r.cmd_str(&["SET", "a", "b"]);
     assert_eq!(r.cmd_str(&["SLOWLOG", "LEN"]), Reply::Int(0));
 }
+
+#[test]
+fn monitor_shows_every_command_in_redis_format_with_secrets_redacted() {
+    let s = Server::ferrodis(&[]);
+    let mut mon = s.raw();
+    assert_eq!(mon.cmd_str(&["MONITOR"]), Reply::ok());
+    let mut c = s.raw();
+    c.cmd_str(&["SET", "a b", "x\"y"]);
+    c.cmd_str(&["CONFIG", "GET", "port"]);
+    c.cmd_str(&["AUTH", "secret"]);
+    c.cmd_str(&["SELECT", "3"]);
+    c.cmd_str(&["GET", "k"]);
+    let lines: Vec<String> = (0..4)
+        .map(|_| match mon.read_reply() {
+            Reply::Simple(l) => l,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let addr = lines[0]
+        .split(['[', ']'])
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let body = |l: &str| l.split_once(' ').unwrap().1.to_string();
+    assert!(
+        lines[0]
+            .split(' ')
+            .next()
+            .unwrap()
+            .split_once('.')
+            .unwrap()
+            .1
+            .len()
+            == 6,
+        "{}",
+        lines[0]
+    );
+    assert_eq!(
+        body(&lines[0]),
+        format!("[0 {addr}] \"SET\" \"a b\" \"x\\\"y\"")
+    );
+    // CONFIG is an admin command: Redis does not show it. AUTH's password is redacted.
+    assert_eq!(
+        body(&lines[1]),
+        format!("[0 {addr}] \"AUTH\" \"(redacted)\"")
+    );
+    assert_eq!(body(&lines[2]), format!("[3 {addr}] \"SELECT\" \"3\""));
+    assert_eq!(body(&lines[3]), format!("[3 {addr}] \"GET\" \"k\""));
+}

@@ -140,6 +140,12 @@ pub fn run(ctx: &mut Ctx, spec: &CommandSpec, index: usize, args: Args, started:
     if !spec.has(SKIP_SLOWLOG) {
         slowlog::maybe_record(ctx, &args, micros);
     }
+    if ctx.server.monitor_count.load(Ordering::Relaxed) > 0
+        && !spec.has(SKIP_MONITOR)
+        && !spec.has(ADMIN)
+    {
+        server_cmd::feed_monitors(ctx, &args);
+    }
     if ctx.reply.errors != errors_before {
         st.failed.fetch_add(1, Ordering::Relaxed);
         count_error(ctx.server, ctx.reply);
@@ -318,6 +324,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("info", -1, LOADING | STALE, 0, server_cmd::info).doc("server", "1.0.0", "O(1)", "Returns information and statistics about the server."),
     CommandSpec::new("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, 0, server_cmd::shutdown).doc("server", "1.0.0", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)", "Synchronously saves the database(s) to disk and shuts down the Redis server."),
     CommandSpec::new("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE | ALL_SHARDS, 0, server_cmd::debug).doc("server", "1.0.0", "Depends on subcommand.", "A container for debugging commands."),
+    CommandSpec::new("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, 0, server_cmd::monitor).doc("server", "1.0.0", "O(1)", "Listens for all requests received by the server in real-time."),
     CommandSpec::new("lastsave", 1, LOADING | STALE | FAST, CAT_ADMIN | CAT_DANGEROUS, server_cmd::lastsave).doc("server", "1.0.0", "O(1)", "Returns the Unix timestamp of the last successful save to disk."),
     CommandSpec::new("config", -2, 0, 0, connection::ping).subs(config_cmd::CONFIG_SUBCOMMANDS).doc("server", "2.0.0", "Depends on subcommand.", "A container for server configuration commands."),
     CommandSpec::new("slowlog", -2, 0, 0, connection::ping).subs(slowlog::SLOWLOG_SUBCOMMANDS).doc("server", "2.2.12", "Depends on subcommand.", "A container for slow log commands."),

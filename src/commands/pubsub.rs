@@ -172,6 +172,7 @@ pub fn encode_message(reply: &mut Reply, msg: &Message) {
             reply.bulk(channel);
             reply.bulk(payload);
         }
+        Message::Monitor(line) => reply.simple(line),
     }
 }
 

@@ -5,6 +5,7 @@ use std::sync::atomic::Ordering;
 use super::{Ctx, SYNTAX_ERR, eq_ic};
 use crate::config::Enablement;
 use crate::protocol::Args;
+use crate::server::pubsub::{Limits, Message};
 use crate::storage::{DbView, Value};
 use crate::util::digest::{
     OBJ_STRING, dataset_digest_add, dataset_digest_db, digest_add_expire, digest_hex, mix_digest,
@@ -267,5 +268,43 @@ fn debug_protocol(ctx: &mut Ctx, kind: &[u8]) {
         "true" => r.bool(true),
         "false" => r.bool(false),
         _ => r.error("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false"),
+    }
+}
+
+pub fn monitor(ctx: &mut Ctx, _args: Args) {
+    let mailbox = ctx.client.mailbox();
+    let mut monitors = ctx.server.monitors.lock();
+    if !monitors.iter().any(|m| m.info.id == mailbox.info.id) {
+        monitors.push(mailbox);
+        ctx.server
+            .monitor_count
+            .store(monitors.len(), Ordering::Relaxed);
+    }
+    ctx.reply.ok();
+}
+
+/// Sends an executed command to the MONITOR clients, in Redis's line format.
+pub fn feed_monitors(ctx: &Ctx, args: &Args) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let mut line = format!(
+        "{}.{:06} [{} {}]",
+        now.as_secs(),
+        now.subsec_micros(),
+        ctx.ks.db,
+        ctx.client.info.addr
+    );
+    for (i, a) in args.iter().enumerate() {
+        line.push(' ');
+        if super::slowlog::is_redacted(args, i) {
+            line.push_str("\"(redacted)\"");
+        } else {
+            line.push_str(&crate::util::repr(a));
+        }
+    }
+    let line: std::sync::Arc<[u8]> = line.into_bytes().into();
+    for m in ctx.server.monitors.lock().iter() {
+        m.deliver(Message::Monitor(line.clone()), Limits::default());
     }
 }

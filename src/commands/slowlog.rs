@@ -28,27 +28,31 @@ pub struct Slowlog {
     next_id: u64,
 }
 
+/// Whether argument `i` of a request is a secret Redis never shows (AUTH's arguments, the
+/// credentials of HELLO ... AUTH).
+pub fn is_redacted(args: &Args, i: usize) -> bool {
+    let name = args.get(0);
+    if name.eq_ignore_ascii_case(b"auth") {
+        return i >= 1;
+    }
+    if name.eq_ignore_ascii_case(b"hello") {
+        return args
+            .iter()
+            .position(|a| a.eq_ignore_ascii_case(b"auth"))
+            .is_some_and(|at| i > at && i <= at + 2);
+    }
+    false
+}
+
 /// Arguments as Redis records them: truncated, and passwords redacted.
 fn recorded_args(args: &Args) -> Vec<Vec<u8>> {
-    let name = args.get(0);
-    let redact_from = if name.eq_ignore_ascii_case(b"auth") {
-        Some(1)
-    } else if name.eq_ignore_ascii_case(b"hello") {
-        args.iter()
-            .position(|a| a.eq_ignore_ascii_case(b"auth"))
-            .map(|i| i + 1)
-    } else {
-        None
-    };
     let argc = args.len();
     let kept = argc.min(MAX_ARGC);
     let mut out = Vec::with_capacity(kept);
     for (i, a) in args.iter().enumerate().take(kept) {
         if kept < argc && i == kept - 1 {
             out.push(format!("... ({} more arguments)", argc - kept + 1).into_bytes());
-        } else if redact_from
-            .is_some_and(|from| i >= from && (name.eq_ignore_ascii_case(b"auth") || i < from + 2))
-        {
+        } else if is_redacted(args, i) {
             out.push(b"(redacted)".to_vec());
         } else if a.len() > MAX_STRING {
             let mut s = a[..MAX_STRING].to_vec();

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use params::{IMMUTABLE, IMPLEMENTED, Kind, PARAMS, PROTECTED, Param};
 
+use crate::util::repr;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogLevel {
     Debug,
@@ -347,26 +349,6 @@ fn notify_canonical(s: &str) -> String {
     out
 }
 
-/// Redis's sdscatrepr: how argv values are quoted when turned into config text.
-fn repr(s: &str) -> String {
-    let mut out = String::from("\"");
-    for b in s.bytes() {
-        match b {
-            b'\\' => out.push_str("\\\\"),
-            b'"' => out.push_str("\\\""),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            7 => out.push_str("\\a"),
-            8 => out.push_str("\\b"),
-            c if c.is_ascii_graphic() || c == b' ' => out.push(c as char),
-            c => out.push_str(&format!("\\x{c:02x}")),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// Splits a config line like sdssplitargs; None on unbalanced quotes.
 fn split_line(line: &str) -> Option<Vec<String>> {
     let mut data = Vec::new();
@@ -454,7 +436,7 @@ impl Config {
                 options.push_str(name);
                 options.push(' ');
             } else {
-                options.push_str(&repr(a));
+                options.push_str(&repr(a.as_bytes()));
                 options.push(' ');
             }
         }
@@ -756,7 +738,7 @@ impl Config {
             Kind::Bind | Kind::IntList(_) | Kind::Percentiles | Kind::ReplicaOf => {
                 vec![format!("{} {}", p.name, v)]
             }
-            _ => vec![format!("{} {}", p.name, repr(v))],
+            _ => vec![format!("{} {}", p.name, repr(v.as_bytes()))],
         }
     }
 

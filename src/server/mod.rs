@@ -84,6 +84,9 @@ pub struct Server {
     listeners: Mutex<Vec<tokio::task::AbortHandle>>,
     pub slowlog: Mutex<crate::commands::slowlog::Slowlog>,
     pub pubsub: Mutex<pubsub::PubSub>,
+    /// MONITOR clients, and their number for a lock-free check on every command.
+    pub monitors: Mutex<Vec<pubsub::Mailbox>>,
+    pub monitor_count: std::sync::atomic::AtomicUsize,
 }
 
 #[derive(Default)]
@@ -181,6 +184,8 @@ impl Server {
             listeners: Mutex::new(Vec::new()),
             slowlog: Mutex::new(Default::default()),
             pubsub: Mutex::new(Default::default()),
+            monitors: Mutex::new(Vec::new()),
+            monitor_count: std::sync::atomic::AtomicUsize::new(0),
         }))
     }
 
@@ -346,6 +351,9 @@ impl Server {
 
     pub fn unregister_client(&self, id: u64) {
         self.clients.lock().remove(&id);
+        let mut monitors = self.monitors.lock();
+        monitors.retain(|m| m.info.id != id);
+        self.monitor_count.store(monitors.len(), Ordering::Relaxed);
     }
 }
 

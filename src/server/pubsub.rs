@@ -28,6 +28,8 @@ pub enum Message {
         channel: Arc<[u8]>,
         payload: Arc<[u8]>,
     },
+    /// A MONITOR line (a status reply).
+    Monitor(Arc<[u8]>),
 }
 
 impl Message {
@@ -41,6 +43,7 @@ impl Message {
                 channel,
                 payload,
             } => pattern.len() + channel.len() + payload.len() + 48,
+            Message::Monitor(line) => line.len() + 3,
         }
     }
 }
@@ -66,7 +69,7 @@ pub struct Limits {
 impl Mailbox {
     /// Queues a message; disconnects the subscriber once it is over its limits. Returns
     /// whether the message was queued.
-    fn deliver(&self, msg: Message, limits: Limits) -> bool {
+    pub fn deliver(&self, msg: Message, limits: Limits) -> bool {
         if self.info.killed.load(Ordering::Relaxed) {
             return false;
         }

@@ -130,6 +130,20 @@ impl Shard {
         &self.dbs[db]
     }
 
+    /// Index of a live key, deleting it first if it has expired (lazy expiry).
+    #[inline]
+    fn live_index(&mut self, db: usize, hash: u64, key: &[u8], now_ms: i64) -> Option<usize> {
+        let i = self.dbs[db].find(hash, key)?;
+        let exp = self.dbs[db].keys.at(i).expire_at;
+        if exp != 0 && exp <= now_ms {
+            self.dbs[db].remove_index(i);
+            self.stats.expired += 1;
+            self.touch_watched(db, key);
+            return None;
+        }
+        Some(i)
+    }
+
     fn unwatch(&mut self, db: usize, key: &[u8], flag: &Arc<AtomicBool>) {
         if let Some(list) = self.watchers.get_mut(key) {
             list.retain(|(d, f)| !(*d == db && Arc::ptr_eq(f, flag)));
@@ -407,23 +421,15 @@ impl<'a> DbView<'a> {
     fn find_live(&mut self, db: usize, key: &[u8]) -> Option<(usize, &mut Shard)> {
         let now = self.now_ms;
         let (shard, h) = self.parts(key);
-        let i = shard.dbs[db].find(h, key)?;
-        let exp = shard.dbs[db].keys.at(i).expire_at;
-        if exp != 0 && exp <= now {
-            shard.dbs[db].remove_index(i);
-            shard.stats.expired += 1;
-            shard.touch_watched(db, key);
-            return None;
-        }
+        let i = shard.live_index(db, h, key, now)?;
         Some((i, shard))
     }
 
     /// A key for reading: counts a keyspace hit or miss and stamps the access time.
     pub fn get_read(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        let (db, clock, touch) = (self.db, self.clock, self.touch);
-        let found = self.find_live(db, key).map(|(i, _)| i);
-        let (shard, _) = self.parts(key);
-        match found {
+        let (db, clock, touch, now) = (self.db, self.clock, self.touch, self.now_ms);
+        let (shard, h) = self.parts(key);
+        match shard.live_index(db, h, key, now) {
             Some(i) => {
                 shard.stats.hits += 1;
                 let e = shard.dbs[db].keys.at_mut(i);

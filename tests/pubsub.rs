@@ -161,3 +161,28 @@ fn a_subscriber_that_does_not_read_is_disconnected_at_the_hard_limit() {
         Reply::Int(0)
     );
 }
+
+#[test]
+fn client_list_and_kill_see_subscribers_as_pubsub_clients() {
+    let s = Server::ferrodis(&[]);
+    let mut sub = s.raw();
+    sub.send(&[b"SUBSCRIBE", b"x"]);
+    sub.read_reply();
+    let mut admin = s.raw();
+    let list = |r: &mut Raw, t: &str| match r.cmd_str(&["CLIENT", "LIST", "TYPE", t]) {
+        Reply::Bulk(Some(b)) => String::from_utf8(b).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    let pubsub = list(&mut admin, "pubsub");
+    assert_eq!(pubsub.lines().count(), 1, "{pubsub}");
+    assert!(
+        pubsub.contains(" flags=P ") && pubsub.contains(" sub=1 "),
+        "{pubsub}"
+    );
+    assert_eq!(list(&mut admin, "normal").lines().count(), 1);
+    assert_eq!(
+        admin.cmd_str(&["CLIENT", "KILL", "TYPE", "pubsub"]),
+        Reply::Int(1)
+    );
+    sub.expect_closed(Duration::from_secs(10)).unwrap();
+}

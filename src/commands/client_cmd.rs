@@ -111,8 +111,21 @@ fn client_setinfo(ctx: &mut Ctx, args: Args) {
     ctx.reply.ok();
 }
 
+/// The CLIENT LIST/KILL type of a connection: "pubsub" while it has subscriptions.
+fn client_type(c: &ClientInfo) -> &'static [u8] {
+    if c.subscriptions
+        .iter()
+        .any(|n| n.load(Ordering::Relaxed) > 0)
+    {
+        b"pubsub"
+    } else {
+        b"normal"
+    }
+}
+
 fn client_list(ctx: &mut Ctx, args: Args) {
     let mut ids: Option<Vec<u64>> = None;
+    let mut typ: Option<Vec<u8>> = None;
     let mut j = 2;
     while j < args.len() {
         if eq_ic(args.get(j), "type") && j + 1 < args.len() {
@@ -126,10 +139,12 @@ fn client_list(ctx: &mut Ctx, args: Args) {
                     String::from_utf8_lossy(t)
                 ));
             }
-            // Every connection is a normal client until replication and pub/sub land.
-            if !eq_ic(t, "normal") {
-                ids = Some(Vec::new());
-            }
+            // There are no master or replica connections (no replication).
+            typ = Some(if eq_ic(t, "slave") {
+                b"replica".to_vec()
+            } else {
+                t.to_ascii_lowercase()
+            });
             j += 2;
         } else if eq_ic(args.get(j), "id") && j + 1 < args.len() {
             let mut v = Vec::new();
@@ -151,6 +166,7 @@ fn client_list(ctx: &mut Ctx, args: Args) {
     for c in clients
         .iter()
         .filter(|c| ids.as_ref().is_none_or(|v| v.contains(&c.id)))
+        .filter(|c| typ.as_deref().is_none_or(|t| t == client_type(c)))
     {
         out.push_str(&client_line(ctx.server, c, now));
         out.push('\n');
@@ -201,7 +217,11 @@ fn client_kill(ctx: &mut Ctx, args: Args) {
                     String::from_utf8_lossy(val)
                 ));
             }
-            typ = Some(val.to_ascii_lowercase());
+            typ = Some(if eq_ic(val, "slave") {
+                b"replica".to_vec()
+            } else {
+                val.to_ascii_lowercase()
+            });
         } else if eq_ic(opt, "addr") {
             addr = Some(val);
         } else if eq_ic(opt, "laddr") {
@@ -227,7 +247,7 @@ fn client_kill(ctx: &mut Ctx, args: Args) {
             && addr.is_none_or(|a| a == c.addr.as_bytes())
             && laddr.is_none_or(|a| a == c.laddr.as_bytes())
             && user.is_none_or(|u| u == c.meta.lock().user.as_bytes())
-            && typ.as_deref().is_none_or(|t| t == b"normal");
+            && typ.as_deref().is_none_or(|t| t == client_type(c));
         if matches && !(skipme && c.id == ctx.client.id()) {
             kill(ctx, c);
             killed += 1;

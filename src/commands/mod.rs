@@ -175,6 +175,16 @@ fn count_error(server: &Server, reply: &Reply) {
     *server.stats.error_counts.lock().entry(code).or_insert(0) += 1;
 }
 
+/// The handler of container commands (CLIENT, CONFIG...). The dispatcher always runs a
+/// subcommand's entry instead, and arity rejects a bare container name, so this only answers
+/// as Redis would if it were ever reached.
+fn container(ctx: &mut Ctx, args: Args) {
+    ctx.reply.error(&format!(
+        "ERR wrong number of arguments for '{}' command",
+        String::from_utf8_lossy(args.get(0)).to_ascii_lowercase()
+    ));
+}
+
 /// Redis's text for an unknown command: the name and the first arguments, quoted.
 fn unknown_command(args: &Args) -> String {
     let name = args.get(0);
@@ -302,7 +312,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("reset", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, CONN, connection::reset).doc("connection", "6.2.0", "O(1)", "Resets the connection."),
     CommandSpec::new("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, CONN, connection::auth).doc("connection", "1.0.0", "O(N) where N is the number of passwords defined for the user", "Authenticates the connection."),
     CommandSpec::new("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, CONN, connection::hello).doc("connection", "6.0.0", "O(1)", "Handshakes with the Redis server."),
-    CommandSpec::new("client", -2, 0, CONN, connection::ping).subs(client_cmd::CLIENT_SUBCOMMANDS).doc("connection", "2.4.0", "Depends on subcommand.", "A container for client connection commands."),
+    CommandSpec::new("client", -2, 0, CONN, container).subs(client_cmd::CLIENT_SUBCOMMANDS).doc("connection", "2.4.0", "Depends on subcommand.", "A container for client connection commands."),
     // transactions
     CommandSpec::new("multi", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, CAT_TRANSACTION, transactions::multi).doc("transactions", "1.2.0", "O(1)", "Starts a transaction."),
     CommandSpec::new("exec", 1, NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG | ALL_SHARDS, CAT_TRANSACTION, transactions::exec).doc("transactions", "1.2.0", "Depends on commands in the transaction", "Executes all commands in a transaction."),
@@ -318,7 +328,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("sunsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE, 0, pubsub::sunsubscribe).keys(1, -1, 1).doc("pubsub", "7.0.0", "O(N) where N is the number of shard channels to unsubscribe.", "Stops listening to messages posted to shard channels."),
     CommandSpec::new("publish", 3, PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE, 0, pubsub::publish).doc("pubsub", "2.0.0", "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).", "Posts a message to a channel."),
     CommandSpec::new("spublish", 3, PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE, 0, pubsub::spublish).keys(1, 1, 1).doc("pubsub", "7.0.0", "O(N) where N is the number of clients subscribed to the receiving shard channel.", "Post a message to a shard channel"),
-    CommandSpec::new("pubsub", -2, 0, 0, connection::ping).subs(pubsub::PUBSUB_SUBCOMMANDS).doc("pubsub", "2.8.0", "Depends on subcommand.", "A container for Pub/Sub commands."),
+    CommandSpec::new("pubsub", -2, 0, 0, container).subs(pubsub::PUBSUB_SUBCOMMANDS).doc("pubsub", "2.8.0", "Depends on subcommand.", "A container for Pub/Sub commands."),
     // server
     CommandSpec::new("time", 1, LOADING | STALE | FAST, 0, server_cmd::time).doc("server", "2.6.0", "O(1)", "Returns the server time."),
     CommandSpec::new("info", -1, LOADING | STALE, 0, server_cmd::info).doc("server", "1.0.0", "O(1)", "Returns information and statistics about the server."),
@@ -326,7 +336,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE | ALL_SHARDS, 0, server_cmd::debug).doc("server", "1.0.0", "Depends on subcommand.", "A container for debugging commands."),
     CommandSpec::new("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, 0, server_cmd::monitor).doc("server", "1.0.0", "O(1)", "Listens for all requests received by the server in real-time."),
     CommandSpec::new("lastsave", 1, LOADING | STALE | FAST, CAT_ADMIN | CAT_DANGEROUS, server_cmd::lastsave).doc("server", "1.0.0", "O(1)", "Returns the Unix timestamp of the last successful save to disk."),
-    CommandSpec::new("config", -2, 0, 0, connection::ping).subs(config_cmd::CONFIG_SUBCOMMANDS).doc("server", "2.0.0", "Depends on subcommand.", "A container for server configuration commands."),
-    CommandSpec::new("slowlog", -2, 0, 0, connection::ping).subs(slowlog::SLOWLOG_SUBCOMMANDS).doc("server", "2.2.12", "Depends on subcommand.", "A container for slow log commands."),
+    CommandSpec::new("config", -2, 0, 0, container).subs(config_cmd::CONFIG_SUBCOMMANDS).doc("server", "2.0.0", "Depends on subcommand.", "A container for server configuration commands."),
+    CommandSpec::new("slowlog", -2, 0, 0, container).subs(slowlog::SLOWLOG_SUBCOMMANDS).doc("server", "2.2.12", "Depends on subcommand.", "A container for slow log commands."),
     CommandSpec::new("command", -1, LOADING | STALE, CONN, introspection::command).subs(introspection::COMMAND_SUBCOMMANDS).doc("server", "2.8.13", "O(N) where N is the total number of Redis commands", "Returns detailed information about all commands."),
 ];

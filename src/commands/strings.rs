@@ -479,12 +479,7 @@ fn incr_generic(ctx: &mut Ctx, key: &[u8], by: i64) {
         ctx.reply.error("ERR increment or decrement would overflow");
         return;
     };
-    if !ctx
-        .ks
-        .set_value_keep_ttl(key, Value::Str(StrValue::Int(new)))
-    {
-        ctx.ks.set(key, Value::Str(StrValue::Int(new)), 0);
-    }
+    ctx.ks.set_keep_ttl(key, Value::Str(StrValue::Int(new)));
     ctx.reply.int(new);
 }
 
@@ -536,9 +531,7 @@ pub fn incrbyfloat(ctx: &mut Ctx, args: Args) {
         data: text,
         raw: false,
     });
-    if !ctx.ks.set_value_keep_ttl(key, v.clone()) {
-        ctx.ks.set(key, v, 0);
-    }
+    ctx.ks.set_keep_ttl(key, v);
 }
 
 pub fn lcs(ctx: &mut Ctx, args: Args) {

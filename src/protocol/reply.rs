@@ -50,15 +50,12 @@ impl Reply {
         self.out.extend_from_slice(b"\r\n");
     }
 
-    /// An error reply; `msg` is the whole text including the code, e.g. "ERR syntax error".
+    /// An error reply; `msg` is the whole text including its code, e.g. "ERR syntax error".
     /// Newlines are replaced by spaces so the reply can never break the protocol, as Redis does.
     pub fn error(&mut self, msg: &str) {
         self.errors += 1;
         self.last_error_at = self.out.len();
         self.out.push(b'-');
-        if !msg.starts_with(|c: char| c.is_ascii_uppercase()) {
-            self.out.extend_from_slice(b"ERR ");
-        }
         self.out.extend(
             msg.bytes()
                 .map(|c| if c == b'\r' || c == b'\n' { b' ' } else { c }),
@@ -226,7 +223,7 @@ mod tests {
     #[test]
     fn errors_get_a_code_and_no_newlines() {
         let mut r = Reply::new();
-        r.error("syntax error\nx");
+        r.error("ERR syntax error\nx");
         assert_eq!(r.out, b"-ERR syntax error x\r\n");
         assert_eq!(r.last_error_code(), b"ERR");
         r.error("WRONGTYPE Operation against a key holding the wrong kind of value");

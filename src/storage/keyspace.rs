@@ -513,16 +513,14 @@ impl<'a> DbView<'a> {
         }
     }
 
-    /// Replaces the value of an existing key, keeping its TTL (SET KEEPTTL, SETRANGE...).
-    /// Returns false when the key does not exist.
-    pub fn set_value_keep_ttl(&mut self, key: &[u8], value: Value) -> bool {
+    /// Stores a value; an existing key keeps its TTL (Redis's dbOverwrite: INCR and friends).
+    pub fn set_keep_ttl(&mut self, key: &[u8], value: Value) {
         match self.get_write(key) {
             Some(e) => {
                 e.value = value;
                 self.mark_dirty(key, 1);
-                true
             }
-            None => false,
+            None => self.set(key, value, 0),
         }
     }
 

@@ -54,14 +54,13 @@ fn encode_bulk_replies(b: Bencher) {
 }
 
 fn view<'a>(ks: &'a Keyspace, key: &[u8]) -> DbView<'a> {
-    DbView {
-        keyspace: ks,
-        locked: ks.lock_keys(std::iter::once(key)),
-        db: 0,
-        now_ms: 1,
-        clock: AccessClock::Lru(0),
-        touch: true,
-    }
+    DbView::new(
+        ks,
+        ks.lock_keys(std::iter::once(key)),
+        0,
+        1,
+        AccessClock::Lru(0),
+    )
 }
 
 #[divan::bench(args = [10_000, 1_000_000])]

@@ -4,6 +4,7 @@
 use super::strings::{read_str, string_for_update};
 use super::{Ctx, Replied, SYNTAX_ERR, WRONGTYPE, arg_i64, eq_ic};
 use crate::protocol::Args;
+use crate::server::notify;
 use crate::storage::{StrValue, Value};
 use crate::util::bitmap::{self, BitOp, BitfieldType, Overflow};
 
@@ -36,6 +37,7 @@ pub fn setbit(ctx: &mut Ctx, args: Args) {
     };
     if let Ok(Some(data)) = string_for_update(ctx.ks, ctx.reply, args.get(1), true) {
         let old = bitmap::setbit(data, offset, on);
+        ctx.ks.notify(notify::STRING, "setbit", args.get(1));
         ctx.reply.int(old as i64);
     }
 }
@@ -167,7 +169,9 @@ pub fn bitop(ctx: &mut Ctx, args: Args) {
     let dest = args.get(2);
     let len = result.len();
     if len == 0 {
-        ctx.ks.remove(dest);
+        if ctx.ks.remove(dest).is_some() {
+            ctx.ks.notify(notify::GENERIC, "del", dest);
+        }
     } else {
         ctx.ks.set(
             dest,
@@ -177,6 +181,7 @@ pub fn bitop(ctx: &mut Ctx, args: Args) {
             }),
             0,
         );
+        ctx.ks.notify(notify::STRING, "set", dest);
     }
     ctx.reply.int(len as i64);
 }
@@ -300,6 +305,9 @@ fn bitfield_generic(ctx: &mut Ctx, args: Args, read_only_cmd: bool) {
                 }
             }
         }
+    }
+    if ops.iter().any(|f| !matches!(f.op, FieldOp::Get)) {
+        ctx.ks.notify(notify::STRING, "setbit", key);
     }
 }
 

@@ -4,17 +4,20 @@
 use super::table::{CAT_KEYSPACE, CommandSpec, LOADING, READONLY, STALE};
 use super::{Ctx, NOT_INT, SYNTAX_ERR, arg_i64, eq_ic, reply_help};
 use crate::protocol::Args;
+use crate::server::notify;
 use crate::storage::access::{AccessClock, lfu_decayed};
 use crate::storage::{StrValue, Value};
 use crate::util::glob::glob_match;
 
 pub fn del(ctx: &mut Ctx, args: Args) {
-    let n = args
-        .iter()
-        .skip(1)
-        .filter(|k| ctx.ks.remove(k).is_some())
-        .count();
-    ctx.reply.int(n as i64);
+    let mut n = 0;
+    for key in args.iter().skip(1) {
+        if ctx.ks.remove(key).is_some() {
+            ctx.ks.notify(notify::GENERIC, "del", key);
+            n += 1;
+        }
+    }
+    ctx.reply.int(n);
 }
 
 pub fn exists(ctx: &mut Ctx, args: Args) {
@@ -59,8 +62,12 @@ fn rename_generic(ctx: &mut Ctx, args: Args, nx: bool) {
     let Some(e) = ctx.ks.remove(from) else {
         return;
     };
+    // Like Redis, an overwritten destination is deleted first, so the key is new again.
+    ctx.ks.remove(to);
     let ttl = e.expire_at().unwrap_or(0);
     ctx.ks.set(to, e.value, ttl);
+    ctx.ks.notify(notify::GENERIC, "rename_from", from);
+    ctx.ks.notify(notify::GENERIC, "rename_to", to);
     if nx {
         ctx.reply.int(1);
     } else {
@@ -128,6 +135,7 @@ pub fn copy(ctx: &mut Ctx, args: Args) {
         ctx.ks.remove_in(dst_db, dst);
     }
     ctx.ks.set_in(dst_db, dst, value, ttl);
+    ctx.ks.notify_in(dst_db, notify::GENERIC, "copy_to", dst);
     ctx.reply.int(1);
 }
 
@@ -150,6 +158,8 @@ pub fn move_cmd(ctx: &mut Ctx, args: Args) {
     };
     let ttl = e.expire_at().unwrap_or(0);
     ctx.ks.set_in(dst, key, e.value, ttl);
+    ctx.ks.notify(notify::GENERIC, "move_from", key);
+    ctx.ks.notify_in(dst, notify::GENERIC, "move_to", key);
     ctx.reply.int(1);
 }
 
@@ -311,8 +321,10 @@ fn expire_generic(ctx: &mut Ctx, args: Args, unit: ExpireUnit, absolute: bool) {
     }
     if when <= ctx.ks.now_ms {
         ctx.ks.remove(key);
+        ctx.ks.notify(notify::GENERIC, "del", key);
     } else {
         ctx.ks.set_expire(key, when);
+        ctx.ks.notify(notify::GENERIC, "expire", key);
     }
     ctx.reply.int(1);
 }
@@ -368,6 +380,7 @@ pub fn persist(ctx: &mut Ctx, args: Args) {
     match ctx.ks.get_write(key).map(|e| e.expire_at()) {
         Some(Some(_)) => {
             ctx.ks.set_expire(key, 0);
+            ctx.ks.notify(notify::GENERIC, "persist", key);
             ctx.reply.int(1);
         }
         _ => ctx.reply.int(0),

@@ -111,14 +111,15 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
     let started = Instant::now();
     let locked = lock_for(server, spec, &args);
     let now_ms = unix_ms();
-    let mut view = DbView {
-        keyspace: &server.keyspace,
+    let mut view = DbView::new(
+        &server.keyspace,
         locked,
-        db: client.db,
+        client.db,
         now_ms,
-        clock: server.access_clock(now_ms),
-        touch: !client.no_touch,
-    };
+        server.access_clock(now_ms),
+    );
+    view.touch = !client.no_touch;
+    view.notify_flags = server.hot.notify_flags.load(Ordering::Relaxed);
     let mut ctx = Ctx {
         ks: &mut view,
         reply,
@@ -133,6 +134,9 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
 pub fn run(ctx: &mut Ctx, spec: &CommandSpec, index: usize, args: Args, started: Instant) {
     let errors_before = ctx.reply.errors;
     (spec.handler)(ctx, args);
+    if !ctx.ks.events.is_empty() {
+        crate::server::notify::publish(ctx.server, ctx.ks.notify_flags, &mut ctx.ks.events);
+    }
     let micros = started.elapsed().as_micros() as u64;
     let st = ctx.server.commands.stats(index);
     st.calls.fetch_add(1, Ordering::Relaxed);

@@ -2,6 +2,7 @@
 
 use super::{Ctx, NOT_FLOAT, NOT_INT, Replied, SYNTAX_ERR, WRONGTYPE, arg_i64, eq_ic};
 use crate::protocol::{Args, Reply};
+use crate::server::notify;
 use crate::storage::{DbView, StrValue, Value};
 use crate::util::num::{self, IncrFloatError};
 
@@ -173,6 +174,10 @@ fn set_generic(ctx: &mut Ctx, key: &[u8], value: &[u8], o: SetOpts) {
     };
     ctx.ks
         .set(key, Value::Str(StrValue::from_bytes(value)), expire_at);
+    ctx.ks.notify(notify::STRING, "set", key);
+    if o.expire_at.is_some() {
+        ctx.ks.notify(notify::GENERIC, "expire", key);
+    }
     if !o.get {
         ctx.reply.ok();
     }
@@ -185,6 +190,7 @@ pub fn setnx(ctx: &mut Ctx, args: Args) {
     } else {
         ctx.ks
             .set(key, Value::Str(StrValue::from_bytes(args.get(2))), 0);
+        ctx.ks.notify(notify::STRING, "set", key);
         ctx.reply.int(1);
     }
 }
@@ -193,11 +199,11 @@ fn setex_generic(ctx: &mut Ctx, args: Args, unit: Unit, cmd: &str) {
     let Some(at) = resolve_expire(ctx, args.get(2), unit, cmd) else {
         return;
     };
-    ctx.ks.set(
-        args.get(1),
-        Value::Str(StrValue::from_bytes(args.get(3))),
-        at,
-    );
+    let key = args.get(1);
+    ctx.ks
+        .set(key, Value::Str(StrValue::from_bytes(args.get(3))), at);
+    ctx.ks.notify(notify::STRING, "set", key);
+    ctx.ks.notify(notify::GENERIC, "expire", key);
     ctx.reply.ok();
 }
 
@@ -225,6 +231,7 @@ pub fn getdel(ctx: &mut Ctx, args: Args) {
         Ok(Some(s)) => {
             reply_str(ctx.reply, s);
             ctx.ks.remove(key);
+            ctx.ks.notify(notify::GENERIC, "del", key);
         }
     }
 }
@@ -245,11 +252,14 @@ pub fn getex(ctx: &mut Ctx, args: Args) {
     if let Some(at) = o.expire_at {
         if at <= ctx.ks.now_ms {
             ctx.ks.remove(key);
+            ctx.ks.notify(notify::GENERIC, "del", key);
         } else {
             ctx.ks.set_expire(key, at);
+            ctx.ks.notify(notify::GENERIC, "expire", key);
         }
-    } else if o.persist {
+    } else if o.persist && ctx.ks.peek(key).is_some_and(|e| e.expire_at().is_some()) {
         ctx.ks.set_expire(key, 0);
+        ctx.ks.notify(notify::GENERIC, "persist", key);
     }
 }
 
@@ -280,11 +290,10 @@ fn mset_generic(ctx: &mut Ctx, args: Args, nx: bool, name: &str) {
         }
     }
     for i in (1..args.len()).step_by(2) {
-        ctx.ks.set(
-            args.get(i),
-            Value::Str(StrValue::from_bytes(args.get(i + 1))),
-            0,
-        );
+        let key = args.get(i);
+        ctx.ks
+            .set(key, Value::Str(StrValue::from_bytes(args.get(i + 1))), 0);
+        ctx.ks.notify(notify::STRING, "set", key);
     }
     if nx {
         ctx.reply.int(1);
@@ -347,6 +356,7 @@ pub fn append(ctx: &mut Ctx, args: Args) {
     match ctx.ks.get_write(key).map(|e| &e.value) {
         None => {
             ctx.ks.set(key, Value::Str(StrValue::from_bytes(tail)), 0);
+            ctx.ks.notify(notify::STRING, "append", key);
             ctx.reply.int(tail.len() as i64);
         }
         #[allow(unreachable_patterns)]
@@ -359,6 +369,7 @@ pub fn append(ctx: &mut Ctx, args: Args) {
             if let Ok(Some(data)) = string_for_update(ctx.ks, ctx.reply, key, false) {
                 data.extend_from_slice(tail);
                 let n = data.len();
+                ctx.ks.notify(notify::STRING, "append", key);
                 ctx.reply.int(n as i64);
             }
         }
@@ -438,6 +449,7 @@ pub fn setrange(ctx: &mut Ctx, args: Args) {
         }
         data[offset as usize..end].copy_from_slice(value);
         let n = data.len();
+        ctx.ks.notify(notify::STRING, "setrange", key);
         ctx.reply.int(n as i64);
     }
 }
@@ -480,6 +492,7 @@ fn incr_generic(ctx: &mut Ctx, key: &[u8], by: i64) {
         return;
     };
     ctx.ks.set_keep_ttl(key, Value::Str(StrValue::Int(new)));
+    ctx.ks.notify(notify::STRING, "incrby", key);
     ctx.reply.int(new);
 }
 
@@ -532,6 +545,7 @@ pub fn incrbyfloat(ctx: &mut Ctx, args: Args) {
         raw: false,
     });
     ctx.ks.set_keep_ttl(key, v);
+    ctx.ks.notify(notify::STRING, "incrbyfloat", key);
 }
 
 pub fn lcs(ctx: &mut Ctx, args: Args) {

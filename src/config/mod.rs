@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use params::{IMMUTABLE, IMPLEMENTED, Kind, PARAMS, PROTECTED, Param};
 
+use crate::storage::EncodingLimits;
 use crate::util::repr;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -151,6 +152,9 @@ pub struct Config {
     pub slowlog_max_len: u64,
     pub enable_debug_command: Enablement,
     pub enable_protected_configs: Enablement,
+    /// notify-keyspace-events, canonical letters.
+    pub notify_keyspace_events: String,
+    pub encoding: EncodingLimits,
 }
 
 /// Parses a memory value like Redis's memtoll: digits with an optional unit.
@@ -404,6 +408,8 @@ impl Config {
             slowlog_max_len: 128,
             enable_debug_command: Enablement::No,
             enable_protected_configs: Enablement::No,
+            notify_keyspace_events: String::new(),
+            encoding: EncodingLimits::default(),
         };
         c.refresh();
         c
@@ -579,6 +585,16 @@ impl Config {
         self.slowlog_max_len = int("slowlog-max-len") as u64;
         self.enable_debug_command = enablement("enable-debug-command");
         self.enable_protected_configs = enablement("enable-protected-configs");
+        self.notify_keyspace_events = v("notify-keyspace-events").to_string();
+        self.encoding = EncodingLimits {
+            list_max_listpack_size: int("list-max-listpack-size"),
+            hash_max_listpack_entries: int("hash-max-listpack-entries") as usize,
+            hash_max_listpack_value: int("hash-max-listpack-value") as usize,
+            set_max_intset_entries: int("set-max-intset-entries") as usize,
+            zset_max_listpack_entries: int("zset-max-listpack-entries") as usize,
+            zset_max_listpack_value: int("zset-max-listpack-value") as usize,
+            hll_sparse_max_bytes: int("hll-sparse-max-bytes") as usize,
+        };
     }
 
     /// What CONFIG GET prints for a parameter.

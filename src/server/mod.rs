@@ -4,6 +4,7 @@
 pub mod client;
 pub mod connection;
 pub mod info;
+pub mod notify;
 pub mod pubsub;
 
 use std::collections::BTreeMap;
@@ -15,8 +16,8 @@ use parking_lot::{Mutex, RwLock};
 
 use crate::commands::table::CommandTable;
 use crate::config::Config;
-use crate::storage::Keyspace;
 use crate::storage::access::AccessClock;
+use crate::storage::{EncodingLimits, Keyspace};
 use client::ClientInfo;
 
 pub fn unix_ms() -> i64 {
@@ -105,6 +106,10 @@ pub struct HotConfig {
     pub slowlog_max_len: AtomicU64,
     /// client-output-buffer-limit of the pubsub class: hard bytes, soft bytes, soft seconds.
     pub pubsub_limits: [AtomicU64; 3],
+    /// notify-keyspace-events as `notify` flags (0: off).
+    pub notify_flags: AtomicU32,
+    /// Encoding thresholds of collections (list-max-listpack-size...).
+    encoding: [AtomicI64; 7],
 }
 
 impl HotConfig {
@@ -137,6 +142,36 @@ impl HotConfig {
             .zip(c.output_buffer_limit("pubsub"))
         {
             slot.store(v, Ordering::Relaxed);
+        }
+        self.notify_flags.store(
+            notify::parse_flags(&c.notify_keyspace_events),
+            Ordering::Relaxed,
+        );
+        let e = &c.encoding;
+        for (slot, v) in self.encoding.iter().zip([
+            e.list_max_listpack_size,
+            e.hash_max_listpack_entries as i64,
+            e.hash_max_listpack_value as i64,
+            e.set_max_intset_entries as i64,
+            e.zset_max_listpack_entries as i64,
+            e.zset_max_listpack_value as i64,
+            e.hll_sparse_max_bytes as i64,
+        ]) {
+            slot.store(v, Ordering::Relaxed);
+        }
+    }
+
+    /// The current collection encoding thresholds.
+    pub fn encoding_limits(&self) -> EncodingLimits {
+        let v = |i: usize| self.encoding[i].load(Ordering::Relaxed);
+        EncodingLimits {
+            list_max_listpack_size: v(0),
+            hash_max_listpack_entries: v(1) as usize,
+            hash_max_listpack_value: v(2) as usize,
+            set_max_intset_entries: v(3) as usize,
+            zset_max_listpack_entries: v(4) as usize,
+            zset_max_listpack_value: v(5) as usize,
+            hll_sparse_max_bytes: v(6) as usize,
         }
     }
 }
@@ -295,9 +330,17 @@ impl Server {
                 let budget = period / 4;
                 let server = self.clone();
                 let _ = tokio::task::spawn_blocking(move || {
-                    server
-                        .keyspace
-                        .active_expire(unix_ms(), Instant::now() + budget)
+                    let flags = server.hot.notify_flags.load(Ordering::Relaxed);
+                    let mut events = Vec::new();
+                    server.keyspace.active_expire(
+                        unix_ms(),
+                        Instant::now() + budget,
+                        flags,
+                        &mut events,
+                    );
+                    if !events.is_empty() {
+                        notify::publish(&server, flags, &mut events);
+                    }
                 })
                 .await;
             }

@@ -13,6 +13,7 @@ use parking_lot::{Mutex, MutexGuard};
 use super::Value;
 use super::access::AccessClock;
 use super::table::{Hashed, OrdTable};
+use crate::server::notify;
 
 pub const SHARD_BITS: u32 = 6;
 pub const SHARD_COUNT: usize = 1 << SHARD_BITS;
@@ -132,16 +133,18 @@ impl Shard {
 
     /// Index of a live key, deleting it first if it has expired (lazy expiry).
     #[inline]
-    fn live_index(&mut self, db: usize, hash: u64, key: &[u8], now_ms: i64) -> Option<usize> {
-        let i = self.dbs[db].find(hash, key)?;
+    fn live_index(&mut self, db: usize, hash: u64, key: &[u8], now_ms: i64) -> Lookup {
+        let Some(i) = self.dbs[db].find(hash, key) else {
+            return Lookup::Missing;
+        };
         let exp = self.dbs[db].keys.at(i).expire_at;
         if exp != 0 && exp <= now_ms {
             self.dbs[db].remove_index(i);
             self.stats.expired += 1;
             self.touch_watched(db, key);
-            return None;
+            return Lookup::Expired;
         }
-        Some(i)
+        Lookup::Live(i)
     }
 
     fn unwatch(&mut self, db: usize, key: &[u8], flag: &Arc<AtomicBool>) {
@@ -175,6 +178,20 @@ impl Shard {
             }
         }
     }
+}
+
+/// What a lookup found: a live entry's index, nothing, or a key it just deleted as expired.
+enum Lookup {
+    Live(usize),
+    Missing,
+    Expired,
+}
+
+/// A keyspace notification recorded while a command runs (see `server::notify`).
+pub struct KeyEvent {
+    pub event: &'static str,
+    pub db: usize,
+    pub key: Box<[u8]>,
 }
 
 type Watchers = HashMap<Box<[u8]>, Vec<(usize, Arc<AtomicBool>)>, foldhash::fast::RandomState>;
@@ -306,8 +323,15 @@ impl Keyspace {
     /// One step of active expiry over every shard: samples volatile keys and deletes the expired
     /// ones, repeating on a shard while more than a quarter of a sample had expired, until
     /// `deadline`. Locks one shard at a time so clients are never stalled for the whole pass.
-    /// Returns the keys removed.
-    pub fn active_expire(&self, now_ms: i64, deadline: std::time::Instant) -> u64 {
+    /// Returns the keys removed; records "expired" events into `events` when `notify_flags`
+    /// asks for them.
+    pub fn active_expire(
+        &self,
+        now_ms: i64,
+        deadline: std::time::Instant,
+        notify_flags: u32,
+        events: &mut Vec<KeyEvent>,
+    ) -> u64 {
         let mut removed = 0;
         let start = fastrand::usize(..SHARD_COUNT);
         for k in 0..SHARD_COUNT {
@@ -333,6 +357,13 @@ impl Keyspace {
                         {
                             let e = db.remove_index(i);
                             watchers_touch(&shard.watchers, db_index, &e.key);
+                            if notify_flags & notify::EXPIRED != 0 {
+                                events.push(KeyEvent {
+                                    event: "expired",
+                                    db: db_index,
+                                    key: e.key,
+                                });
+                            }
                             expired += 1;
                         }
                         if let Some(i) = db.keys.find(h, |e| e.expire_at != 0) {
@@ -408,29 +439,76 @@ pub struct DbView<'a> {
     pub clock: AccessClock,
     /// When false (CLIENT NO-TOUCH), reads leave the access time alone.
     pub touch: bool,
+    /// notify-keyspace-events flags (0: none) and the events recorded so far.
+    pub notify_flags: u32,
+    pub events: Vec<KeyEvent>,
 }
 
 impl<'a> DbView<'a> {
+    pub fn new(
+        keyspace: &'a Keyspace,
+        locked: Locked<'a>,
+        db: usize,
+        now_ms: i64,
+        clock: AccessClock,
+    ) -> DbView<'a> {
+        DbView {
+            keyspace,
+            locked,
+            db,
+            now_ms,
+            clock,
+            touch: true,
+            notify_flags: 0,
+            events: Vec::new(),
+        }
+    }
+
     #[inline]
     fn parts(&mut self, key: &[u8]) -> (&mut Shard, u64) {
         let (s, h) = self.keyspace.locate(key);
         (self.locked.shard(s), h)
     }
 
+    /// Records a keyspace notification of `class` (a `server::notify` flag) if enabled.
+    #[inline]
+    pub fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        let db = self.db;
+        self.notify_in(db, class, event, key);
+    }
+
+    #[inline]
+    pub fn notify_in(&mut self, db: usize, class: u32, event: &'static str, key: &[u8]) {
+        if self.notify_flags & class != 0 {
+            self.events.push(KeyEvent {
+                event,
+                db,
+                key: key.into(),
+            });
+        }
+    }
+
     /// Finds a live key in database `db`, deleting it first if it has expired.
     fn find_live(&mut self, db: usize, key: &[u8]) -> Option<(usize, &mut Shard)> {
         let now = self.now_ms;
-        let (shard, h) = self.parts(key);
-        let i = shard.live_index(db, h, key, now)?;
-        Some((i, shard))
+        let (s, h) = self.keyspace.locate(key);
+        match self.locked.shard(s).live_index(db, h, key, now) {
+            Lookup::Live(i) => Some((i, self.locked.shard(s))),
+            Lookup::Missing => None,
+            Lookup::Expired => {
+                self.notify_in(db, notify::EXPIRED, "expired", key);
+                None
+            }
+        }
     }
 
     /// A key for reading: counts a keyspace hit or miss and stamps the access time.
     pub fn get_read(&mut self, key: &[u8]) -> Option<&mut Entry> {
         let (db, clock, touch, now) = (self.db, self.clock, self.touch, self.now_ms);
-        let (shard, h) = self.parts(key);
-        match shard.live_index(db, h, key, now) {
-            Some(i) => {
+        let (s, h) = self.keyspace.locate(key);
+        match self.locked.shard(s).live_index(db, h, key, now) {
+            Lookup::Live(i) => {
+                let shard = self.locked.shard(s);
                 shard.stats.hits += 1;
                 let e = shard.dbs[db].keys.at_mut(i);
                 if touch {
@@ -438,8 +516,12 @@ impl<'a> DbView<'a> {
                 }
                 Some(e)
             }
-            None => {
-                shard.stats.misses += 1;
+            found => {
+                if matches!(found, Lookup::Expired) {
+                    self.notify_in(db, notify::EXPIRED, "expired", key);
+                }
+                self.notify_in(db, notify::KEY_MISS, "keymiss", key);
+                self.locked.shard(s).stats.misses += 1;
                 None
             }
         }
@@ -510,6 +592,7 @@ impl<'a> DbView<'a> {
             if expire_at != 0 {
                 d.expires.insert_new(Volatile(h));
             }
+            self.notify_in(db, notify::NEW, "new", key);
         }
     }
 

@@ -5,7 +5,7 @@ pub mod keyspace;
 pub mod string;
 pub mod table;
 
-pub use keyspace::{DbSize, DbView, Entry, Keyspace, Locked};
+pub use keyspace::{DbSize, DbView, Entry, KeyEvent, Keyspace, Locked};
 pub use string::StrValue;
 
 /// A value stored under a key. Collection types join this enum as their modules land.
@@ -28,4 +28,17 @@ impl Value {
             Value::Str(s) => s.encoding(),
         }
     }
+}
+
+/// When collections switch from their compact encoding to the full structure (the
+/// `*-max-listpack-*` and `set-max-intset-entries` configs), read once per command.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EncodingLimits {
+    pub list_max_listpack_size: i64,
+    pub hash_max_listpack_entries: usize,
+    pub hash_max_listpack_value: usize,
+    pub set_max_intset_entries: usize,
+    pub zset_max_listpack_entries: usize,
+    pub zset_max_listpack_value: usize,
+    pub hll_sparse_max_bytes: usize,
 }

@@ -22,7 +22,7 @@ use std::time::Instant;
 use crate::protocol::{Args, Reply};
 use crate::server::client::Client;
 use crate::server::{Server, unix_ms};
-use crate::storage::DbView;
+use crate::storage::{DbView, Value};
 use table::*;
 
 pub type Handler = fn(&mut Ctx, Args);
@@ -226,6 +226,77 @@ pub fn reply_help(reply: &mut Reply, command: &str, lines: &[&str]) {
 /// Whether CLIENT PAUSE WRITE holds this command back (writes, and commands that may write).
 pub fn pausable_as_write(spec: &CommandSpec) -> bool {
     spec.has(WRITE) || spec.has(MAY_REPLICATE)
+}
+
+/// Picks the collection out of a value: `Some` when the value has the wanted type.
+pub type Extract<T> = fn(&mut Value) -> Option<&mut T>;
+
+/// The value at `key` for a read command (keyspace hit/miss counted): Ok(None) when missing,
+/// Err(Replied) after replying WRONGTYPE when it holds another type.
+pub fn read_typed<'a, T>(
+    ks: &'a mut DbView,
+    reply: &mut Reply,
+    key: &[u8],
+    extract: Extract<T>,
+) -> Result<Option<&'a mut T>, Replied> {
+    match ks.get_read(key) {
+        None => Ok(None),
+        Some(e) => match extract(&mut e.value) {
+            Some(v) => Ok(Some(v)),
+            None => {
+                reply.error(WRONGTYPE);
+                Err(Replied)
+            }
+        },
+    }
+}
+
+/// Like `read_typed`, for a write command (no hit/miss statistics, as Redis's lookupKeyWrite).
+pub fn write_typed<'a, T>(
+    ks: &'a mut DbView,
+    reply: &mut Reply,
+    key: &[u8],
+    extract: Extract<T>,
+) -> Result<Option<&'a mut T>, Replied> {
+    match ks.get_write(key) {
+        None => Ok(None),
+        Some(e) => match extract(&mut e.value) {
+            Some(v) => Ok(Some(v)),
+            None => {
+                reply.error(WRONGTYPE);
+                Err(Replied)
+            }
+        },
+    }
+}
+
+/// The value at `key` for a write command, created with `make` when missing (the new key counts
+/// as "new" for notifications and wakes clients blocked on it).
+pub fn create_typed<'a, T>(
+    ks: &'a mut DbView,
+    reply: &mut Reply,
+    key: &[u8],
+    extract: Extract<T>,
+    make: impl FnOnce() -> Value,
+) -> Result<&'a mut T, Replied> {
+    if ks.get_write(key).is_none() {
+        ks.set(key, make(), 0);
+    }
+    match ks.get_write(key).and_then(|e| extract(&mut e.value)) {
+        Some(v) => Ok(v),
+        None => {
+            reply.error(WRONGTYPE);
+            Err(Replied)
+        }
+    }
+}
+
+/// Deletes `key` once its collection is empty (Redis never keeps empty collections) and
+/// notifies "del" as Redis does.
+pub fn remove_if_empty(ks: &mut DbView, key: &[u8], empty: bool) {
+    if empty && ks.remove(key).is_some() {
+        ks.notify(crate::server::notify::GENERIC, "del", key);
+    }
 }
 
 /// Parses an integer argument, replying with Redis's error when it is not one.

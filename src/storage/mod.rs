@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod keyspace;
+pub mod listpack;
 pub mod string;
 pub mod table;
 

@@ -135,9 +135,7 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
             r = stream.writable(), if out.len() > 0 => Event::Writable(r),
             _ = info.kill.notified() => Event::Killed,
             m = next_message(&mut client.inbox) => Event::Message(m),
-            _ = tokio::time::sleep(soft_check.unwrap_or_default()), if soft_check.is_some() => {
-                Event::SoftLimitCheck
-            }
+            _ = soft_limit_timer(soft_check) => Event::SoftLimitCheck,
         };
         let n = match event {
             Event::Read(Ok(0) | Err(_)) | Event::Killed | Event::Writable(Err(_)) => break,
@@ -415,6 +413,14 @@ fn soft_limit_recheck(server: &Server, client: &Client, out: &Outbox) -> Option<
     let limits = output_limits(server, client);
     let due_ms = (since + limits.soft_secs + 1) * 1000;
     Some(Duration::from_millis((due_ms - unix_ms()).max(0) as u64))
+}
+
+/// Sleeps for the given time; never resolves without one (and then costs no timer).
+async fn soft_limit_timer(after: Option<Duration>) {
+    match after {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Writes more pending output now that the socket is writable; false when the connection

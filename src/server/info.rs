@@ -195,6 +195,11 @@ fn clients_section(server: &Server, out: &mut String) {
         .map(|c| c.query_buf.load(Ordering::Relaxed))
         .max()
         .unwrap_or(0);
+    let max_out = clients
+        .iter()
+        .map(|c| c.output_buf.load(Ordering::Relaxed))
+        .max()
+        .unwrap_or(0);
     out.push_str("# Clients\r\n");
     line!(out, "connected_clients:{}", clients.len());
     line!(out, "cluster_connections:0");
@@ -204,7 +209,7 @@ fn clients_section(server: &Server, out: &mut String) {
         server.hot.maxclients.load(Ordering::Relaxed)
     );
     line!(out, "client_recent_max_input_buffer:{}", max_in);
-    line!(out, "client_recent_max_output_buffer:0");
+    line!(out, "client_recent_max_output_buffer:{}", max_out);
     line!(out, "blocked_clients:0");
     line!(out, "tracking_clients:0");
     line!(out, "clients_in_timeout_table:0");

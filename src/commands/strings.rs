@@ -18,7 +18,6 @@ pub fn read_str<'a>(
         None => Ok(None),
         Some(e) => match &e.value {
             Value::Str(s) => Ok(Some(s)),
-            #[allow(unreachable_patterns)]
             _ => {
                 reply.error(WRONGTYPE);
                 Err(Replied)
@@ -53,6 +52,8 @@ struct SetOpts {
     persist: bool,
     /// Absolute expiry in unix ms, once resolved.
     expire_at: Option<i64>,
+    /// The expiry option's unit and argument index, before it is resolved.
+    expire_arg: Option<(Unit, usize)>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -73,7 +74,7 @@ fn parse_set_opts(
     cmd: &str,
 ) -> Option<SetOpts> {
     let mut o = SetOpts::default();
-    let mut expire: Option<(Unit, &[u8])> = None;
+    let mut expire: Option<(Unit, usize)> = None;
     let mut j = from;
     while j < args.len() {
         let opt = args.get(j);
@@ -104,7 +105,7 @@ fn parse_set_opts(
             && (!has_exp || exp_is(unit))
             && next.is_some()
         {
-            expire = Some((unit, next.unwrap_or_default()));
+            expire = Some((unit, j + 1));
             j += 1;
         } else {
             ctx.reply.error(SYNTAX_ERR);
@@ -112,8 +113,10 @@ fn parse_set_opts(
         }
         j += 1;
     }
-    if let Some((unit, text)) = expire {
-        o.expire_at = Some(resolve_expire(ctx, text, unit, cmd)?);
+    o.expire_arg = expire;
+    // SET validates the expiry before looking at the key; GETEX after (see getex).
+    if is_set && let Some((unit, at)) = expire {
+        o.expire_at = Some(resolve_expire(ctx, args.get(at), unit, cmd)?);
     }
     Some(o)
 }
@@ -247,9 +250,19 @@ pub fn getex(ctx: &mut Ctx, args: Args) {
             ctx.reply.null();
             return;
         }
-        Ok(Some(s)) => reply_str(ctx.reply, s),
+        Ok(Some(_)) => {}
     }
-    if let Some(at) = o.expire_at {
+    let expire_at = match o.expire_arg {
+        Some((unit, at)) => match resolve_expire(ctx, args.get(at), unit, "getex") {
+            Some(ms) => Some(ms),
+            None => return,
+        },
+        None => None,
+    };
+    if let Some(Value::Str(s)) = ctx.ks.peek(key).map(|e| &e.value) {
+        reply_str(ctx.reply, s);
+    }
+    if let Some(at) = expire_at {
         if at <= ctx.ks.now_ms {
             ctx.ks.remove(key);
             ctx.ks.notify(notify::GENERIC, "del", key);
@@ -268,7 +281,6 @@ pub fn mget(ctx: &mut Ctx, args: Args) {
     for key in args.iter().skip(1) {
         match ctx.ks.get_read(key).map(|e| &e.value) {
             Some(Value::Str(s)) => reply_str(ctx.reply, s),
-            #[allow(unreachable_patterns)]
             _ => ctx.reply.null(),
         }
     }
@@ -335,7 +347,6 @@ pub fn string_for_update<'a>(
     }
     match ks.get_write(key).map(|e| &mut e.value) {
         Some(Value::Str(s)) => Ok(Some(s.make_raw())),
-        #[allow(unreachable_patterns)]
         Some(_) => {
             reply.error(WRONGTYPE);
             Err(Replied)
@@ -359,8 +370,6 @@ pub fn append(ctx: &mut Ctx, args: Args) {
             ctx.ks.notify(notify::STRING, "append", key);
             ctx.reply.int(tail.len() as i64);
         }
-        #[allow(unreachable_patterns)]
-        Some(v) if !matches!(v, Value::Str(_)) => ctx.reply.error(WRONGTYPE),
         Some(Value::Str(s)) => {
             if (s.len() + tail.len()) as u64 > max_len(ctx) {
                 ctx.reply.error(MAX_STRING_ERR);
@@ -373,6 +382,7 @@ pub fn append(ctx: &mut Ctx, args: Args) {
                 ctx.reply.int(n as i64);
             }
         }
+        Some(_) => ctx.reply.error(WRONGTYPE),
     }
 }
 
@@ -463,7 +473,6 @@ fn read_str_write(
     match ks.get_write(key).map(|e| &e.value) {
         None => Ok(None),
         Some(Value::Str(s)) => Ok(Some(s.len())),
-        #[allow(unreachable_patterns)]
         Some(_) => {
             reply.error(WRONGTYPE);
             Err(Replied)
@@ -481,7 +490,6 @@ fn incr_generic(ctx: &mut Ctx, key: &[u8], by: i64) {
                 return;
             }
         },
-        #[allow(unreachable_patterns)]
         Some(_) => {
             ctx.reply.error(WRONGTYPE);
             return;
@@ -527,7 +535,6 @@ pub fn incrbyfloat(ctx: &mut Ctx, args: Args) {
     let result = match ctx.ks.get_write(key).map(|e| &e.value) {
         None => num::incrbyfloat(b"0", args.get(2), &mut text),
         Some(Value::Str(s)) => num::incrbyfloat(s.as_bytes(&mut scratch), args.get(2), &mut text),
-        #[allow(unreachable_patterns)]
         Some(_) => return ctx.reply.error(WRONGTYPE),
     };
     match result {
@@ -556,7 +563,6 @@ pub fn lcs(ctx: &mut Ctx, args: Args) {
         match ctx.ks.get_read(key).map(|e| e.value.clone()) {
             None => {}
             Some(Value::Str(s)) => *slot = Some(s),
-            #[allow(unreachable_patterns)]
             Some(_) => {
                 return ctx
                     .reply

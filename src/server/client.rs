@@ -53,6 +53,8 @@ pub struct ClientInfo {
     pub kill: tokio::sync::Notify,
     /// Subscription counts shown by CLIENT LIST (sub, psub, ssub).
     pub subscriptions: [AtomicUsize; 3],
+    /// Waiting in a blocking command (CLIENT LIST flag b).
+    pub blocked: AtomicBool,
 }
 
 impl ClientInfo {
@@ -77,6 +79,7 @@ impl ClientInfo {
             killed: AtomicBool::new(false),
             kill: tokio::sync::Notify::new(),
             subscriptions: Default::default(),
+            blocked: AtomicBool::new(false),
         }
     }
 
@@ -114,6 +117,9 @@ pub struct Client {
     /// Where PUBLISH delivers to this connection; created by the first subscription.
     pub mailbox: Option<Mailbox>,
     pub inbox: Option<UnboundedReceiver<Message>>,
+    /// Set by a blocking command that found nothing: the connection waits on it before
+    /// running anything else.
+    pub blocked: Option<Arc<super::blocking::Waiter>>,
 }
 
 impl Client {
@@ -131,6 +137,7 @@ impl Client {
             subscribed: Default::default(),
             mailbox: None,
             inbox: None,
+            blocked: None,
         }
     }
 

@@ -155,14 +155,8 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
             }
             Event::Message(first) => {
                 // Deliver everything queued in one write.
-                let mut next = Some(first);
-                while let Some(msg) = next {
-                    if let Some(m) = &client.mailbox {
-                        m.queued.fetch_sub(msg.size(), Ordering::Relaxed);
-                    }
-                    commands::pubsub::encode_message(&mut reply, &msg);
-                    next = client.inbox.as_mut().and_then(|rx| rx.try_recv().ok());
-                }
+                encode_message(&client, &mut reply, &first);
+                drain_inbox(&mut client, &mut reply);
                 if !flush(server, &stream, &mut reply, &mut out, &client).await {
                     break;
                 }
@@ -172,6 +166,9 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
         if info.killed.load(Ordering::Relaxed) {
             break;
         }
+        // Messages queued before these requests arrived (an invalidation caused by another
+        // client's write, say) go out before their replies, as Redis orders them.
+        drain_inbox(&mut client, &mut reply);
         info.last_interaction_ms.store(unix_ms(), Ordering::Relaxed);
         server
             .stats
@@ -316,6 +313,20 @@ enum Event {
     Message(Message),
     /// Time to see whether pending output has now been over the soft limit for too long.
     SoftLimitCheck,
+}
+
+fn encode_message(client: &Client, reply: &mut Reply, msg: &Message) {
+    if let Some(m) = &client.mailbox {
+        m.queued.fetch_sub(msg.size(), Ordering::Relaxed);
+    }
+    commands::pubsub::encode_message(reply, msg);
+}
+
+/// Encodes every message already queued for this connection.
+fn drain_inbox(client: &mut Client, reply: &mut Reply) {
+    while let Some(msg) = client.inbox.as_mut().and_then(|rx| rx.try_recv().ok()) {
+        encode_message(client, reply, &msg);
+    }
 }
 
 /// The next pub/sub message for this connection; never resolves before it subscribes.

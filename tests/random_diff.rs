@@ -1,5 +1,5 @@
 //! Seeded random differential test: thousands of generated commands over a
-//! small key space (string, bitmap, expire and generic commands, with valid
+//! small key space (string, bitmap, HyperLogLog, expire and generic commands, with valid
 //! and invalid arguments) are sent to a real redis-server and to ferrodis (or
 //! a second redis-server with `FERRODIS_DIFF_SELFTEST=1`); every reply must be
 //! identical.
@@ -150,13 +150,38 @@ impl Gen {
         }
     }
 
+    /// PFADD of a few elements or, now and then, of hundreds (sparse values turn dense), PFCOUNT
+    /// and PFMERGE of one or several keys.
+    fn hyperloglog(&mut self, k: String) -> Vec<Vec<u8>> {
+        let (name, more_keys) = match self.rng.below(3) {
+            0 => ("PFADD", 0),
+            1 => ("PFCOUNT", self.rng.below(3)),
+            _ => ("PFMERGE", self.rng.below(4)),
+        };
+        let mut a = vec![name.as_bytes().to_vec(), k.into_bytes()];
+        if name == "PFADD" {
+            let n = if self.rng.chance(5) {
+                self.rng.range(200, 800)
+            } else {
+                self.rng.range(0, 5)
+            };
+            for _ in 0..n {
+                a.push(format!("e{}", self.rng.below(3000)).into_bytes());
+            }
+        }
+        for _ in 0..more_keys {
+            a.push(self.key().into_bytes());
+        }
+        a
+    }
+
     fn command(&mut self) -> Vec<Vec<u8>> {
         let mut a: Vec<Vec<u8>> = Vec::new();
         macro_rules! push {
             ($($x:expr),* $(,)?) => {{ $( a.push(Vec::<u8>::from($x)); )* }};
         }
         let k = self.key();
-        match self.rng.below(40) {
+        match self.rng.below(43) {
             0..=2 => {
                 push!("SET", k.clone());
                 a.push(self.value());
@@ -348,6 +373,7 @@ impl Gen {
             36 => push!("OBJECT", "ENCODING", k),
             37 => push!("DBSIZE"),
             38 => push!("KEYS", self.rng.pick(&["*", "k[0-3]", "k?", "x*"])),
+            39..=41 => a = self.hyperloglog(k),
             _ => {
                 // Wrong arity / unknown commands.
                 push!(self.rng.pick(&[

@@ -30,6 +30,7 @@ corpus_tests! {
     corpus_transactions => "transactions.redis",
     corpus_pubsub => "pubsub.redis",
     corpus_hyperloglog => "hyperloglog.redis",
+    corpus_lists => "lists.redis",
 }
 
 /// Every corpus file must be listed above (and every listed file must parse),

@@ -17,19 +17,23 @@ pub fn client_line(server: &Server, c: &ClientInfo, now_ms: i64) -> String {
     let cmd = server
         .commands
         .full_name(c.last_cmd.load(Ordering::Relaxed));
+    // Flag letters in Redis's order.
     let mut flags = String::new();
-    if meta.no_evict {
-        flags.push('e');
-    }
-    if meta.no_touch {
-        flags.push('T');
-    }
     let subs = c
         .subscriptions
         .each_ref()
         .map(|n| n.load(Ordering::Relaxed));
     if subs.iter().any(|n| *n > 0) {
         flags.push('P');
+    }
+    if c.blocked.load(Ordering::Relaxed) {
+        flags.push('b');
+    }
+    if meta.no_evict {
+        flags.push('e');
+    }
+    if meta.no_touch {
+        flags.push('T');
     }
     if flags.is_empty() {
         flags.push('N');
@@ -347,6 +351,25 @@ fn client_getredir(ctx: &mut Ctx, _args: Args) {
     ctx.reply.int(-1);
 }
 
+fn client_unblock(ctx: &mut Ctx, args: Args) {
+    let Some(id) = crate::util::num::parse_i64(args.get(2)) else {
+        return ctx.reply.error(super::NOT_INT);
+    };
+    let with_error = match (args.len() == 4).then(|| args.get(3)) {
+        None => false,
+        Some(r) if eq_ic(r, "timeout") => false,
+        Some(r) if eq_ic(r, "error") => true,
+        Some(_) => {
+            return ctx
+                .reply
+                .error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+        }
+    };
+    let done = u64::try_from(id)
+        .is_ok_and(|id| crate::server::blocking::unblock_client(ctx.server, id, with_error));
+    ctx.reply.int(done as i64);
+}
+
 fn client_help(ctx: &mut Ctx, _args: Args) {
     reply_help(
         ctx.reply,
@@ -399,6 +422,12 @@ fn client_help(ctx: &mut Ctx, _args: Args) {
 const CMD: u32 = NOSCRIPT | LOADING | STALE;
 
 pub static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec::new("unblock", -3, ADMIN | CMD, CONN, client_unblock).doc(
+        "connection",
+        "5.0.0",
+        "O(log N) where N is the number of client connections",
+        "Unblocks a client blocked by a blocking command from a different connection.",
+    ),
     CommandSpec::new("id", 2, CMD, CONN, client_id).doc(
         "connection",
         "5.0.0",

@@ -1,7 +1,7 @@
 //! HyperLogLog commands (hyperloglog.c): PFADD, PFCOUNT, PFMERGE, PFDEBUG, PFSELFTEST. The
 //! values are plain strings in Redis's byte format; the structure lives in `storage::hll`.
 
-use super::{Ctx, WRONGTYPE, eq_ic};
+use super::{Ctx, Replied, WRONGTYPE, eq_ic};
 use crate::protocol::Args;
 use crate::server::notify;
 use crate::storage::hll::{self, Encoding, Registers};
@@ -16,7 +16,6 @@ fn hll_bytes(value: &Value) -> Result<&[u8], &'static str> {
     match value {
         Value::Str(StrValue::Bytes { data, .. }) if hll::is_hll(data) => Ok(data),
         Value::Str(_) => Err(NOT_HLL),
-        #[allow(unreachable_patterns)]
         _ => Err(WRONGTYPE),
     }
 }
@@ -102,8 +101,11 @@ pub fn pfcount(ctx: &mut Ctx, args: Args) {
 }
 
 /// The register-wise maximum of the HyperLogLogs at `keys` (missing keys are empty), with
-/// whether any of them is dense; Err after replying.
-fn union<'a>(ctx: &mut Ctx, keys: impl Iterator<Item = &'a [u8]>) -> Result<(Registers, bool), ()> {
+/// whether any of them is dense.
+fn union<'a>(
+    ctx: &mut Ctx,
+    keys: impl Iterator<Item = &'a [u8]>,
+) -> Result<(Registers, bool), Replied> {
     let mut registers = Registers::default();
     let mut any_dense = false;
     for key in keys {
@@ -116,7 +118,7 @@ fn union<'a>(ctx: &mut Ctx, keys: impl Iterator<Item = &'a [u8]>) -> Result<(Reg
         });
         if let Err(e) = merged {
             ctx.reply.error(e);
-            return Err(());
+            return Err(Replied);
         }
     }
     Ok((registers, any_dense))

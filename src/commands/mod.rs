@@ -9,6 +9,7 @@ pub mod connection;
 pub mod hyperloglog;
 pub mod introspection;
 pub mod keys;
+pub mod lists;
 pub mod pubsub;
 pub mod server_cmd;
 pub mod slowlog;
@@ -128,6 +129,11 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
         server,
     };
     run(&mut ctx, spec, index, args, started);
+    let ready = std::mem::take(&mut view.ready);
+    drop(view);
+    if !ready.is_empty() {
+        crate::server::blocking::serve_ready(server, ready);
+    }
 }
 
 /// Runs a resolved command against an already locked keyspace view and records its statistics
@@ -320,6 +326,7 @@ const KEYSPACE: u32 = CAT_KEYSPACE;
 const BITMAP: u32 = CAT_BITMAP;
 const HLL: u32 = CAT_HYPERLOGLOG;
 const CONN: u32 = CAT_CONNECTION;
+const LIST: u32 = CAT_LIST;
 
 /// The command table. Subcommand tables live beside their handlers.
 pub static COMMANDS: &[CommandSpec] = &[
@@ -360,6 +367,29 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("pfmerge", -2, WRITE | DENYOOM, HLL, hyperloglog::pfmerge).keys(1, -1, 1).key_flags(&["RW", "access", "insert"]).doc("hyperloglog", "2.8.9", "O(N) to merge N HyperLogLogs, but with high constant times.", "Merge N different HyperLogLogs into a single one."),
     CommandSpec::new("pfdebug", 3, WRITE | DENYOOM | ADMIN, HLL, hyperloglog::pfdebug).keys(2, 2, 1).key_flags(&["RW", "access"]).doc("hyperloglog", "2.8.9", "N/A", "Internal commands for debugging HyperLogLog values"),
     CommandSpec::new("pfselftest", 1, ADMIN, HLL, hyperloglog::pfselftest).doc("hyperloglog", "2.8.9", "N/A", "An internal command for testing HyperLogLog values"),
+    // lists
+    CommandSpec::new("lpush", -3, WRITE | DENYOOM | FAST, LIST, lists::lpush).keys(1, 1, 1).key_flags(&["RW", "insert"]).doc("list", "1.0.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", "Prepends one or more elements to a list. Creates the key if it doesn't exist."),
+    CommandSpec::new("rpush", -3, WRITE | DENYOOM | FAST, LIST, lists::rpush).keys(1, 1, 1).key_flags(&["RW", "insert"]).doc("list", "1.0.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", "Appends one or more elements to a list. Creates the key if it doesn't exist."),
+    CommandSpec::new("lpushx", -3, WRITE | DENYOOM | FAST, LIST, lists::lpushx).keys(1, 1, 1).key_flags(&["RW", "insert"]).doc("list", "2.2.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", "Prepends one or more elements to a list only when the list exists."),
+    CommandSpec::new("rpushx", -3, WRITE | DENYOOM | FAST, LIST, lists::rpushx).keys(1, 1, 1).key_flags(&["RW", "insert"]).doc("list", "2.2.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", "Appends an element to a list only when the list exists."),
+    CommandSpec::new("lpop", -2, WRITE | FAST, LIST, lists::lpop).keys(1, 1, 1).key_flags(&["RW", "access", "delete"]).doc("list", "1.0.0", "O(N) where N is the number of elements returned", "Returns the first elements in a list after removing it. Deletes the list if the last element was popped."),
+    CommandSpec::new("rpop", -2, WRITE | FAST, LIST, lists::rpop).keys(1, 1, 1).key_flags(&["RW", "access", "delete"]).doc("list", "1.0.0", "O(N) where N is the number of elements returned", "Returns and removes the last elements of a list. Deletes the list if the last element was popped."),
+    CommandSpec::new("llen", 2, READONLY | FAST, LIST, lists::llen).keys(1, 1, 1).key_flags(&["RO"]).doc("list", "1.0.0", "O(1)", "Returns the length of a list."),
+    CommandSpec::new("lindex", 3, READONLY, LIST, lists::lindex).keys(1, 1, 1).doc("list", "1.0.0", "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).", "Returns an element from a list by its index."),
+    CommandSpec::new("lset", 4, WRITE | DENYOOM, LIST, lists::lset).keys(1, 1, 1).key_flags(&["RW", "update"]).doc("list", "1.0.0", "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).", "Sets the value of an element in a list by its index."),
+    CommandSpec::new("lrange", 4, READONLY, LIST, lists::lrange).keys(1, 1, 1).doc("list", "1.0.0", "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.", "Returns a range of elements from a list."),
+    CommandSpec::new("ltrim", 4, WRITE, LIST, lists::ltrim).keys(1, 1, 1).key_flags(&["RW", "delete"]).doc("list", "1.0.0", "O(N) where N is the number of elements to be removed by the operation.", "Removes elements from both ends a list. Deletes the list if all elements were trimmed."),
+    CommandSpec::new("linsert", 5, WRITE | DENYOOM, LIST, lists::linsert).keys(1, 1, 1).key_flags(&["RW", "insert"]).doc("list", "2.2.0", "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).", "Inserts an element before or after another element in a list."),
+    CommandSpec::new("lrem", 4, WRITE, LIST, lists::lrem).keys(1, 1, 1).key_flags(&["RW", "delete"]).doc("list", "1.0.0", "O(N+M) where N is the length of the list and M is the number of elements removed.", "Removes elements from a list. Deletes the list if the last element was removed."),
+    CommandSpec::new("lpos", -3, READONLY, LIST, lists::lpos).keys(1, 1, 1).key_flags(&["RO"]).doc("list", "6.0.6", "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.", "Returns the index of matching elements in a list."),
+    CommandSpec::new("lmove", 5, WRITE | DENYOOM, LIST, lists::lmove).keys(1, 2, 1).doc("list", "6.2.0", "O(1)", "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved."),
+    CommandSpec::new("rpoplpush", 3, WRITE | DENYOOM, LIST, lists::rpoplpush).keys(1, 2, 1).doc("list", "1.2.0", "O(1)", "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped."),
+    CommandSpec::new("lmpop", -4, WRITE, LIST, lists::lmpop).numkeys(1).key_flags(&["RW", "access", "delete"]).doc("list", "7.0.0", "O(N+M) where N is the number of provided keys and M is the number of elements returned.", "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped."),
+    CommandSpec::new("blpop", -3, WRITE | NOSCRIPT | BLOCKING, LIST, lists::blpop).keys(1, -2, 1).key_flags(&["RW", "access", "delete"]).doc("list", "2.0.0", "O(N) where N is the number of provided keys.", "Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped."),
+    CommandSpec::new("brpop", -3, WRITE | NOSCRIPT | BLOCKING, LIST, lists::brpop).keys(1, -2, 1).key_flags(&["RW", "access", "delete"]).doc("list", "2.0.0", "O(N) where N is the number of provided keys.", "Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped."),
+    CommandSpec::new("blmove", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, LIST, lists::blmove).keys(1, 2, 1).doc("list", "6.2.0", "O(1)", "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved."),
+    CommandSpec::new("brpoplpush", 4, WRITE | DENYOOM | NOSCRIPT | BLOCKING, LIST, lists::brpoplpush).keys(1, 2, 1).doc("list", "2.2.0", "O(1)", "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped."),
+    CommandSpec::new("blmpop", -5, WRITE | BLOCKING, LIST, lists::blmpop).numkeys(2).key_flags(&["RW", "access", "delete"]).doc("list", "7.0.0", "O(N+M) where N is the number of provided keys and M is the number of elements returned.", "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped."),
     // generic key commands
     CommandSpec::new("del", -2, WRITE, KEYSPACE, keys::del).keys(1, -1, 1).key_flags(&["RM", "delete"]).doc("generic", "1.0.0", "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).", "Deletes one or more keys."),
     CommandSpec::new("unlink", -2, WRITE | FAST, KEYSPACE, keys::del).keys(1, -1, 1).key_flags(&["RM", "delete"]).doc("generic", "4.0.0", "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.", "Asynchronously deletes one or more keys."),

@@ -8,8 +8,8 @@ use crate::protocol::Args;
 use crate::server::pubsub::{Limits, Message};
 use crate::storage::{DbView, Value};
 use crate::util::digest::{
-    OBJ_STRING, dataset_digest_add, dataset_digest_db, digest_add_expire, digest_hex, mix_digest,
-    object_digest_begin,
+    OBJ_LIST, OBJ_STRING, dataset_digest_add, dataset_digest_db, digest_add_expire, digest_hex,
+    mix_digest, object_digest_begin,
 };
 
 pub fn time(ctx: &mut Ctx, _args: Args) {
@@ -67,6 +67,7 @@ pub fn shutdown(ctx: &mut Ctx, args: Args) {
 fn type_id(v: &Value) -> u32 {
     match v {
         Value::Str(_) => OBJ_STRING,
+        Value::List(_) => OBJ_LIST,
     }
 }
 
@@ -91,6 +92,11 @@ fn mix_value(d: &mut [u8; 20], v: &Value, volatile: bool) {
         Value::Str(s) => {
             let mut scratch = itoa::Buffer::new();
             mix_digest(d, s.as_bytes(&mut scratch));
+        }
+        Value::List(l) => {
+            for e in l.iter() {
+                mix_digest(d, e);
+            }
         }
     }
     if volatile {
@@ -174,9 +180,7 @@ pub fn debug(ctx: &mut Ctx, args: Args) {
                     "Value at:{:p} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
                     &e.value,
                     e.value.encoding(),
-                    match &e.value {
-                        Value::Str(s) => s.len() + 1,
-                    },
+                    e.value.serialized_len_estimate(),
                     e.access & 0xFF_FFFF,
                     clock.saturating_sub(e.access)
                 );

@@ -18,7 +18,6 @@ pub fn read_str<'a>(
         None => Ok(None),
         Some(e) => match &e.value {
             Value::Str(s) => Ok(Some(s)),
-            #[allow(unreachable_patterns)]
             _ => {
                 reply.error(WRONGTYPE);
                 Err(Replied)
@@ -268,7 +267,6 @@ pub fn mget(ctx: &mut Ctx, args: Args) {
     for key in args.iter().skip(1) {
         match ctx.ks.get_read(key).map(|e| &e.value) {
             Some(Value::Str(s)) => reply_str(ctx.reply, s),
-            #[allow(unreachable_patterns)]
             _ => ctx.reply.null(),
         }
     }
@@ -335,7 +333,6 @@ pub fn string_for_update<'a>(
     }
     match ks.get_write(key).map(|e| &mut e.value) {
         Some(Value::Str(s)) => Ok(Some(s.make_raw())),
-        #[allow(unreachable_patterns)]
         Some(_) => {
             reply.error(WRONGTYPE);
             Err(Replied)
@@ -359,8 +356,6 @@ pub fn append(ctx: &mut Ctx, args: Args) {
             ctx.ks.notify(notify::STRING, "append", key);
             ctx.reply.int(tail.len() as i64);
         }
-        #[allow(unreachable_patterns)]
-        Some(v) if !matches!(v, Value::Str(_)) => ctx.reply.error(WRONGTYPE),
         Some(Value::Str(s)) => {
             if (s.len() + tail.len()) as u64 > max_len(ctx) {
                 ctx.reply.error(MAX_STRING_ERR);
@@ -373,6 +368,7 @@ pub fn append(ctx: &mut Ctx, args: Args) {
                 ctx.reply.int(n as i64);
             }
         }
+        Some(_) => ctx.reply.error(WRONGTYPE),
     }
 }
 
@@ -463,7 +459,6 @@ fn read_str_write(
     match ks.get_write(key).map(|e| &e.value) {
         None => Ok(None),
         Some(Value::Str(s)) => Ok(Some(s.len())),
-        #[allow(unreachable_patterns)]
         Some(_) => {
             reply.error(WRONGTYPE);
             Err(Replied)
@@ -481,7 +476,6 @@ fn incr_generic(ctx: &mut Ctx, key: &[u8], by: i64) {
                 return;
             }
         },
-        #[allow(unreachable_patterns)]
         Some(_) => {
             ctx.reply.error(WRONGTYPE);
             return;
@@ -527,7 +521,6 @@ pub fn incrbyfloat(ctx: &mut Ctx, args: Args) {
     let result = match ctx.ks.get_write(key).map(|e| &e.value) {
         None => num::incrbyfloat(b"0", args.get(2), &mut text),
         Some(Value::Str(s)) => num::incrbyfloat(s.as_bytes(&mut scratch), args.get(2), &mut text),
-        #[allow(unreachable_patterns)]
         Some(_) => return ctx.reply.error(WRONGTYPE),
     };
     match result {
@@ -556,7 +549,6 @@ pub fn lcs(ctx: &mut Ctx, args: Args) {
         match ctx.ks.get_read(key).map(|e| e.value.clone()) {
             None => {}
             Some(Value::Str(s)) => *slot = Some(s),
-            #[allow(unreachable_patterns)]
             Some(_) => {
                 return ctx
                     .reply

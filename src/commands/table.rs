@@ -128,6 +128,9 @@ pub struct CommandSpec {
     /// Key-spec flags for COMMAND INFO when they differ from the default derived from the
     /// command flags (RO+access for reads, RW+update for writes).
     pub key_flags: Option<&'static [&'static str]>,
+    /// For commands whose keys are counted by an argument (LMPOP numkeys key ...,
+    /// ZUNIONSTORE dest numkeys key ...): the index of that count; the keys follow it.
+    pub numkeys_at: Option<usize>,
     pub handler: Handler,
     pub subcommands: &'static [CommandSpec],
     pub group: &'static str,
@@ -151,6 +154,7 @@ impl CommandSpec {
             categories,
             keys: NO_KEYS,
             key_flags: None,
+            numkeys_at: None,
             handler,
             subcommands: &[],
             group: "generic",
@@ -162,6 +166,12 @@ impl CommandSpec {
 
     pub const fn keys(mut self, first: i32, last: i32, step: i32) -> Self {
         self.keys = keys(first, last, step);
+        self
+    }
+
+    /// Keys counted by the argument at `index` (the command has "movablekeys").
+    pub const fn numkeys(mut self, index: usize) -> Self {
+        self.numkeys_at = Some(index);
         self
     }
 
@@ -225,6 +235,7 @@ impl CommandSpec {
             .iter()
             .filter(|(f, _)| self.flags & f != 0)
             .map(|(_, n)| *n)
+            .chain(self.numkeys_at.map(|_| "movablekeys"))
     }
 
     pub fn arity_ok(&self, argc: usize) -> bool {
@@ -232,8 +243,26 @@ impl CommandSpec {
         (a > 0 && argc == a as usize) || (a < 0 && argc >= (-a) as usize)
     }
 
-    /// Indexes of the key arguments of a request, per the legacy key positions.
-    pub fn key_indexes(&self, argc: usize) -> impl Iterator<Item = usize> {
+    /// Indexes of the key arguments of a request: the legacy key positions, then the keys
+    /// counted by a numkeys argument (`arg` reads an argument by index).
+    pub fn key_indexes<'a, F: Fn(usize) -> &'a [u8]>(
+        &self,
+        argc: usize,
+        arg: F,
+    ) -> impl Iterator<Item = usize> + use<F> {
+        let counted = self.numkeys_at.and_then(|at| {
+            if at >= argc {
+                return None;
+            }
+            let n = crate::util::num::parse_i64(arg(at))?;
+            let n = (n.max(0) as usize).min(argc - at - 1);
+            Some(at + 1..at + 1 + n)
+        });
+        self.legacy_key_indexes(argc)
+            .chain(counted.into_iter().flatten())
+    }
+
+    fn legacy_key_indexes(&self, argc: usize) -> impl Iterator<Item = usize> + use<> {
         let KeyPos { first, last, step } = self.keys;
         let (start, end, step) = if first <= 0 || first as usize >= argc {
             (1usize, 0usize, 1usize)
@@ -260,7 +289,8 @@ impl CommandSpec {
         args: &Args<'a>,
     ) -> impl Iterator<Item = &'a [u8]> + use<'a, '_> {
         let a = *args;
-        self.key_indexes(args.len()).map(move |i| a.get(i))
+        self.key_indexes(args.len(), move |i| a.get(i))
+            .map(move |i| a.get(i))
     }
 }
 
@@ -401,13 +431,17 @@ mod tests {
     #[test]
     fn key_positions() {
         let mset = CommandSpec::new("mset", -3, WRITE, 0, nop).keys(1, -1, 2);
-        assert_eq!(mset.key_indexes(5).collect::<Vec<_>>(), vec![1, 3]);
+        let none = |_| &b""[..];
+        assert_eq!(mset.key_indexes(5, none).collect::<Vec<_>>(), vec![1, 3]);
         let get = CommandSpec::new("get", 2, READONLY, 0, nop).keys(1, 1, 1);
-        assert_eq!(get.key_indexes(2).collect::<Vec<_>>(), vec![1]);
+        assert_eq!(get.key_indexes(2, none).collect::<Vec<_>>(), vec![1]);
         let bitop = CommandSpec::new("bitop", -4, WRITE, 0, nop).keys(2, -1, 1);
-        assert_eq!(bitop.key_indexes(5).collect::<Vec<_>>(), vec![2, 3, 4]);
+        assert_eq!(
+            bitop.key_indexes(5, none).collect::<Vec<_>>(),
+            vec![2, 3, 4]
+        );
         let ping = CommandSpec::new("ping", -1, 0, 0, nop);
-        assert_eq!(ping.key_indexes(2).count(), 0);
+        assert_eq!(ping.key_indexes(2, none).count(), 0);
     }
 
     #[test]

@@ -50,6 +50,8 @@ pub struct ClientInfo {
     pub kill: tokio::sync::Notify,
     /// Subscription counts shown by CLIENT LIST (sub, psub, ssub).
     pub subscriptions: [AtomicUsize; 3],
+    /// Waiting in a blocking command (CLIENT LIST flag b).
+    pub blocked: AtomicBool,
 }
 
 impl ClientInfo {
@@ -73,6 +75,7 @@ impl ClientInfo {
             killed: AtomicBool::new(false),
             kill: tokio::sync::Notify::new(),
             subscriptions: Default::default(),
+            blocked: AtomicBool::new(false),
         }
     }
 
@@ -110,6 +113,9 @@ pub struct Client {
     /// Where PUBLISH delivers to this connection; created by the first subscription.
     pub mailbox: Option<Mailbox>,
     pub inbox: Option<UnboundedReceiver<Message>>,
+    /// Set by a blocking command that found nothing: the connection waits on it before
+    /// running anything else.
+    pub blocked: Option<Arc<super::blocking::Waiter>>,
 }
 
 impl Client {
@@ -127,6 +133,7 @@ impl Client {
             subscribed: Default::default(),
             mailbox: None,
             inbox: None,
+            blocked: None,
         }
     }
 

@@ -12,6 +12,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use tokio::sync::mpsc::UnboundedReceiver;
 
+use super::blocking::{self, Unblocked};
 use super::client::{Client, ClientInfo, ReplyMode};
 use super::pubsub::{Kind, Message};
 use super::{Server, unix_ms};
@@ -180,6 +181,23 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
                     let args = parser.args(pending);
                     let mark = reply.out.len();
                     commands::dispatch(server, &mut client, &mut reply, args);
+                    if let Some(waiter) = client.blocked.take() {
+                        // Nothing else runs until this client is answered; what it sends
+                        // meanwhile stays in the buffer, as in Redis.
+                        buf.advance(consumed + len);
+                        consumed = 0;
+                        if !flush(server, &mut stream, &mut reply, &info).await {
+                            blocking::forget(server, &info, &waiter);
+                            break 'conn;
+                        }
+                        let gone = client_gone(&stream, &mut buf, &info);
+                        match blocking::wait(server, &info, &waiter, gone).await {
+                            Unblocked::Reply(bytes) => reply.out.extend_from_slice(&bytes),
+                            Unblocked::Gone => break 'conn,
+                        }
+                        info.last_interaction_ms.store(unix_ms(), Ordering::Relaxed);
+                        continue;
+                    }
                     match client.reply_mode {
                         ReplyMode::On => {}
                         ReplyMode::Off => reply.out.truncate(mark),
@@ -241,6 +259,24 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
     {
         for name in names {
             registry.unsubscribe(kind, name, client.id());
+        }
+    }
+}
+
+/// Resolves when a blocked client goes away: killed, or its socket closed. Whatever it sends
+/// meanwhile is kept in `buf` for after.
+async fn client_gone(stream: &TcpStream, buf: &mut BytesMut, info: &ClientInfo) {
+    loop {
+        if buf.capacity() - buf.len() < 512 {
+            buf.reserve(READ_CHUNK);
+        }
+        tokio::select! {
+            r = read_some(stream, buf) => {
+                if matches!(r, Ok(0) | Err(_)) {
+                    return;
+                }
+            }
+            _ = info.kill.notified() => return,
         }
     }
 }

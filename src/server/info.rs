@@ -207,7 +207,7 @@ fn clients_section(server: &Server, out: &mut String) {
     );
     line!(out, "client_recent_max_input_buffer:{}", max_in);
     line!(out, "client_recent_max_output_buffer:0");
-    line!(out, "blocked_clients:0");
+    line!(out, "blocked_clients:{}", server.blocked.lock().len());
     line!(out, "tracking_clients:0");
     line!(out, "clients_in_timeout_table:0");
 }

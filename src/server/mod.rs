@@ -1,6 +1,7 @@
 //! The server: shared state, listeners, the periodic cron (active expiry, stats sampling,
 //! LRU clock) and shutdown.
 
+pub mod blocking;
 pub mod client;
 pub mod connection;
 pub mod info;
@@ -87,6 +88,8 @@ pub struct Server {
     pub pubsub: Mutex<pubsub::PubSub>,
     /// MONITOR clients, and their number for a lock-free check on every command.
     pub monitors: Mutex<Vec<pubsub::Mailbox>>,
+    /// Blocked clients by client id (CLIENT UNBLOCK, INFO blocked_clients).
+    pub blocked: Mutex<std::collections::HashMap<u64, Arc<blocking::Waiter>>>,
     pub monitor_count: std::sync::atomic::AtomicUsize,
 }
 
@@ -220,6 +223,7 @@ impl Server {
             slowlog: Mutex::new(Default::default()),
             pubsub: Mutex::new(Default::default()),
             monitors: Mutex::new(Vec::new()),
+            blocked: Mutex::new(Default::default()),
             monitor_count: std::sync::atomic::AtomicUsize::new(0),
         }))
     }

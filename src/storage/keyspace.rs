@@ -3,7 +3,7 @@
 //! commands can never deadlock); MULTI/EXEC, scripts and whole-keyspace commands lock every shard.
 //! See DESIGN.md.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,6 +13,7 @@ use parking_lot::{Mutex, MutexGuard};
 use super::Value;
 use super::access::AccessClock;
 use super::table::{Hashed, OrdTable};
+use crate::server::blocking::Waiter;
 use crate::server::notify;
 
 pub const SHARD_BITS: u32 = 6;
@@ -124,6 +125,8 @@ pub struct Shard {
     pub stats: ShardStats,
     /// WATCHed keys of this shard: key -> (database, the watching client's dirty flag).
     watchers: Watchers,
+    /// Clients blocked on keys of this shard, in the order they blocked (any database).
+    blocked: HashMap<Box<[u8]>, VecDeque<Arc<Waiter>>, foldhash::fast::RandomState>,
 }
 
 impl Shard {
@@ -194,6 +197,26 @@ pub struct KeyEvent {
     pub key: Box<[u8]>,
 }
 
+impl Shard {
+    #[inline]
+    fn has_waiters(&self, db: usize, key: &[u8]) -> bool {
+        !self.blocked.is_empty()
+            && self
+                .blocked
+                .get(key)
+                .is_some_and(|q| q.iter().any(|w| w.db == db))
+    }
+
+    fn drop_waiter(&mut self, key: &[u8], waiter: &Arc<Waiter>) {
+        if let Some(q) = self.blocked.get_mut(key) {
+            q.retain(|w| !Arc::ptr_eq(w, waiter));
+            if q.is_empty() {
+                self.blocked.remove(key);
+            }
+        }
+    }
+}
+
 type Watchers = HashMap<Box<[u8]>, Vec<(usize, Arc<AtomicBool>)>, foldhash::fast::RandomState>;
 
 #[inline]
@@ -237,6 +260,7 @@ impl Keyspace {
                     dbs: (0..databases).map(|_| Db::default()).collect(),
                     stats: ShardStats::default(),
                     watchers: HashMap::default(),
+                    blocked: HashMap::default(),
                 })
             })
             .collect();
@@ -300,6 +324,27 @@ impl Keyspace {
     pub fn lock_all(&self) -> Locked<'_> {
         Locked {
             guards: Guards::All(self.shards.iter().map(|s| s.lock()).collect()),
+        }
+    }
+
+    /// The first client blocked on `key` in `db` that nobody has answered yet.
+    pub fn front_waiter(&self, db: usize, key: &[u8]) -> Option<Arc<Waiter>> {
+        let shard = self.shards[self.locate(key).0].lock();
+        shard
+            .blocked
+            .get(key)?
+            .iter()
+            .find(|w| w.db == db && !w.is_claimed())
+            .cloned()
+    }
+
+    /// Drops a blocked client's registrations, locking one shard at a time (no lock may be
+    /// held).
+    pub fn remove_waiter(&self, waiter: &Arc<Waiter>) {
+        for key in &waiter.keys {
+            self.shards[self.locate(key).0]
+                .lock()
+                .drop_waiter(key, waiter);
         }
     }
 
@@ -442,6 +487,9 @@ pub struct DbView<'a> {
     /// notify-keyspace-events flags (0: none) and the events recorded so far.
     pub notify_flags: u32,
     pub events: Vec<KeyEvent>,
+    /// Keys created while clients were blocked on them (database, key): served once the
+    /// command is done (see `server::blocking`).
+    pub ready: Vec<(usize, Box<[u8]>)>,
 }
 
 impl<'a> DbView<'a> {
@@ -461,6 +509,7 @@ impl<'a> DbView<'a> {
             touch: true,
             notify_flags: 0,
             events: Vec::new(),
+            ready: Vec::new(),
         }
     }
 
@@ -592,6 +641,10 @@ impl<'a> DbView<'a> {
             if expire_at != 0 {
                 d.expires.insert_new(Volatile(h));
             }
+            let waited_on = shard.has_waiters(db, key);
+            if waited_on {
+                self.ready.push((db, key.into()));
+            }
             self.notify_in(db, notify::NEW, "new", key);
         }
     }
@@ -702,6 +755,21 @@ impl<'a> DbView<'a> {
         self.find_live(db, key).is_some()
     }
 
+    /// Registers a blocked client on `key` (whose shard this command holds).
+    pub fn block_on(&mut self, key: &[u8], waiter: &Arc<Waiter>) {
+        let (shard, _) = self.parts(key);
+        shard
+            .blocked
+            .entry(key.into())
+            .or_default()
+            .push_back(waiter.clone());
+    }
+
+    pub fn drop_waiter(&mut self, key: &[u8], waiter: &Arc<Waiter>) {
+        let (shard, _) = self.parts(key);
+        shard.drop_waiter(key, waiter);
+    }
+
     /// WATCH: `flag` is set by any later change to `key` in the current database.
     pub fn watch(&mut self, key: &[u8], flag: &Arc<AtomicBool>) {
         let db = self.db;
@@ -755,11 +823,22 @@ impl<'a> DbView<'a> {
 
     pub fn swap_dbs(&mut self, a: usize, b: usize) {
         let hasher = &self.keyspace.hasher;
+        let mut ready = Vec::new();
         for s in self.locked.shards_mut() {
             s.touch_watched_existing(&[a, b], hasher);
             s.dbs.swap(a, b);
             s.stats.dirty += 1;
+            // Clients blocked in either database may now find their key there.
+            for (key, waiters) in &s.blocked {
+                let h = hasher.hash_one(&**key).rotate_left(SHARD_BITS);
+                for db in [a, b] {
+                    if waiters.iter().any(|w| w.db == db) && s.dbs[db].find(h, key).is_some() {
+                        ready.push((db, key.clone()));
+                    }
+                }
+            }
         }
+        self.ready.extend(ready);
     }
 
     /// Visits live keys of the current database (all shards locked), in no particular order.

@@ -3,17 +3,20 @@
 pub mod access;
 pub mod hll;
 pub mod keyspace;
+pub mod list;
 pub mod listpack;
 pub mod string;
 pub mod table;
 
 pub use keyspace::{DbSize, DbView, Entry, KeyEvent, Keyspace, Locked};
+pub use list::List;
 pub use string::StrValue;
 
 /// A value stored under a key. Collection types join this enum as their modules land.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(StrValue),
+    List(Box<List>),
 }
 
 impl Value {
@@ -21,6 +24,7 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
         }
     }
 
@@ -28,6 +32,8 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            // Redis 7.0 reports every list as a quicklist (of listpack nodes).
+            Value::List(_) => "quicklist",
         }
     }
 }
@@ -43,4 +49,33 @@ pub struct EncodingLimits {
     pub zset_max_listpack_entries: usize,
     pub zset_max_listpack_value: usize,
     pub hll_sparse_max_bytes: usize,
+}
+
+impl Value {
+    /// Roughly what the value takes in an RDB file (DEBUG OBJECT's serializedlength).
+    pub fn serialized_len_estimate(&self) -> usize {
+        match self {
+            Value::Str(s) => s.len() + 1,
+            Value::List(l) => 1 + l.iter().map(|e| e.len() + 1).sum::<usize>(),
+        }
+    }
+
+    /// `commands::Extract` for lists.
+    pub fn as_list(&mut self) -> Option<&mut List> {
+        match self {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_stay_small() {
+        // Every key's entry holds a Value inline.
+        assert!(std::mem::size_of::<Value>() <= 32);
+    }
 }

@@ -1,6 +1,6 @@
 //! Seeded random differential test: thousands of generated commands over a
-//! small key space (string, bitmap, HyperLogLog, expire and generic commands, with valid
-//! and invalid arguments) are sent to a real redis-server and to ferrodis (or
+//! small key space (string, bitmap, list, HyperLogLog, expire and generic
+//! commands, with valid and invalid arguments) are sent to a real redis-server and to ferrodis (or
 //! a second redis-server with `FERRODIS_DIFF_SELFTEST=1`); every reply must be
 //! identical.
 //!
@@ -179,6 +179,9 @@ impl Gen {
         let mut a: Vec<Vec<u8>> = Vec::new();
         macro_rules! push {
             ($($x:expr),* $(,)?) => {{ $( a.push(Vec::<u8>::from($x)); )* }};
+        }
+        if self.rng.chance(30) {
+            return self.list_command();
         }
         let k = self.key();
         match self.rng.below(43) {
@@ -396,6 +399,95 @@ impl Gen {
         // Invalid args: occasionally drop the last argument (arity errors).
         if a.len() > 1 && self.rng.chance(3) {
             a.pop();
+        }
+        a
+    }
+}
+
+impl Gen {
+    /// A list element: few distinct values so LREM/LPOS/LINSERT find matches.
+    fn element(&mut self) -> String {
+        self.rng
+            .pick(&["a", "b", "c", "1", "2", "", "long-element-value"])
+            .into()
+    }
+
+    fn end(&mut self) -> &'static str {
+        self.rng.pick(&["LEFT", "RIGHT", "left", "UP"])
+    }
+
+    fn list_command(&mut self) -> Vec<Vec<u8>> {
+        let mut a: Vec<Vec<u8>> = Vec::new();
+        macro_rules! push {
+            ($($x:expr),* $(,)?) => {{ $( a.push(Vec::<u8>::from($x)); )* }};
+        }
+        let k = self.key();
+        match self.rng.below(22) {
+            0..=3 => {
+                push!(self.rng.pick(&["LPUSH", "RPUSH", "LPUSHX", "RPUSHX"]), k);
+                for _ in 0..=self.rng.below(4) {
+                    push!(self.element());
+                }
+            }
+            4 | 5 => {
+                push!(self.rng.pick(&["LPOP", "RPOP"]), k);
+                if self.rng.chance(50) {
+                    push!(self.int(-1, 5));
+                }
+            }
+            6 => push!("LLEN", k),
+            7 => push!("LINDEX", k, self.int(-6, 6)),
+            8 => push!("LSET", k, self.int(-6, 6), self.element()),
+            9 | 10 => push!("LRANGE", k, self.int(-8, 8), self.int(-8, 8)),
+            11 => push!("LTRIM", k, self.int(-6, 6), self.int(-6, 6)),
+            12 => push!(
+                "LINSERT",
+                k,
+                self.rng.pick(&["BEFORE", "AFTER", "after", "AROUND"]),
+                self.element(),
+                self.element()
+            ),
+            13 => push!("LREM", k, self.int(-3, 3), self.element()),
+            14 => {
+                push!("LPOS", k, self.element());
+                for _ in 0..self.rng.below(3) {
+                    match self.rng.below(4) {
+                        0 => push!("RANK", self.int(-3, 3)),
+                        1 => push!("COUNT", self.int(-1, 3)),
+                        2 => push!("MAXLEN", self.int(-1, 6)),
+                        _ => push!("BOGUS"),
+                    }
+                }
+            }
+            15 => push!("LMOVE", k, self.key(), self.end(), self.end()),
+            16 => push!("RPOPLPUSH", k, self.key()),
+            17 | 18 => {
+                let blocking = self.rng.chance(30);
+                if blocking {
+                    push!("BLMPOP", "0.001");
+                } else {
+                    push!("LMPOP");
+                }
+                let n = self.rng.below(3) + 1;
+                push!(if self.rng.chance(5) {
+                    "0".to_string()
+                } else {
+                    n.to_string()
+                });
+                for _ in 0..n {
+                    push!(self.key());
+                }
+                push!(self.end());
+                if self.rng.chance(50) {
+                    push!("COUNT", self.int(-1, 4));
+                }
+            }
+            19 => {
+                push!(self.rng.pick(&["BLPOP", "BRPOP"]), k, self.key());
+                push!(self.rng.pick(&["0.001", "-1", "x"]));
+            }
+            20 => push!("BLMOVE", k, self.key(), self.end(), self.end(), "0.001"),
+            _ => push!("OBJECT", "ENCODING", k),
         }
         a
     }

@@ -83,21 +83,21 @@ pub fn renamenx(ctx: &mut Ctx, args: Args) {
     rename_generic(ctx, args, true);
 }
 
-/// Parses a database index as getIntFromObjectOrReply does: `msg`, when given, replaces both
-/// the "not an integer" and the "out of range" texts.
-fn parse_db(ctx: &Ctx, a: &[u8], msg: Option<&'static str>) -> Result<usize, &'static str> {
-    let Some(v) = crate::util::num::parse_i64(a) else {
-        return Err(msg.unwrap_or(NOT_INT));
-    };
-    if v < i32::MIN as i64 || v > i32::MAX as i64 {
-        return Err(msg.unwrap_or(
-            "ERR value is out of range, value must between -2147483648 and 2147483647",
-        ));
+/// Parses a database index argument: Err(message) with Redis's text for each failure.
+fn parse_db(ctx: &Ctx, a: &[u8], not_int: &'static str) -> Result<usize, &'static str> {
+    let n = crate::util::num::parse_i64(a);
+    match n {
+        None => Err(not_int),
+        Some(v) if v < i32::MIN as i64 || v > i32::MAX as i64 => Err(if not_int == NOT_INT {
+            "ERR value is out of range, value must between -2147483648 and 2147483647"
+        } else {
+            not_int
+        }),
+        Some(v) if v < 0 || v as usize >= ctx.ks.keyspace.databases() => {
+            Err("ERR DB index is out of range")
+        }
+        Some(v) => Ok(v as usize),
     }
-    if v < 0 || v as usize >= ctx.ks.keyspace.databases() {
-        return Err("ERR DB index is out of range");
-    }
-    Ok(v as usize)
 }
 
 pub fn copy(ctx: &mut Ctx, args: Args) {
@@ -110,7 +110,7 @@ pub fn copy(ctx: &mut Ctx, args: Args) {
         if eq_ic(a, "replace") {
             replace = true;
         } else if eq_ic(a, "db") && j + 1 < args.len() {
-            match parse_db(ctx, args.get(j + 1), None) {
+            match parse_db(ctx, args.get(j + 1), NOT_INT) {
                 Ok(db) => dst_db = db,
                 Err(e) => return ctx.reply.error(e),
             }
@@ -145,7 +145,7 @@ pub fn copy(ctx: &mut Ctx, args: Args) {
 
 pub fn move_cmd(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    let dst = match parse_db(ctx, args.get(2), None) {
+    let dst = match parse_db(ctx, args.get(2), NOT_INT) {
         Ok(db) => db,
         Err(e) => return ctx.reply.error(e),
     };
@@ -392,7 +392,7 @@ pub fn persist(ctx: &mut Ctx, args: Args) {
 }
 
 pub fn select(ctx: &mut Ctx, args: Args) {
-    match parse_db(ctx, args.get(1), None) {
+    match parse_db(ctx, args.get(1), NOT_INT) {
         Ok(db) => {
             ctx.client.select(db);
             ctx.ks.db = db;
@@ -403,11 +403,11 @@ pub fn select(ctx: &mut Ctx, args: Args) {
 }
 
 pub fn swapdb(ctx: &mut Ctx, args: Args) {
-    let a = match parse_db(ctx, args.get(1), Some("ERR invalid first DB index")) {
+    let a = match parse_db(ctx, args.get(1), "ERR invalid first DB index") {
         Ok(a) => a,
         Err(e) => return ctx.reply.error(e),
     };
-    let b = match parse_db(ctx, args.get(2), Some("ERR invalid second DB index")) {
+    let b = match parse_db(ctx, args.get(2), "ERR invalid second DB index") {
         Ok(b) => b,
         Err(e) => return ctx.reply.error(e),
     };

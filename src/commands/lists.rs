@@ -325,8 +325,15 @@ pub fn lpos(ctx: &mut Ctx, args: Args) {
         if j + 1 >= args.len() {
             return ctx.reply.error(SYNTAX_ERR);
         }
-        let Some(v) = arg_i64(ctx, args.get(j + 1)) else {
-            return;
+        // COUNT and MAXLEN take "a positive integer": any other text gets their own error.
+        let parsed = parse_i64(args.get(j + 1));
+        let v = if eq_ic(opt, "rank") {
+            let Some(v) = arg_i64(ctx, args.get(j + 1)) else {
+                return;
+            };
+            v
+        } else {
+            parsed.unwrap_or(-1)
         };
         if eq_ic(opt, "rank") {
             if v == 0 {

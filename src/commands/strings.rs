@@ -52,6 +52,8 @@ struct SetOpts {
     persist: bool,
     /// Absolute expiry in unix ms, once resolved.
     expire_at: Option<i64>,
+    /// The expiry option's unit and argument index, before it is resolved.
+    expire_arg: Option<(Unit, usize)>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -72,7 +74,7 @@ fn parse_set_opts(
     cmd: &str,
 ) -> Option<SetOpts> {
     let mut o = SetOpts::default();
-    let mut expire: Option<(Unit, &[u8])> = None;
+    let mut expire: Option<(Unit, usize)> = None;
     let mut j = from;
     while j < args.len() {
         let opt = args.get(j);
@@ -103,7 +105,7 @@ fn parse_set_opts(
             && (!has_exp || exp_is(unit))
             && next.is_some()
         {
-            expire = Some((unit, next.unwrap_or_default()));
+            expire = Some((unit, j + 1));
             j += 1;
         } else {
             ctx.reply.error(SYNTAX_ERR);
@@ -111,8 +113,10 @@ fn parse_set_opts(
         }
         j += 1;
     }
-    if let Some((unit, text)) = expire {
-        o.expire_at = Some(resolve_expire(ctx, text, unit, cmd)?);
+    o.expire_arg = expire;
+    // SET validates the expiry before looking at the key; GETEX after (see getex).
+    if is_set && let Some((unit, at)) = expire {
+        o.expire_at = Some(resolve_expire(ctx, args.get(at), unit, cmd)?);
     }
     Some(o)
 }
@@ -246,9 +250,19 @@ pub fn getex(ctx: &mut Ctx, args: Args) {
             ctx.reply.null();
             return;
         }
-        Ok(Some(s)) => reply_str(ctx.reply, s),
+        Ok(Some(_)) => {}
     }
-    if let Some(at) = o.expire_at {
+    let expire_at = match o.expire_arg {
+        Some((unit, at)) => match resolve_expire(ctx, args.get(at), unit, "getex") {
+            Some(ms) => Some(ms),
+            None => return,
+        },
+        None => None,
+    };
+    if let Some(Value::Str(s)) = ctx.ks.peek(key).map(|e| &e.value) {
+        reply_str(ctx.reply, s);
+    }
+    if let Some(at) = expire_at {
         if at <= ctx.ks.now_ms {
             ctx.ks.remove(key);
             ctx.ks.notify(notify::GENERIC, "del", key);

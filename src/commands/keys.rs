@@ -430,6 +430,7 @@ pub fn flushdb(ctx: &mut Ctx, args: Args) {
     if flush_mode_ok(ctx, &args) {
         let db = ctx.ks.db;
         ctx.ks.flush(Some(db));
+        invalidate_tracking_on_flush(ctx);
         ctx.reply.ok();
     }
 }
@@ -437,7 +438,17 @@ pub fn flushdb(ctx: &mut Ctx, args: Args) {
 pub fn flushall(ctx: &mut Ctx, args: Args) {
     if flush_mode_ok(ctx, &args) {
         ctx.ks.flush(None);
+        invalidate_tracking_on_flush(ctx);
         ctx.reply.ok();
+    }
+}
+
+/// Tracking clients drop their whole cache on a flush (Redis sends them a null invalidation).
+fn invalidate_tracking_on_flush(ctx: &mut Ctx) {
+    if ctx.server.tracking.active() {
+        ctx.server
+            .tracking
+            .invalidate_all(ctx.server, ctx.server.pubsub_limits());
     }
 }
 

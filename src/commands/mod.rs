@@ -122,6 +122,10 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
     );
     view.touch = !client.no_touch;
     view.notify_flags = server.hot.notify_flags.load(Ordering::Relaxed);
+    let tracking = server.tracking.active();
+    if tracking {
+        view.track_changes();
+    }
     let mut ctx = Ctx {
         ks: &mut view,
         reply,
@@ -129,6 +133,15 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
         server,
     };
     run(&mut ctx, spec, index, args, started);
+    if tracking {
+        let changes = view.take_changes();
+        if !changes.is_empty() {
+            let by = client.id();
+            server
+                .tracking
+                .invalidate(server, by, &changes, server.pubsub_limits());
+        }
+    }
     let ready = std::mem::take(&mut view.ready);
     drop(view);
     if !ready.is_empty() {
@@ -141,6 +154,12 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
 pub fn run(ctx: &mut Ctx, spec: &CommandSpec, index: usize, args: Args, started: Instant) {
     let errors_before = ctx.reply.errors;
     (spec.handler)(ctx, args);
+    if let Some(t) = &ctx.client.tracking {
+        track_reads(ctx.ks, t, ctx.client.caching, ctx.client.id(), spec, &args);
+        if spec.name != "caching" {
+            ctx.client.caching = None;
+        }
+    }
     if !ctx.ks.events.is_empty() {
         crate::server::notify::publish(ctx.server, ctx.ks.notify_flags, &mut ctx.ks.events);
     }
@@ -160,6 +179,27 @@ pub fn run(ctx: &mut Ctx, spec: &CommandSpec, index: usize, args: Args, started:
     if ctx.reply.errors != errors_before {
         st.failed.fetch_add(1, Ordering::Relaxed);
         count_error(ctx.server, ctx.reply);
+    }
+}
+
+/// CLIENT TRACKING in default mode: the keys a read-only command read are remembered for the
+/// client (with OPTIN only after CLIENT CACHING yes, with OPTOUT unless CLIENT CACHING no).
+fn track_reads(
+    ks: &mut DbView,
+    t: &crate::server::tracking::Options,
+    caching: Option<bool>,
+    id: u64,
+    spec: &CommandSpec,
+    args: &Args,
+) {
+    if t.bcast || !spec.has(READONLY) {
+        return;
+    }
+    if (t.optin && caching != Some(true)) || (t.optout && caching == Some(false)) {
+        return;
+    }
+    for key in spec.request_keys(args) {
+        ks.track_read(key, id);
     }
 }
 

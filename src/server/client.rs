@@ -52,6 +52,9 @@ pub struct ClientInfo {
     pub subscriptions: [AtomicUsize; 3],
     /// Waiting in a blocking command (CLIENT LIST flag b).
     pub blocked: AtomicBool,
+    /// CLIENT TRACKING on (CLIENT LIST flag t), in BCAST mode (flag B).
+    pub tracking: AtomicBool,
+    pub tracking_bcast: AtomicBool,
 }
 
 impl ClientInfo {
@@ -76,6 +79,8 @@ impl ClientInfo {
             kill: tokio::sync::Notify::new(),
             subscriptions: Default::default(),
             blocked: AtomicBool::new(false),
+            tracking: AtomicBool::new(false),
+            tracking_bcast: AtomicBool::new(false),
         }
     }
 
@@ -116,6 +121,10 @@ pub struct Client {
     /// Set by a blocking command that found nothing: the connection waits on it before
     /// running anything else.
     pub blocked: Option<Arc<super::blocking::Waiter>>,
+    /// CLIENT TRACKING options while tracking is on.
+    pub tracking: Option<super::tracking::Options>,
+    /// CLIENT CACHING yes|no: applies to the next command only.
+    pub caching: Option<bool>,
 }
 
 impl Client {
@@ -134,6 +143,8 @@ impl Client {
             mailbox: None,
             inbox: None,
             blocked: None,
+            tracking: None,
+            caching: None,
         }
     }
 

@@ -208,7 +208,7 @@ fn clients_section(server: &Server, out: &mut String) {
     line!(out, "client_recent_max_input_buffer:{}", max_in);
     line!(out, "client_recent_max_output_buffer:0");
     line!(out, "blocked_clients:{}", server.blocked.lock().len());
-    line!(out, "tracking_clients:0");
+    line!(out, "tracking_clients:{}", server.tracking.counts().0);
     line!(out, "clients_in_timeout_table:0");
 }
 
@@ -399,9 +399,14 @@ fn stats_section(server: &Server, ks: &mut DbView, out: &mut String) {
     line!(out, "active_defrag_key_misses:0");
     line!(out, "total_active_defrag_time:0");
     line!(out, "current_active_defrag_time:0");
-    line!(out, "tracking_total_keys:0");
-    line!(out, "tracking_total_items:0");
-    line!(out, "tracking_total_prefixes:0");
+    let (keys, items) = ks.tracking_counts();
+    line!(out, "tracking_total_keys:{keys}");
+    line!(out, "tracking_total_items:{items}");
+    line!(
+        out,
+        "tracking_total_prefixes:{}",
+        server.tracking.counts().1
+    );
     line!(
         out,
         "unexpected_error_replies:{}",

@@ -7,6 +7,7 @@ pub mod connection;
 pub mod info;
 pub mod notify;
 pub mod pubsub;
+pub mod tracking;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -88,6 +89,7 @@ pub struct Server {
     pub pubsub: Mutex<pubsub::PubSub>,
     /// MONITOR clients, and their number for a lock-free check on every command.
     pub monitors: Mutex<Vec<pubsub::Mailbox>>,
+    pub tracking: tracking::Tracking,
     /// Blocked clients by client id (CLIENT UNBLOCK, INFO blocked_clients).
     pub blocked: Mutex<std::collections::HashMap<u64, Arc<blocking::Waiter>>>,
     pub monitor_count: std::sync::atomic::AtomicUsize,
@@ -224,6 +226,7 @@ impl Server {
             pubsub: Mutex::new(Default::default()),
             monitors: Mutex::new(Vec::new()),
             blocked: Mutex::new(Default::default()),
+            tracking: Default::default(),
             monitor_count: std::sync::atomic::AtomicUsize::new(0),
         }))
     }
@@ -336,14 +339,21 @@ impl Server {
                 let _ = tokio::task::spawn_blocking(move || {
                     let flags = server.hot.notify_flags.load(Ordering::Relaxed);
                     let mut events = Vec::new();
+                    let mut changed = Vec::new();
+                    let tracking = server.tracking.active();
                     server.keyspace.active_expire(
                         unix_ms(),
                         Instant::now() + budget,
                         flags,
                         &mut events,
+                        tracking.then_some(&mut changed),
                     );
                     if !events.is_empty() {
                         notify::publish(&server, flags, &mut events);
+                    }
+                    if !changed.is_empty() {
+                        let limits = server.pubsub_limits();
+                        server.tracking.invalidate(&server, 0, &changed, limits);
                     }
                 })
                 .await;
@@ -398,6 +408,7 @@ impl Server {
 
     pub fn unregister_client(&self, id: u64) {
         self.clients.lock().remove(&id);
+        self.tracking.disable(id);
         let mut monitors = self.monitors.lock();
         monitors.retain(|m| m.info.id != id);
         self.monitor_count.store(monitors.len(), Ordering::Relaxed);

@@ -30,6 +30,8 @@ pub enum Message {
     },
     /// A MONITOR line (a status reply).
     Monitor(Arc<[u8]>),
+    /// CLIENT TRACKING: keys to drop from the client's cache (None: all of them).
+    Invalidate(Option<Arc<[Box<[u8]>]>>),
 }
 
 impl Message {
@@ -44,6 +46,11 @@ impl Message {
                 payload,
             } => pattern.len() + channel.len() + payload.len() + 48,
             Message::Monitor(line) => line.len() + 3,
+            Message::Invalidate(keys) => {
+                48 + keys
+                    .as_ref()
+                    .map_or(0, |k| k.iter().map(|k| k.len() + 16).sum())
+            }
         }
     }
 }
@@ -186,6 +193,11 @@ impl PubSub {
             }
         }
         receivers
+    }
+
+    /// The mailbox of client `id` if it subscribes to `channel`.
+    pub fn mailbox_of(&self, channel: &[u8], id: u64) -> Option<Mailbox> {
+        self.channels.get(channel)?.get(&id).cloned()
     }
 
     /// Channels with at least one subscriber, optionally matching a pattern (PUBSUB CHANNELS).

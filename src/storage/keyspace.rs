@@ -127,6 +127,11 @@ pub struct Shard {
     watchers: Watchers,
     /// Clients blocked on keys of this shard, in the order they blocked (any database).
     blocked: HashMap<Box<[u8]>, VecDeque<Arc<Waiter>>, foldhash::fast::RandomState>,
+    /// CLIENT TRACKING: key -> ids of the clients that read it since it last changed (key
+    /// names of every database share one table, as in Redis).
+    tracked: HashMap<Box<[u8]>, Vec<u64>, foldhash::fast::RandomState>,
+    /// While a command runs with tracking active: the keys it changed in this shard.
+    modified: Option<Vec<Box<[u8]>>>,
 }
 
 impl Shard {
@@ -159,11 +164,15 @@ impl Shard {
         }
     }
 
-    /// Marks the clients watching `key` in `db` dirty: any change invalidates WATCH, expiry
-    /// included.
+    /// Signals a change to `key` in `db`: the clients watching it are marked dirty (any
+    /// change invalidates WATCH, expiry included) and, while tracking is on, the key is noted
+    /// for invalidation messages.
     #[inline]
-    fn touch_watched(&self, db: usize, key: &[u8]) {
+    fn touch_watched(&mut self, db: usize, key: &[u8]) {
         watchers_touch(&self.watchers, db, key);
+        if let Some(m) = &mut self.modified {
+            m.push(key.into());
+        }
     }
 
     /// Marks dirty the watchers in `dbs` of keys that exist in any of `dbs` (FLUSHDB and
@@ -261,6 +270,8 @@ impl Keyspace {
                     stats: ShardStats::default(),
                     watchers: HashMap::default(),
                     blocked: HashMap::default(),
+                    tracked: HashMap::default(),
+                    modified: None,
                 })
             })
             .collect();
@@ -376,7 +387,9 @@ impl Keyspace {
         deadline: std::time::Instant,
         notify_flags: u32,
         events: &mut Vec<KeyEvent>,
+        tracking: Option<&mut Vec<(Box<[u8]>, Vec<u64>)>>,
     ) -> u64 {
+        let mut tracking = tracking;
         let mut removed = 0;
         let start = fastrand::usize(..SHARD_COUNT);
         for k in 0..SHARD_COUNT {
@@ -402,6 +415,10 @@ impl Keyspace {
                         {
                             let e = db.remove_index(i);
                             watchers_touch(&shard.watchers, db_index, &e.key);
+                            if let Some(changed) = tracking.as_deref_mut() {
+                                let readers = shard.tracked.remove(&e.key).unwrap_or_default();
+                                changed.push((e.key.clone(), readers));
+                            }
                             if notify_flags & notify::EXPIRED != 0 {
                                 events.push(KeyEvent {
                                     event: "expired",
@@ -717,6 +734,16 @@ impl<'a> DbView<'a> {
         }
     }
 
+    /// CLIENT TRACKING table size: (keys, key-client pairs) for INFO.
+    pub fn tracking_counts(&mut self) -> (usize, usize) {
+        let (mut keys, mut items) = (0, 0);
+        self.visit_shards(|s| {
+            keys += s.tracked.len();
+            items += s.tracked.values().map(Vec::len).sum::<usize>();
+        });
+        (keys, items)
+    }
+
     /// Summed per-shard counters (INFO stats).
     pub fn stats(&mut self) -> ShardStats {
         let mut t = ShardStats::default();
@@ -753,6 +780,38 @@ impl<'a> DbView<'a> {
     /// a change for its watchers, as Redis's isWatchedKeyExpired does at EXEC).
     pub fn probe_in(&mut self, db: usize, key: &[u8]) -> bool {
         self.find_live(db, key).is_some()
+    }
+
+    /// CLIENT TRACKING is on somewhere: collect the keys this command changes.
+    pub fn track_changes(&mut self) {
+        for s in self.locked.shards_mut() {
+            s.modified = Some(Vec::new());
+        }
+    }
+
+    /// The keys changed since `track_changes`, each with the clients that read it (taken out
+    /// of the table: they are told once).
+    pub fn take_changes(&mut self) -> Vec<(Box<[u8]>, Vec<u64>)> {
+        let mut out: Vec<(Box<[u8]>, Vec<u64>)> = Vec::new();
+        for s in self.locked.shards_mut() {
+            for key in s.modified.take().unwrap_or_default() {
+                if out.iter().any(|(k, _)| *k == key) {
+                    continue;
+                }
+                let readers = s.tracked.remove(&key).unwrap_or_default();
+                out.push((key, readers));
+            }
+        }
+        out
+    }
+
+    /// CLIENT TRACKING: client `id` read `key`.
+    pub fn track_read(&mut self, key: &[u8], id: u64) {
+        let (shard, _) = self.parts(key);
+        let readers = shard.tracked.entry(key.into()).or_default();
+        if !readers.contains(&id) {
+            readers.push(id);
+        }
     }
 
     /// Registers a blocked client on `key` (whose shard this command holds).
@@ -816,6 +875,8 @@ impl<'a> DbView<'a> {
                     *d = Db::default();
                 }
             }
+            // Tracking clients are told to drop everything (see `server::tracking`).
+            s.tracked.clear();
             s.stats.dirty += 1;
         }
         n

@@ -175,6 +175,28 @@ impl Gen {
         a
     }
 
+    /// LATENCY subcommands whose replies are deterministic: the monitor is off
+    /// (latency-monitor-threshold 0), so no event ever has samples.
+    fn latency(&mut self, a: &mut Vec<Vec<u8>>) {
+        let event = self
+            .rng
+            .pick(&["command", "fast-command", "expire-cycle", "nosuch"]);
+        a.push(b"LATENCY".to_vec());
+        match self.rng.below(5) {
+            0 => a.push(b"LATEST".to_vec()),
+            1 => a.extend([b"HISTORY".to_vec(), event.into()]),
+            2 => a.extend([b"GRAPH".to_vec(), event.into()]),
+            3 => {
+                a.push(b"RESET".to_vec());
+                for _ in 0..self.rng.below(3) {
+                    a.push(event.into());
+                }
+            }
+            // Two names, so dropping the last argument never asks for every histogram.
+            _ => a.extend([b"HISTOGRAM".to_vec(), b"nosuch".to_vec(), b"get|x".to_vec()]),
+        }
+    }
+
     fn command(&mut self) -> Vec<Vec<u8>> {
         let mut a: Vec<Vec<u8>> = Vec::new();
         macro_rules! push {
@@ -184,7 +206,7 @@ impl Gen {
             return self.list_command();
         }
         let k = self.key();
-        match self.rng.below(43) {
+        match self.rng.below(44) {
             0..=2 => {
                 push!("SET", k.clone());
                 a.push(self.value());
@@ -376,7 +398,8 @@ impl Gen {
             36 => push!("OBJECT", "ENCODING", k),
             37 => push!("DBSIZE"),
             38 => push!("KEYS", self.rng.pick(&["*", "k[0-3]", "k?", "x*"])),
-            39..=41 => a = self.hyperloglog(k),
+            39 => self.latency(&mut a),
+            40..=42 => a = self.hyperloglog(k),
             _ => {
                 // Wrong arity / unknown commands.
                 push!(self.rng.pick(&[

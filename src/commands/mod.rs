@@ -9,6 +9,7 @@ pub mod connection;
 pub mod hyperloglog;
 pub mod introspection;
 pub mod keys;
+pub mod latency;
 pub mod lists;
 pub mod pubsub;
 pub mod server_cmd;
@@ -167,6 +168,7 @@ pub fn run(ctx: &mut Ctx, spec: &CommandSpec, index: usize, args: Args, started:
     let st = ctx.server.commands.stats(index);
     st.calls.fetch_add(1, Ordering::Relaxed);
     st.usec.fetch_add(micros, Ordering::Relaxed);
+    crate::server::latency::record_command(ctx.server, index, spec.has(FAST), micros);
     if !spec.has(SKIP_SLOWLOG) {
         slowlog::maybe_record(ctx, &args, micros);
     }
@@ -490,6 +492,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, 0, server_cmd::monitor).doc("server", "1.0.0", "O(1)", "Listens for all requests received by the server in real-time."),
     CommandSpec::new("lastsave", 1, LOADING | STALE | FAST, CAT_ADMIN | CAT_DANGEROUS, server_cmd::lastsave).doc("server", "1.0.0", "O(1)", "Returns the Unix timestamp of the last successful save to disk."),
     CommandSpec::new("config", -2, 0, 0, container).subs(config_cmd::CONFIG_SUBCOMMANDS).doc("server", "2.0.0", "Depends on subcommand.", "A container for server configuration commands."),
+    CommandSpec::new("latency", -2, 0, 0, container).subs(latency::LATENCY_SUBCOMMANDS).doc("server", "2.8.13", "Depends on subcommand.", "A container for latency diagnostics commands"),
     CommandSpec::new("slowlog", -2, 0, 0, container).subs(slowlog::SLOWLOG_SUBCOMMANDS).doc("server", "2.2.12", "Depends on subcommand.", "A container for slow log commands."),
     CommandSpec::new("command", -1, LOADING | STALE, CONN, introspection::command).subs(introspection::COMMAND_SUBCOMMANDS).doc("server", "2.8.13", "O(N) where N is the total number of Redis commands", "Returns detailed information about all commands."),
 ];

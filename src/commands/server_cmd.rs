@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use super::{Ctx, SYNTAX_ERR, eq_ic};
 use crate::config::Enablement;
 use crate::protocol::Args;
-use crate::server::pubsub::{Limits, Message};
+use crate::server::pubsub::Message;
 use crate::storage::{DbView, Value};
 use crate::util::digest::{
     OBJ_LIST, OBJ_STRING, dataset_digest_add, dataset_digest_db, digest_add_expire, digest_hex,
@@ -308,7 +308,9 @@ pub fn feed_monitors(ctx: &Ctx, args: &Args) {
         }
     }
     let line: std::sync::Arc<[u8]> = line.into_bytes().into();
+    // MONITOR clients are limited as normal clients, as in Redis.
+    let limits = ctx.server.normal_limits();
     for m in ctx.server.monitors.lock().iter() {
-        m.deliver(Message::Monitor(line.clone()), Limits::default());
+        m.deliver(Message::Monitor(line.clone()), limits);
     }
 }

@@ -44,7 +44,10 @@ pub struct ClientInfo {
     /// Index into the command table's `names` of the last command run (CLIENT LIST cmd=).
     pub last_cmd: AtomicUsize,
     pub query_buf: AtomicUsize,
+    /// Reply bytes waiting for the socket to take them.
     pub output_buf: AtomicUsize,
+    /// Unix seconds since the client's output has been at or past its soft limit; 0 if not.
+    pub obuf_soft_since: AtomicI64,
     pub meta: Mutex<ClientMeta>,
     pub killed: AtomicBool,
     pub kill: tokio::sync::Notify,
@@ -70,6 +73,7 @@ impl ClientInfo {
             last_cmd: AtomicUsize::new(usize::MAX),
             query_buf: AtomicUsize::new(0),
             output_buf: AtomicUsize::new(0),
+            obuf_soft_since: AtomicI64::new(0),
             meta: Mutex::new(ClientMeta {
                 resp: 2,
                 user: "default".into(),
@@ -171,7 +175,6 @@ impl Client {
         let m = Mailbox {
             tx,
             queued: Arc::new(AtomicUsize::new(0)),
-            over_soft_since: Arc::new(std::sync::atomic::AtomicI64::new(0)),
             info: self.info.clone(),
         };
         self.mailbox = Some(m.clone());

@@ -91,7 +91,7 @@ impl Tracking {
         &self,
         server: &Server,
         by: u64,
-        keys: &[(Box<[u8]>, Vec<u64>)],
+        keys: &[crate::storage::keyspace::KeyReaders],
         limits: Limits,
     ) {
         let clients = self.clients.lock();

@@ -199,6 +199,9 @@ enum Lookup {
     Expired,
 }
 
+/// A changed key and the CLIENT TRACKING clients that read it.
+pub type KeyReaders = (Box<[u8]>, Vec<u64>);
+
 /// A keyspace notification recorded while a command runs (see `server::notify`).
 pub struct KeyEvent {
     pub event: &'static str,
@@ -387,7 +390,7 @@ impl Keyspace {
         deadline: std::time::Instant,
         notify_flags: u32,
         events: &mut Vec<KeyEvent>,
-        tracking: Option<&mut Vec<(Box<[u8]>, Vec<u64>)>>,
+        tracking: Option<&mut Vec<KeyReaders>>,
     ) -> u64 {
         let mut tracking = tracking;
         let mut removed = 0;
@@ -791,8 +794,8 @@ impl<'a> DbView<'a> {
 
     /// The keys changed since `track_changes`, each with the clients that read it (taken out
     /// of the table: they are told once).
-    pub fn take_changes(&mut self) -> Vec<(Box<[u8]>, Vec<u64>)> {
-        let mut out: Vec<(Box<[u8]>, Vec<u64>)> = Vec::new();
+    pub fn take_changes(&mut self) -> Vec<KeyReaders> {
+        let mut out: Vec<KeyReaders> = Vec::new();
         for s in self.locked.shards_mut() {
             for key in s.modified.take().unwrap_or_default() {
                 if out.iter().any(|(k, _)| *k == key) {

@@ -1,6 +1,6 @@
 //! Seeded random differential test: thousands of generated commands over a
-//! small key space (string, bitmap, expire and generic commands, with valid
-//! and invalid arguments) are sent to a real redis-server and to ferrodis (or
+//! small key space (string, bitmap, list, HyperLogLog, expire and generic
+//! commands, with valid and invalid arguments) are sent to a real redis-server and to ferrodis (or
 //! a second redis-server with `FERRODIS_DIFF_SELFTEST=1`); every reply must be
 //! identical.
 //!
@@ -150,6 +150,31 @@ impl Gen {
         }
     }
 
+    /// PFADD of a few elements or, now and then, of hundreds (sparse values turn dense), PFCOUNT
+    /// and PFMERGE of one or several keys.
+    fn hyperloglog(&mut self, k: String) -> Vec<Vec<u8>> {
+        let (name, more_keys) = match self.rng.below(3) {
+            0 => ("PFADD", 0),
+            1 => ("PFCOUNT", self.rng.below(3)),
+            _ => ("PFMERGE", self.rng.below(4)),
+        };
+        let mut a = vec![name.as_bytes().to_vec(), k.into_bytes()];
+        if name == "PFADD" {
+            let n = if self.rng.chance(5) {
+                self.rng.range(200, 800)
+            } else {
+                self.rng.range(0, 5)
+            };
+            for _ in 0..n {
+                a.push(format!("e{}", self.rng.below(3000)).into_bytes());
+            }
+        }
+        for _ in 0..more_keys {
+            a.push(self.key().into_bytes());
+        }
+        a
+    }
+
     /// LATENCY subcommands whose replies are deterministic: the monitor is off
     /// (latency-monitor-threshold 0), so no event ever has samples.
     fn latency(&mut self, a: &mut Vec<Vec<u8>>) {
@@ -181,7 +206,7 @@ impl Gen {
             return self.list_command();
         }
         let k = self.key();
-        match self.rng.below(41) {
+        match self.rng.below(44) {
             0..=2 => {
                 push!("SET", k.clone());
                 a.push(self.value());
@@ -374,6 +399,7 @@ impl Gen {
             37 => push!("DBSIZE"),
             38 => push!("KEYS", self.rng.pick(&["*", "k[0-3]", "k?", "x*"])),
             39 => self.latency(&mut a),
+            40..=42 => a = self.hyperloglog(k),
             _ => {
                 // Wrong arity / unknown commands.
                 push!(self.rng.pick(&[

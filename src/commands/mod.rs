@@ -6,6 +6,7 @@ pub mod bitmap;
 pub mod client_cmd;
 pub mod config_cmd;
 pub mod connection;
+pub mod hyperloglog;
 pub mod introspection;
 pub mod keys;
 pub mod latency;
@@ -365,6 +366,7 @@ pub fn eq_ic(a: &[u8], b: &str) -> bool {
 const STRING: u32 = CAT_STRING;
 const KEYSPACE: u32 = CAT_KEYSPACE;
 const BITMAP: u32 = CAT_BITMAP;
+const HLL: u32 = CAT_HYPERLOGLOG;
 const CONN: u32 = CAT_CONNECTION;
 const LIST: u32 = CAT_LIST;
 
@@ -401,6 +403,12 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("bitop", -4, WRITE | DENYOOM, BITMAP, bitmap::bitop).keys(2, -1, 1).doc("bitmap", "2.6.0", "O(N)", "Performs bitwise operations on multiple strings, and stores the result."),
     CommandSpec::new("bitfield", -2, WRITE | DENYOOM, BITMAP, bitmap::bitfield).keys(1, 1, 1).key_flags(&["RW", "access", "update", "variable_flags"]).doc("bitmap", "3.2.0", "O(1) for each subcommand specified", "Performs arbitrary bitfield integer operations on strings."),
     CommandSpec::new("bitfield_ro", -2, READONLY | FAST, BITMAP, bitmap::bitfield_ro).keys(1, 1, 1).doc("bitmap", "6.0.0", "O(1) for each subcommand specified", "Performs arbitrary read-only bitfield integer operations on strings."),
+    // hyperloglog
+    CommandSpec::new("pfadd", -2, WRITE | DENYOOM | FAST, HLL, hyperloglog::pfadd).keys(1, 1, 1).key_flags(&["RW", "insert"]).doc("hyperloglog", "2.8.9", "O(1) to add every element.", "Adds the specified elements to the specified HyperLogLog."),
+    CommandSpec::new("pfcount", -2, READONLY, HLL, hyperloglog::pfcount).keys(1, -1, 1).key_flags(&["RW", "access"]).doc("hyperloglog", "2.8.9", "O(1) with a very small average constant time when called with a single key. O(N) with N being the number of keys, and much bigger constant times, when called with multiple keys.", "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s)."),
+    CommandSpec::new("pfmerge", -2, WRITE | DENYOOM, HLL, hyperloglog::pfmerge).keys(1, -1, 1).key_flags(&["RW", "access", "insert"]).doc("hyperloglog", "2.8.9", "O(N) to merge N HyperLogLogs, but with high constant times.", "Merge N different HyperLogLogs into a single one."),
+    CommandSpec::new("pfdebug", 3, WRITE | DENYOOM | ADMIN, HLL, hyperloglog::pfdebug).keys(2, 2, 1).key_flags(&["RW", "access"]).doc("hyperloglog", "2.8.9", "N/A", "Internal commands for debugging HyperLogLog values"),
+    CommandSpec::new("pfselftest", 1, ADMIN, HLL, hyperloglog::pfselftest).doc("hyperloglog", "2.8.9", "N/A", "An internal command for testing HyperLogLog values"),
     // lists
     CommandSpec::new("lpush", -3, WRITE | DENYOOM | FAST, LIST, lists::lpush).keys(1, 1, 1).key_flags(&["RW", "insert"]).doc("list", "1.0.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", "Prepends one or more elements to a list. Creates the key if it doesn't exist."),
     CommandSpec::new("rpush", -3, WRITE | DENYOOM | FAST, LIST, lists::rpush).keys(1, 1, 1).key_flags(&["RW", "insert"]).doc("list", "1.0.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", "Appends one or more elements to a list. Creates the key if it doesn't exist."),

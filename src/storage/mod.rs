@@ -1,6 +1,7 @@
 //! Data structures and the sharded keyspace that holds them.
 
 pub mod access;
+pub mod hll;
 pub mod keyspace;
 pub mod list;
 pub mod listpack;

@@ -100,8 +100,7 @@ impl List {
                 v
             }
             End::Right => {
-                let i = node.len() - 1;
-                let off = node.offset_of(i);
+                let off = node.last_offset()?;
                 let v = node.entry_at(off).0.to_vec();
                 node.remove_at(off);
                 v
@@ -288,14 +287,14 @@ impl List {
     }
 }
 
-/// A position inside the list: node, and the entry offset (front) or the entry offsets of the
-/// node (back: listpack entries can only be walked forward).
+/// Elements `front..back` of a list, with the (node, entry offset) reached from each end.
 pub struct Range<'a> {
     list: &'a List,
     front: usize,
     back: usize,
     front_pos: Option<(usize, usize)>,
-    back_pos: Option<(usize, Vec<usize>)>,
+    /// The node and offset of the last entry returned from the back.
+    back_pos: Option<(usize, usize)>,
 }
 
 impl<'a> Iterator for Range<'a> {
@@ -330,27 +329,19 @@ impl<'a> DoubleEndedIterator for Range<'a> {
             return None;
         }
         let nodes = &self.list.nodes;
-        let index = self.back - 1;
-        let needs_node = match &self.back_pos {
-            Some((_, offs)) => offs.is_empty(),
-            None => true,
+        let (ni, off) = match self.back_pos {
+            Some((ni, off)) => match nodes[ni].prev_offset(off) {
+                Some(prev) => (ni, prev),
+                None => (ni - 1, nodes[ni - 1].last_offset()?),
+            },
+            None => {
+                let (ni, i) = self.list.locate(self.back - 1);
+                (ni, nodes[ni].offset_of(i))
+            }
         };
-        if needs_node {
-            let (ni, i) = match &self.back_pos {
-                Some((ni, _)) => (ni - 1, nodes[ni - 1].len() - 1),
-                None => self.list.locate(index),
-            };
-            let offs: Vec<usize> = nodes[ni]
-                .iter_offsets()
-                .take(i + 1)
-                .map(|(o, _)| o)
-                .collect();
-            self.back_pos = Some((ni, offs));
-        }
-        let (ni, offs) = self.back_pos.as_mut().expect("set above");
-        let off = offs.pop().expect("node has entries");
+        self.back_pos = Some((ni, off));
         self.back -= 1;
-        Some(nodes[*ni].entry_at(off).0)
+        Some(nodes[ni].entry_at(off).0)
     }
 }
 

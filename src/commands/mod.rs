@@ -12,6 +12,7 @@ pub mod keys;
 pub mod latency;
 pub mod lists;
 pub mod pubsub;
+pub mod scripting;
 pub mod server_cmd;
 pub mod slowlog;
 pub mod strings;
@@ -106,12 +107,24 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
         count_rejected(server, index, reply);
         return;
     }
+    if server.scripting.run.active()
+        && let crate::scripting::busy::Admission::Busy(msg) = server.scripting.run.admit(
+            spec.has(ALLOW_BUSY),
+            server.hot.busy_reply_threshold.load(Ordering::Relaxed),
+        )
+    {
+        reply.error(msg);
+        count_rejected(server, index, reply);
+        transactions::flag_aborted(client);
+        return;
+    }
     if client.multi.is_some() && transactions::queues(spec) {
         transactions::queue(server, client, reply, spec, index, &args);
         return;
     }
     client.info.last_cmd.store(index, Ordering::Relaxed);
     let started = Instant::now();
+    let announced = crate::scripting::announce(server, spec, client);
     let locked = lock_for(server, spec, &args);
     let now_ms = unix_ms();
     let mut view = DbView::new(
@@ -145,6 +158,7 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
     }
     let ready = std::mem::take(&mut view.ready);
     drop(view);
+    drop(announced);
     if !ready.is_empty() {
         crate::server::blocking::serve_ready(server, ready);
     }
@@ -206,6 +220,19 @@ fn track_reads(
 }
 
 fn lock_for<'a>(server: &'a Server, spec: &CommandSpec, args: &Args) -> crate::storage::Locked<'a> {
+    if server.scripting.run.active() && server.scripting.run.is_running() {
+        // Only allow-busy commands get here while a script runs: they wait for its shards
+        // without holding a worker.
+        return crate::scripting::busy::off_worker(|| lock_shards(server, spec, args));
+    }
+    lock_shards(server, spec, args)
+}
+
+fn lock_shards<'a>(
+    server: &'a Server,
+    spec: &CommandSpec,
+    args: &Args,
+) -> crate::storage::Locked<'a> {
     if spec.has(ALL_SHARDS) {
         server.keyspace.lock_all()
     } else {
@@ -369,6 +396,7 @@ const BITMAP: u32 = CAT_BITMAP;
 const HLL: u32 = CAT_HYPERLOGLOG;
 const CONN: u32 = CAT_CONNECTION;
 const LIST: u32 = CAT_LIST;
+const SCRIPTING: u32 = CAT_SCRIPTING;
 
 /// The command table. Subcommand tables live beside their handlers.
 pub static COMMANDS: &[CommandSpec] = &[
@@ -460,6 +488,15 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("swapdb", 3, WRITE | FAST | ALL_SHARDS, KEYSPACE | CAT_DANGEROUS, keys::swapdb).doc("server", "4.0.0", "O(N) where N is the count of clients watching or blocking on keys from both databases.", "Swaps two Redis databases."),
     CommandSpec::new("flushdb", -1, WRITE | ALL_SHARDS, KEYSPACE | CAT_DANGEROUS, keys::flushdb).doc("server", "1.0.0", "O(N) where N is the total number of keys in the selected database", "Remove all keys from the current database."),
     CommandSpec::new("flushall", -1, WRITE | ALL_SHARDS, KEYSPACE | CAT_DANGEROUS, keys::flushall).doc("server", "1.0.0", "O(N) where N is the total number of keys in all databases", "Removes all keys from all databases."),
+    // scripting
+    CommandSpec::new("eval", -3, NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | ALL_SHARDS, SCRIPTING, scripting::eval).numkeys(2).key_flags(&["RW", "access", "update"]).doc("scripting", "2.6.0", "Depends on the script that is executed.", "Execute a Lua script server side"),
+    CommandSpec::new("evalsha", -3, NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | ALL_SHARDS, SCRIPTING, scripting::evalsha).numkeys(2).key_flags(&["RW", "access", "update"]).doc("scripting", "2.6.0", "Depends on the script that is executed.", "Execute a Lua script server side"),
+    CommandSpec::new("eval_ro", -3, READONLY | NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | ALL_SHARDS, SCRIPTING, scripting::eval_ro).numkeys(2).key_flags(&["RO", "access"]).doc("scripting", "7.0.0", "Depends on the script that is executed.", "Execute a read-only Lua script server side"),
+    CommandSpec::new("evalsha_ro", -3, READONLY | NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | ALL_SHARDS, SCRIPTING, scripting::evalsha_ro).numkeys(2).key_flags(&["RO", "access"]).doc("scripting", "7.0.0", "Depends on the script that is executed.", "Execute a read-only Lua script server side"),
+    CommandSpec::new("fcall", -3, NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | ALL_SHARDS, SCRIPTING, scripting::fcall).numkeys(2).key_flags(&["RW", "access", "update"]).doc("scripting", "7.0.0", "Depends on the function that is executed.", "Invoke a function"),
+    CommandSpec::new("fcall_ro", -3, READONLY | NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | ALL_SHARDS, SCRIPTING, scripting::fcall_ro).numkeys(2).key_flags(&["RO", "access"]).doc("scripting", "7.0.0", "Depends on the function that is executed.", "Invoke a read-only function"),
+    CommandSpec::new("script", -2, 0, 0, container).subs(scripting::SCRIPT_SUBCOMMANDS).doc("scripting", "2.6.0", "Depends on subcommand.", "A container for Lua scripts management commands"),
+    CommandSpec::new("function", -2, 0, 0, container).subs(scripting::FUNCTION_SUBCOMMANDS).doc("scripting", "7.0.0", "Depends on subcommand.", "A container for function commands"),
     // connection
     CommandSpec::new("ping", -1, FAST | SENTINEL, CONN, connection::ping).doc("connection", "1.0.0", "O(1)", "Returns the server's liveliness response."),
     CommandSpec::new("echo", 2, FAST, CONN, connection::echo).doc("connection", "1.0.0", "O(1)", "Returns the given string."),

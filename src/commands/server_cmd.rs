@@ -292,12 +292,18 @@ pub fn feed_monitors(ctx: &Ctx, args: &Args) {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
+    // Commands called by scripts come from Redis's Lua client, shown as "lua".
+    let origin = if ctx.client.info.fd < 0 {
+        "lua"
+    } else {
+        &ctx.client.info.addr
+    };
     let mut line = format!(
         "{}.{:06} [{} {}]",
         now.as_secs(),
         now.subsec_micros(),
         ctx.ks.db,
-        ctx.client.info.addr
+        origin
     );
     for (i, a) in args.iter().enumerate() {
         line.push(' ');

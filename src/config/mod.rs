@@ -156,6 +156,7 @@ pub struct Config {
     pub notify_keyspace_events: String,
     pub encoding: EncodingLimits,
     pub latency_monitor_threshold: u64,
+    pub busy_reply_threshold: u64,
     pub latency_tracking: bool,
     pub latency_tracking_info_percentiles: Vec<f64>,
 }
@@ -416,6 +417,7 @@ impl Config {
             notify_keyspace_events: String::new(),
             encoding: EncodingLimits::default(),
             latency_monitor_threshold: 0,
+            busy_reply_threshold: 5000,
             latency_tracking: true,
             latency_tracking_info_percentiles: Vec::new(),
         };
@@ -595,6 +597,7 @@ impl Config {
         self.enable_protected_configs = enablement("enable-protected-configs");
         self.notify_keyspace_events = v("notify-keyspace-events").to_string();
         self.latency_monitor_threshold = int("latency-monitor-threshold") as u64;
+        self.busy_reply_threshold = int("busy-reply-threshold") as u64;
         self.latency_tracking = yes("latency-tracking");
         self.latency_tracking_info_percentiles = v("latency-tracking-info-percentiles")
             .split_whitespace()

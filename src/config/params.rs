@@ -132,7 +132,7 @@ pub static PARAMS: &[Param] = &[
     p("bind", Kind::Bind, "127.0.0.1 -::1", I),
     p("bind-source-addr", Kind::Str, "", 0),
     p("bio_cpulist", Kind::Str, "", IM),
-    a("busy-reply-threshold", "lua-time-limit", ULONG, "5000", 0),
+    a("busy-reply-threshold", "lua-time-limit", ULONG, "5000", I),
     p(
         "client-output-buffer-limit",
         Kind::OutputBufferLimit,

@@ -319,7 +319,9 @@ impl<'a> Args<'a> {
     }
 }
 
-/// Arguments copied out of the read buffer, for a command that runs later (MULTI queues).
+/// Arguments copied out of the read buffer, for a command that runs later (MULTI queues), or
+/// built by the server itself (commands called from scripts).
+#[derive(Default)]
 pub struct OwnedArgs {
     data: Vec<u8>,
     ranges: Vec<Range<usize>>,
@@ -335,6 +337,12 @@ impl OwnedArgs {
             ranges.push(start..data.len());
         }
         OwnedArgs { data, ranges }
+    }
+
+    pub fn push(&mut self, arg: &[u8]) {
+        let start = self.data.len();
+        self.data.extend_from_slice(arg);
+        self.ranges.push(start..self.data.len());
     }
 
     pub fn args(&self) -> Args<'_> {

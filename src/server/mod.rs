@@ -98,6 +98,8 @@ pub struct Server {
     pub latency_events: Mutex<latency::LatencyEvents>,
     /// Per-command latency histograms (latency-tracking), indexed like command statistics.
     pub histograms: latency::CommandHistograms,
+    /// Lua scripts, functions and the state of the running script.
+    pub scripting: crate::scripting::Scripting,
 }
 
 #[derive(Default)]
@@ -123,6 +125,8 @@ pub struct HotConfig {
     pub latency_tracking: AtomicBool,
     /// notify-keyspace-events as `notify` flags (0: off).
     pub notify_flags: AtomicU32,
+    /// busy-reply-threshold in ms: scripts running longer make other clients get BUSY.
+    pub busy_reply_threshold: AtomicU64,
     /// Encoding thresholds of collections (list-max-listpack-size...).
     encoding: [AtomicI64; 7],
 }
@@ -163,6 +167,8 @@ impl HotConfig {
             .store(c.latency_monitor_threshold, Ordering::Relaxed);
         self.latency_tracking
             .store(c.latency_tracking, Ordering::Relaxed);
+        self.busy_reply_threshold
+            .store(c.busy_reply_threshold, Ordering::Relaxed);
         self.notify_flags.store(
             notify::parse_flags(&c.notify_keyspace_events),
             Ordering::Relaxed,
@@ -246,6 +252,7 @@ impl Server {
             monitor_count: std::sync::atomic::AtomicUsize::new(0),
             latency_events: Mutex::new(Default::default()),
             histograms,
+            scripting: crate::scripting::Scripting::new(),
         }))
     }
 

@@ -1,0 +1,148 @@
+//! redis.call / redis.pcall: a script's commands run through the dispatcher's `run` against the
+//! keyspace view the script holds (every shard), as a client of their own: Redis's Lua client,
+//! with the caller's database and tracking, a reply in RESP2 unless redis.setresp(3).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use mlua::{Lua, MultiValue, Value};
+
+use super::convert::{error_table, reply_to_lua};
+use super::engine::{Host, to_argv};
+use crate::commands::table::{CommandSpec, NOSCRIPT, WRITE};
+use crate::commands::{Ctx, run};
+use crate::protocol::{OwnedArgs, Reply, RespVersion};
+use crate::server::client::{Client, ClientInfo};
+
+pub struct ScriptHost<'r, 'a, 'k> {
+    pub ctx: &'r mut Ctx<'a, 'k>,
+    /// The Lua client the script's commands run as.
+    client: Client,
+    scratch: Reply,
+    pub resp3: bool,
+    read_only: bool,
+    wrote: &'r AtomicBool,
+}
+
+impl<'r, 'a, 'k> ScriptHost<'r, 'a, 'k> {
+    pub fn new(ctx: &'r mut Ctx<'a, 'k>, read_only: bool, wrote: &'r AtomicBool) -> Self {
+        // Redis's Lua client is a fake client: no address ("?:0" in SLOWLOG, "lua" in
+        // MONITOR). It carries the caller's id so the keys it reads are tracked for the caller.
+        let info = Arc::new(ClientInfo::new(
+            ctx.client.id(),
+            "?:0".into(),
+            String::new(),
+            -1,
+            ctx.ks.now_ms,
+        ));
+        let mut client = Client::new(info, true);
+        client.select(ctx.ks.db);
+        client.tracking = ctx.client.tracking.clone();
+        client.no_touch = ctx.client.no_touch;
+        ScriptHost {
+            ctx,
+            client,
+            scratch: Reply::new(),
+            resp3: false,
+            read_only,
+            wrote,
+        }
+    }
+
+    /// Resolves a script's command line to a command, or Redis's error for it.
+    fn resolve(&self, argv: &[Vec<u8>]) -> Result<(&'static CommandSpec, usize), &'static str> {
+        let commands = &self.ctx.server.commands;
+        let unknown = "Unknown Redis command called from script";
+        let (mut spec, mut index) = commands.lookup(&argv[0]).ok_or(unknown)?;
+        if !spec.subcommands.is_empty() && argv.len() >= 2 {
+            (spec, index) = commands.lookup_sub(index, &argv[1]).ok_or(unknown)?;
+        }
+        if !spec.arity_ok(argv.len()) {
+            return Err("Wrong number of args calling Redis command from script");
+        }
+        if spec.has(NOSCRIPT) {
+            return Err("This Redis command is not allowed from script");
+        }
+        if spec.has(WRITE) && self.read_only {
+            return Err("Write commands are not allowed from read-only scripts.");
+        }
+        Ok((spec, index))
+    }
+}
+
+/// Hands `v` back to the script: raised (redis.call) or returned (redis.pcall).
+fn fail(lua: &Lua, v: Value, raise: bool) -> mlua::Result<Value> {
+    if raise {
+        super::engine::raise(lua, v)
+    } else {
+        Ok(v)
+    }
+}
+
+impl Host for ScriptHost<'_, '_, '_> {
+    fn call(&mut self, lua: &Lua, args: MultiValue, raise: bool) -> mlua::Result<Value> {
+        if args.is_empty() {
+            let e = error_table(
+                lua,
+                b"Please specify at least one argument for this redis lib call",
+            )?;
+            return fail(lua, Value::Table(e), raise);
+        }
+        let Some(argv) = to_argv(&args) else {
+            let e = error_table(
+                lua,
+                b"Lua redis lib command arguments must be strings or integers",
+            )?;
+            return fail(lua, Value::Table(e), raise);
+        };
+        let (spec, index) = match self.resolve(&argv) {
+            Ok(found) => found,
+            Err(msg) => {
+                let e = error_table(lua, msg.as_bytes())?;
+                return fail(lua, Value::Table(e), raise);
+            }
+        };
+        if spec.has(WRITE) {
+            self.wrote.store(true, Ordering::Relaxed);
+        }
+        let mut owned = OwnedArgs::default();
+        for a in &argv {
+            owned.push(a);
+        }
+        self.scratch.out.clear();
+        self.scratch.resp = if self.resp3 {
+            RespVersion::Resp3
+        } else {
+            RespVersion::Resp2
+        };
+        // CLIENT CACHING yes applies to every key the caller's script reads.
+        self.client.caching = self.ctx.client.caching;
+        let mut inner = Ctx {
+            ks: self.ctx.ks,
+            reply: &mut self.scratch,
+            client: &mut self.client,
+            server: self.ctx.server,
+        };
+        run(&mut inner, spec, index, owned.args(), Instant::now());
+        let v = reply_to_lua(lua, &self.scratch.out)?;
+        if self.scratch.out.first() == Some(&b'-') {
+            return fail(lua, v, raise);
+        }
+        Ok(v)
+    }
+
+    fn set_resp3(&mut self, resp3: bool) {
+        self.resp3 = resp3;
+    }
+
+    fn knows_command(&self, argv: &[Vec<u8>]) -> bool {
+        let commands = &self.ctx.server.commands;
+        match commands.lookup(&argv[0]) {
+            Some((spec, index)) if !spec.subcommands.is_empty() && argv.len() >= 2 => {
+                commands.lookup_sub(index, &argv[1]).is_some()
+            }
+            found => found.is_some(),
+        }
+    }
+}

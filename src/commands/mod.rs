@@ -113,9 +113,13 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
             server.hot.busy_reply_threshold.load(Ordering::Relaxed),
         )
     {
-        reply.error(msg);
+        if spec.name == "exec" && client.multi.is_some() {
+            transactions::abort_exec(server, client, reply, msg);
+        } else {
+            reply.error(msg);
+            transactions::flag_aborted(client);
+        }
         count_rejected(server, index, reply);
-        transactions::flag_aborted(client);
         return;
     }
     if client.multi.is_some() && transactions::queues(spec) {

@@ -2,7 +2,8 @@
 //! client sees a partial transaction. WATCH registers the client's dirty flag with the shard of
 //! each key; any change to the key (writes, expiry, FLUSH*, SWAPDB) sets it.
 
-use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use super::table::{CommandSpec, NO_MULTI};
@@ -44,6 +45,28 @@ pub fn queue(
         m.queued.push((index, OwnedArgs::from_args(args)));
     }
     reply.simple(b"QUEUED");
+}
+
+/// EXEC refused before it could run (BUSY): as Redis, the transaction is discarded and the
+/// reply names the reason.
+pub fn abort_exec(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, reason: &str) {
+    client.multi = None;
+    reply.error(&format!(
+        "EXECABORT Transaction discarded because of: {reason}"
+    ));
+    let watched = std::mem::take(&mut client.watched);
+    if watched.is_empty() {
+        return;
+    }
+    let flag = std::mem::replace(&mut client.watch_dirty, Arc::new(AtomicBool::new(false)));
+    // The shards are held by the running script: drop the watches once it releases them,
+    // without making this client wait.
+    let server = server.clone();
+    let unwatch = move || server.keyspace.unwatch_all(&watched, &flag);
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) => drop(h.spawn_blocking(unwatch)),
+        Err(_) => unwatch(),
+    }
 }
 
 pub fn multi(ctx: &mut Ctx, _args: Args) {

@@ -206,7 +206,7 @@ impl Gen {
             return self.list_command();
         }
         let k = self.key();
-        match self.rng.below(44) {
+        match self.rng.below(47) {
             0..=2 => {
                 push!("SET", k.clone());
                 a.push(self.value());
@@ -400,6 +400,7 @@ impl Gen {
             38 => push!("KEYS", self.rng.pick(&["*", "k[0-3]", "k?", "x*"])),
             39 => self.latency(&mut a),
             40..=42 => a = self.hyperloglog(k),
+            44..=46 => a = self.script(k),
             _ => {
                 // Wrong arity / unknown commands.
                 push!(self.rng.pick(&[
@@ -427,7 +428,88 @@ impl Gen {
     }
 }
 
+/// Scripts the random test runs: redis.call on the keys given, on keys named at run time,
+/// reply conversions and errors.
+const SCRIPTS: &[&str] = &[
+    "return redis.call('GET', KEYS[1])",
+    "return redis.call('INCRBY', KEYS[1], ARGV[1])",
+    "return redis.pcall('LPUSH', KEYS[1], ARGV[1])",
+    "local v = redis.call('GET', KEYS[1]) if v then redis.call('SET', KEYS[2], v) end return v",
+    "return {redis.call('RPUSH', KEYS[1], ARGV[1]), redis.call('LRANGE', KEYS[1], 0, -1)}",
+    "redis.call('DEL', KEYS[1]) return redis.call('EXISTS', KEYS[1])",
+    "return redis.call('SET', KEYS[1], ARGV[1], 'GET')",
+    "return {ARGV[1], #KEYS, redis.call('TYPE', KEYS[1])}",
+    "return tonumber(ARGV[1])",
+    "redis.setresp(3) return {redis.call('LPOP', KEYS[1]), redis.call('GET', KEYS[1])}",
+    "return redis.call('GET', 'k' .. (tonumber(ARGV[1]) or 0) % 8)",
+    "return redis.call('APPEND', KEYS[1], ARGV[1])",
+    "return math.random(100)",
+    "return redis.call('EXPIRE', KEYS[1], 100)",
+];
+
+/// A library for FCALL: loaded (again) by one of the random commands.
+const LIBRARY: &str = "#!lua name=rnd
+redis.register_function('rget', function(keys) return redis.call('GET', keys[1]) end)
+redis.register_function{function_name='rincr', flags={},
+  callback=function(keys, args) return redis.call('INCRBY', keys[1], args[1]) end}
+redis.register_function{function_name='rlen', flags={'no-writes'},
+  callback=function(keys) return redis.call('LLEN', keys[1]) end}";
+
 impl Gen {
+    /// EVAL / EVALSHA / EVAL_RO of one of `SCRIPTS`, FCALL / FCALL_RO, FUNCTION LOAD.
+    fn script(&mut self, k: String) -> Vec<Vec<u8>> {
+        let mut a: Vec<Vec<u8>> = Vec::new();
+        let body = self.rng.pick(SCRIPTS);
+        match self.rng.below(10) {
+            0..=4 => a.push(b"EVAL".to_vec()),
+            5 => a.push(b"EVAL_RO".to_vec()),
+            6 => {
+                // Cached once the same body ran through EVAL (or SCRIPT LOAD) on both.
+                a.push(b"EVALSHA".to_vec());
+                let sha = sha1_smol::Sha1::from(body).digest().to_string();
+                a.push(sha.into_bytes());
+                a.extend([b"2".to_vec(), k.into_bytes(), self.key().into_bytes()]);
+                a.push(self.int(-5, 20).into_bytes());
+                return a;
+            }
+            7 => {
+                return vec![
+                    b"SCRIPT".to_vec(),
+                    b"LOAD".to_vec(),
+                    body.as_bytes().to_vec(),
+                ];
+            }
+            8 => {
+                let f = self.rng.pick(&["rget", "rincr", "rlen", "nosuch"]);
+                let cmd = self.rng.pick(&["FCALL", "FCALL_RO"]);
+                let n = self.int(0, 3);
+                return vec![
+                    cmd.as_bytes().to_vec(),
+                    f.as_bytes().to_vec(),
+                    b"1".to_vec(),
+                    k.into_bytes(),
+                    n.into_bytes(),
+                ];
+            }
+            _ => {
+                return vec![
+                    b"FUNCTION".to_vec(),
+                    b"LOAD".to_vec(),
+                    b"REPLACE".to_vec(),
+                    LIBRARY.as_bytes().to_vec(),
+                ];
+            }
+        }
+        a.push(body.as_bytes().to_vec());
+        a.extend([b"2".to_vec(), k.into_bytes(), self.key().into_bytes()]);
+        if self.rng.chance(70) {
+            a.push(self.int(-5, 20).into_bytes());
+        } else {
+            a.push(self.value());
+        }
+        a
+    }
+
     /// A list element: few distinct values so LREM/LPOS/LINSERT find matches.
     fn element(&mut self) -> String {
         self.rng

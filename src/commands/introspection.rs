@@ -44,7 +44,9 @@ fn reply_info(reply: &mut Reply, spec: &CommandSpec, parent: Option<&CommandSpec
         reply.simple(format!("@{n}").as_bytes());
     }
     reply.set(0);
-    let specs = (spec.keys.first > 0) as usize + spec.numkeys_at.is_some() as usize;
+    let specs = (spec.keys.first > 0) as usize
+        + spec.numkeys_at.is_some() as usize
+        + spec.keyword_keys.is_some() as usize;
     reply.set(specs);
     if spec.keys.first > 0 {
         reply.map(3);
@@ -108,6 +110,37 @@ fn reply_info(reply: &mut Reply, spec: &CommandSpec, parent: Option<&CommandSpec
         reply.int(1);
         reply.bulk(b"keystep");
         reply.int(1);
+    }
+    if let Some(k) = spec.keyword_keys {
+        reply.map(3);
+        reply.bulk(b"flags");
+        let kflags = key_flags(spec);
+        reply.set(kflags.len());
+        for f in kflags {
+            reply.simple(f.as_bytes());
+        }
+        reply.bulk(b"begin_search");
+        reply.map(2);
+        reply.bulk(b"type");
+        reply.bulk(b"keyword");
+        reply.bulk(b"spec");
+        reply.map(2);
+        reply.bulk(b"keyword");
+        reply.bulk(k.keyword.as_bytes());
+        reply.bulk(b"startfrom");
+        reply.int(k.startfrom as i64);
+        reply.bulk(b"find_keys");
+        reply.map(2);
+        reply.bulk(b"type");
+        reply.bulk(b"range");
+        reply.bulk(b"spec");
+        reply.map(3);
+        reply.bulk(b"lastkey");
+        reply.int(-1);
+        reply.bulk(b"keystep");
+        reply.int(1);
+        reply.bulk(b"limit");
+        reply.int(k.limit as i64);
     }
     reply.set(spec.subcommands.len());
     for sub in spec.subcommands {

@@ -716,6 +716,8 @@ pub fn serve_blocked(
                 reply.bulk(&v);
             }
         }
+        // Stream reads are served by `streams::serve_blocked`.
+        BlockedOp::XRead { .. } | BlockedOp::XReadGroup { .. } => return false,
     }
     true
 }

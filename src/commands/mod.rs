@@ -14,6 +14,7 @@ pub mod lists;
 pub mod pubsub;
 pub mod server_cmd;
 pub mod slowlog;
+pub mod streams;
 pub mod strings;
 pub mod table;
 pub mod transactions;
@@ -369,6 +370,7 @@ const BITMAP: u32 = CAT_BITMAP;
 const HLL: u32 = CAT_HYPERLOGLOG;
 const CONN: u32 = CAT_CONNECTION;
 const LIST: u32 = CAT_LIST;
+const STREAM: u32 = CAT_STREAM;
 
 /// The command table. Subcommand tables live beside their handlers.
 pub static COMMANDS: &[CommandSpec] = &[
@@ -460,6 +462,22 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("swapdb", 3, WRITE | FAST | ALL_SHARDS, KEYSPACE | CAT_DANGEROUS, keys::swapdb).doc("server", "4.0.0", "O(N) where N is the count of clients watching or blocking on keys from both databases.", "Swaps two Redis databases."),
     CommandSpec::new("flushdb", -1, WRITE | ALL_SHARDS, KEYSPACE | CAT_DANGEROUS, keys::flushdb).doc("server", "1.0.0", "O(N) where N is the total number of keys in the selected database", "Remove all keys from the current database."),
     CommandSpec::new("flushall", -1, WRITE | ALL_SHARDS, KEYSPACE | CAT_DANGEROUS, keys::flushall).doc("server", "1.0.0", "O(N) where N is the total number of keys in all databases", "Removes all keys from all databases."),
+    // streams
+    CommandSpec::new("xadd", -5, WRITE | DENYOOM | FAST, STREAM, streams::xadd).keys(1, 1, 1).doc("stream", "5.0.0", "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.", "Appends a new entry to a stream"),
+    CommandSpec::new("xtrim", -4, WRITE, STREAM, streams::xtrim).keys(1, 1, 1).key_flags(&["RW", "delete"]).doc("stream", "5.0.0", "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.", "Trims the stream to (approximately if '~' is passed) a certain size"),
+    CommandSpec::new("xdel", -3, WRITE | FAST, STREAM, streams::xdel).keys(1, 1, 1).key_flags(&["RW", "delete"]).doc("stream", "5.0.0", "O(1) for each single item to delete in the stream, regardless of the stream size.", "Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist."),
+    CommandSpec::new("xlen", 2, READONLY | FAST, STREAM, streams::xlen).keys(1, 1, 1).key_flags(&["RO"]).doc("stream", "5.0.0", "O(1)", "Return the number of entries in a stream"),
+    CommandSpec::new("xrange", -4, READONLY, STREAM, streams::xrange).keys(1, 1, 1).doc("stream", "5.0.0", "O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).", "Return a range of elements in a stream, with IDs matching the specified IDs interval"),
+    CommandSpec::new("xrevrange", -4, READONLY, STREAM, streams::xrevrange).keys(1, 1, 1).doc("stream", "5.0.0", "O(N) with N being the number of elements returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).", "Return a range of elements in a stream, with IDs matching the specified IDs interval, in reverse order (from greater to smaller IDs) compared to XRANGE"),
+    CommandSpec::new("xread", -4, READONLY | BLOCKING, STREAM, streams::xread).keys_after("STREAMS", 1, 2, streams::read_keys).doc("stream", "5.0.0", "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.", "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block."),
+    CommandSpec::new("xreadgroup", -7, WRITE | BLOCKING, STREAM, streams::xreadgroup).keys_after("STREAMS", 4, 2, streams::read_keys).key_flags(&["RO", "access"]).doc("stream", "5.0.0", "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.", "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block."),
+    CommandSpec::new("xack", -4, WRITE | FAST, STREAM, streams::xack).keys(1, 1, 1).doc("stream", "5.0.0", "O(1) for each message ID processed.", "Marks a pending message as correctly processed, effectively removing it from the pending entries list of the consumer group. Return value of the command is the number of messages successfully acknowledged, that is, the IDs we were actually able to resolve in the PEL."),
+    CommandSpec::new("xpending", -3, READONLY, STREAM, streams::xpending).keys(1, 1, 1).doc("stream", "5.0.0", "O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every consumer.", "Return information and entries from a stream consumer group pending entries list, that are messages fetched but never acknowledged."),
+    CommandSpec::new("xclaim", -6, WRITE | FAST, STREAM, streams::xclaim).keys(1, 1, 1).doc("stream", "5.0.0", "O(log N) with N being the number of messages in the PEL of the consumer group.", "Changes (or acquires) ownership of a message in a consumer group, as if the message was delivered to the specified consumer."),
+    CommandSpec::new("xautoclaim", -6, WRITE | FAST, STREAM, streams::xautoclaim).keys(1, 1, 1).key_flags(&["RW", "delete"]).doc("stream", "6.2.0", "O(1) if COUNT is small.", "Changes (or acquires) ownership of messages in a consumer group, as if the messages were delivered to the specified consumer."),
+    CommandSpec::new("xgroup", -2, 0, 0, container).subs(streams::XGROUP_SUBCOMMANDS).doc("stream", "5.0.0", "Depends on subcommand.", "A container for consumer groups commands"),
+    CommandSpec::new("xinfo", -2, 0, 0, container).subs(streams::XINFO_SUBCOMMANDS).doc("stream", "5.0.0", "Depends on subcommand.", "A container for stream introspection commands"),
+    CommandSpec::new("xsetid", -3, WRITE | DENYOOM | FAST, STREAM, streams::xsetid).keys(1, 1, 1).doc("stream", "5.0.0", "O(1)", "An internal command for replicating stream values"),
     // connection
     CommandSpec::new("ping", -1, FAST | SENTINEL, CONN, connection::ping).doc("connection", "1.0.0", "O(1)", "Returns the server's liveliness response."),
     CommandSpec::new("echo", 2, FAST, CONN, connection::echo).doc("connection", "1.0.0", "O(1)", "Returns the given string."),

@@ -6,10 +6,11 @@ use super::{Ctx, SYNTAX_ERR, eq_ic};
 use crate::config::Enablement;
 use crate::protocol::Args;
 use crate::server::pubsub::Message;
+use crate::storage::stream::StreamId;
 use crate::storage::{DbView, Value};
 use crate::util::digest::{
-    OBJ_LIST, OBJ_STRING, dataset_digest_add, dataset_digest_db, digest_add_expire, digest_hex,
-    mix_digest, object_digest_begin,
+    OBJ_LIST, OBJ_STREAM, OBJ_STRING, dataset_digest_add, dataset_digest_db, digest_add_expire,
+    digest_hex, mix_digest, object_digest_begin,
 };
 
 pub fn time(ctx: &mut Ctx, _args: Args) {
@@ -68,6 +69,7 @@ fn type_id(v: &Value) -> u32 {
     match v {
         Value::Str(_) => OBJ_STRING,
         Value::List(_) => OBJ_LIST,
+        Value::Stream(_) => OBJ_STREAM,
     }
 }
 
@@ -96,6 +98,21 @@ fn mix_value(d: &mut [u8; 20], v: &Value, volatile: bool) {
         Value::List(l) => {
             for e in l.iter() {
                 mix_digest(d, e);
+            }
+        }
+        Value::Stream(s) => {
+            // Each entry: "<ms>.<seq>", then its fields and values; groups are not digested.
+            let mut id = Vec::with_capacity(41);
+            for e in s.range(StreamId::ZERO, StreamId::MAX) {
+                id.clear();
+                id.extend_from_slice(itoa::Buffer::new().format(e.id.ms).as_bytes());
+                id.push(b'.');
+                id.extend_from_slice(itoa::Buffer::new().format(e.id.seq).as_bytes());
+                mix_digest(d, &id);
+                for (field, value) in e.fields() {
+                    mix_digest(d, field);
+                    mix_digest(d, value);
+                }
             }
         }
     }

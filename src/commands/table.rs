@@ -116,6 +116,18 @@ pub const fn keys(first: i32, last: i32, step: i32) -> KeyPos {
     KeyPos { first, last, step }
 }
 
+/// Finds the key arguments of a command from its argument count and arguments.
+pub type KeyFinder = for<'a> fn(usize, &dyn Fn(usize) -> &'a [u8]) -> std::ops::Range<usize>;
+
+/// A "keyword" key spec: the keys follow `keyword`.
+#[derive(Clone, Copy)]
+pub struct KeywordKeys {
+    pub keyword: &'static str,
+    pub startfrom: i32,
+    pub limit: i32,
+    pub finder: KeyFinder,
+}
+
 pub struct CommandSpec {
     /// Lower case, as COMMAND reports it (for subcommands, just the subcommand part).
     pub name: &'static str,
@@ -131,6 +143,8 @@ pub struct CommandSpec {
     /// For commands whose keys are counted by an argument (LMPOP numkeys key ...,
     /// ZUNIONSTORE dest numkeys key ...): the index of that count; the keys follow it.
     pub numkeys_at: Option<usize>,
+    /// For commands whose keys follow a keyword (XREAD ... STREAMS key ... id ...).
+    pub keyword_keys: Option<KeywordKeys>,
     pub handler: Handler,
     pub subcommands: &'static [CommandSpec],
     pub group: &'static str,
@@ -155,6 +169,7 @@ impl CommandSpec {
             keys: NO_KEYS,
             key_flags: None,
             numkeys_at: None,
+            keyword_keys: None,
             handler,
             subcommands: &[],
             group: "generic",
@@ -172,6 +187,24 @@ impl CommandSpec {
     /// Keys counted by the argument at `index` (the command has "movablekeys").
     pub const fn numkeys(mut self, index: usize) -> Self {
         self.numkeys_at = Some(index);
+        self
+    }
+
+    /// Keys found after `keyword` (searched from argument `startfrom`) by `finder`; COMMAND INFO
+    /// shows a keyword key spec whose range takes 1 argument in `limit`.
+    pub const fn keys_after(
+        mut self,
+        keyword: &'static str,
+        startfrom: i32,
+        limit: i32,
+        finder: KeyFinder,
+    ) -> Self {
+        self.keyword_keys = Some(KeywordKeys {
+            keyword,
+            startfrom,
+            limit,
+            finder,
+        });
         self
     }
 
@@ -235,7 +268,9 @@ impl CommandSpec {
             .iter()
             .filter(|(f, _)| self.flags & f != 0)
             .map(|(_, n)| *n)
-            .chain(self.numkeys_at.map(|_| "movablekeys"))
+            .chain(
+                (self.numkeys_at.is_some() || self.keyword_keys.is_some()).then_some("movablekeys"),
+            )
     }
 
     pub fn arity_ok(&self, argc: usize) -> bool {
@@ -258,8 +293,10 @@ impl CommandSpec {
             let n = (n.max(0) as usize).min(argc - at - 1);
             Some(at + 1..at + 1 + n)
         });
+        let after_keyword = self.keyword_keys.map(|k| (k.finder)(argc, &arg));
         self.legacy_key_indexes(argc)
             .chain(counted.into_iter().flatten())
+            .chain(after_keyword.into_iter().flatten())
     }
 
     fn legacy_key_indexes(&self, argc: usize) -> impl Iterator<Item = usize> + use<> {

@@ -18,10 +18,11 @@ use parking_lot::Mutex;
 
 use super::client::ClientInfo;
 use super::{Server, unix_ms};
-use crate::commands::{Ctx, lists};
+use crate::commands::{Ctx, lists, streams};
 use crate::protocol::{Reply, RespVersion};
 use crate::storage::DbView;
 use crate::storage::list::End;
+use crate::storage::stream::StreamId;
 
 /// What a blocked client will do once one of its keys has data.
 #[derive(Debug, Clone)]
@@ -32,6 +33,15 @@ pub enum BlockedOp {
     MPop { end: End, count: usize },
     /// BLMOVE / BRPOPLPUSH: move one element to `dest`, reply the element.
     Move { from: End, to: End, dest: Vec<u8> },
+    /// XREAD: entries after `ids[i]` in the i-th key, up to `count` (0: all).
+    XRead { ids: Vec<StreamId>, count: usize },
+    /// XREADGROUP with `>`: entries the group has not delivered yet.
+    XReadGroup {
+        group: Box<[u8]>,
+        consumer: Box<[u8]>,
+        count: usize,
+        noack: bool,
+    },
 }
 
 impl BlockedOp {
@@ -83,9 +93,11 @@ impl Waiter {
         self.claimed.load(Ordering::Acquire)
     }
 
-    /// Gives up a claim that produced no reply (the key had nothing for this client).
+    /// Gives up a claim that produced no reply (the key had nothing for this client). The
+    /// connection is woken to look again: its timeout may have passed while it was claimed.
     fn unclaim(&self) {
         self.claimed.store(false, Ordering::Release);
+        self.wake.notify_one();
     }
 
     /// Hands the reply to the waiting connection (after a successful claim).
@@ -220,27 +232,35 @@ pub fn unblock_client(server: &Server, client_id: u64, with_error: bool) -> bool
 }
 
 /// Serves the clients blocked on keys that became ready, in the order they blocked, after the
-/// command that readied them has finished. Serving may ready more keys (BLMOVE into a key
-/// others wait on); those are served in turn.
+/// command that readied them has finished. Each waiting client gets one try per ready key
+/// (stream readers each see the new entries; list pops stop finding elements once the list is
+/// empty). Serving may ready more keys (BLMOVE into a key others wait on); those are served in
+/// turn.
 pub fn serve_ready(server: &Arc<Server>, ready: Vec<(usize, Box<[u8]>)>) {
     let mut queue: VecDeque<(usize, Box<[u8]>)> = ready.into();
     let fill = server.hot.encoding_limits().list_max_listpack_size;
     while let Some((db, key)) = queue.pop_front() {
-        while let Some(waiter) = server.keyspace.front_waiter(db, &key) {
+        for waiter in server.keyspace.waiters(db, &key) {
             let keys = std::iter::once(&*key).chain(waiter.op.dest());
             let locked = server.keyspace.lock_keys(keys);
             let now = unix_ms();
             let mut view = DbView::new(&server.keyspace, locked, db, now, server.access_clock(now));
             view.notify_flags = server.hot.notify_flags.load(Ordering::Relaxed);
             if !waiter.claim() {
-                // Timed out or unblocked meanwhile: it removes itself; try the next one.
+                // Timed out or unblocked meanwhile: it removes itself.
                 view.drop_waiter(&key, &waiter);
                 continue;
             }
             let mut reply = waiter.new_reply();
-            if !lists::serve_blocked(&mut view, &mut reply, &key, &waiter.op, fill) {
+            let served = match waiter.op {
+                BlockedOp::XRead { .. } | BlockedOp::XReadGroup { .. } => {
+                    streams::serve_blocked(&mut view, &mut reply, &key, &waiter)
+                }
+                _ => lists::serve_blocked(&mut view, &mut reply, &key, &waiter.op, fill),
+            };
+            if !served {
                 waiter.unclaim();
-                break;
+                continue;
             }
             view.drop_waiter(&key, &waiter);
             waiter.deliver(reply.out);

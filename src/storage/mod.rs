@@ -5,11 +5,13 @@ pub mod hll;
 pub mod keyspace;
 pub mod list;
 pub mod listpack;
+pub mod stream;
 pub mod string;
 pub mod table;
 
 pub use keyspace::{DbSize, DbView, Entry, KeyEvent, Keyspace, Locked};
 pub use list::List;
+pub use stream::Stream;
 pub use string::StrValue;
 
 /// A value stored under a key. Collection types join this enum as their modules land.
@@ -17,6 +19,7 @@ pub use string::StrValue;
 pub enum Value {
     Str(StrValue),
     List(Box<List>),
+    Stream(Box<Stream>),
 }
 
 impl Value {
@@ -25,6 +28,7 @@ impl Value {
         match self {
             Value::Str(_) => "string",
             Value::List(_) => "list",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -34,6 +38,7 @@ impl Value {
             Value::Str(s) => s.encoding(),
             // Redis 7.0 reports every list as a quicklist (of listpack nodes).
             Value::List(_) => "quicklist",
+            Value::Stream(_) => "stream",
         }
     }
 }
@@ -49,6 +54,8 @@ pub struct EncodingLimits {
     pub zset_max_listpack_entries: usize,
     pub zset_max_listpack_value: usize,
     pub hll_sparse_max_bytes: usize,
+    pub stream_node_max_bytes: u64,
+    pub stream_node_max_entries: u64,
 }
 
 impl Value {
@@ -57,6 +64,7 @@ impl Value {
         match self {
             Value::Str(s) => s.len() + 1,
             Value::List(l) => 1 + l.iter().map(|e| e.len() + 1).sum::<usize>(),
+            Value::Stream(s) => 1 + s.allocated(),
         }
     }
 
@@ -64,6 +72,14 @@ impl Value {
     pub fn as_list(&mut self) -> Option<&mut List> {
         match self {
             Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// `commands::Extract` for streams.
+    pub fn as_stream(&mut self) -> Option<&mut Stream> {
+        match self {
+            Value::Stream(s) => Some(s),
             _ => None,
         }
     }

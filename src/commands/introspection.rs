@@ -287,9 +287,13 @@ fn getkeys_generic(ctx: &mut Ctx, args: Args, with_flags: bool) {
             .reply
             .error("ERR Invalid number of arguments specified for command");
     }
-    let idx: Vec<usize> = spec.key_indexes(argc, |i| args.get(i + 2)).collect();
+    let idx = spec.spec_key_indexes(argc, |i| args.get(i + 2));
     if idx.is_empty() {
-        return ctx.reply.error("ERR The command has no key arguments");
+        return ctx.reply.error(if spec.keyword_keys.is_some() {
+            "ERR Invalid arguments specified for command"
+        } else {
+            "ERR The command has no key arguments"
+        });
     }
     ctx.reply.array(idx.len());
     for i in idx {

@@ -442,12 +442,12 @@ fn parse_read<'a>(ctx: &mut Ctx, args: &Args<'a>, xreadgroup: bool) -> Option<Re
             let n = argc - r.keys_at;
             if !n.is_multiple_of(2) {
                 let (name, symbol) = if xreadgroup {
-                    ("xreadgroup", '>')
+                    ("XREADGROUP", '>')
                 } else {
-                    ("xread", '$')
+                    ("XREAD", '$')
                 };
                 ctx.reply.error(&format!(
-                    "ERR Unbalanced '{name}' list of streams: for each stream key an ID or '{symbol}' must be specified."
+                    "ERR Unbalanced {name} list of streams: for each stream key an ID or '{symbol}' must be specified."
                 ));
                 return None;
             }
@@ -1275,6 +1275,13 @@ pub fn xautoclaim(ctx: &mut Ctx, args: Args) {
     }
     if !claim_target(ctx, &args) {
         return;
+    }
+    // Redis allocates 16 bytes per COUNT up front; past what the address space allows (64
+    // TiB on the Linux x86-64 machines it runs on) the allocation fails.
+    if count >= 1 << 42 {
+        return ctx.reply.error(
+            "ERR Insufficient memory, failed allocating transient memory, COUNT too high.",
+        );
     }
     let now = ctx.ks.now_ms;
     let (group, consumer) = (args.get(2), args.get(3));

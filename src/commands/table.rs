@@ -299,6 +299,26 @@ impl CommandSpec {
             .chain(after_keyword.into_iter().flatten())
     }
 
+    /// The keys COMMAND GETKEYS reports. Keys after a keyword come from Redis's keyword key
+    /// spec (the first match of the keyword from `startfrom`, then one key per `limit`
+    /// arguments), which may differ from what the command itself reads on odd input; without
+    /// the keyword, from the finder.
+    pub fn spec_key_indexes<'a, F: Fn(usize) -> &'a [u8]>(&self, argc: usize, arg: F) -> Vec<usize> {
+        let Some(k) = self.keyword_keys else {
+            return self.key_indexes(argc, arg).collect();
+        };
+        let keyword = (k.startfrom.max(1) as usize..argc)
+            .find(|&i| arg(i).eq_ignore_ascii_case(k.keyword.as_bytes()));
+        match keyword {
+            Some(i) => {
+                let first = i + 1;
+                let n = (argc - first) / k.limit.max(1) as usize;
+                (first..first + n).collect()
+            }
+            None => (k.finder)(argc, &arg).collect(),
+        }
+    }
+
     fn legacy_key_indexes(&self, argc: usize) -> impl Iterator<Item = usize> + use<> {
         let KeyPos { first, last, step } = self.keys;
         let (start, end, step) = if first <= 0 || first as usize >= argc {

@@ -2,7 +2,9 @@
 //! and ferrodis with the replies compared: FIFO order of blocked clients,
 //! timeouts, wake-ups by pushes, transactions, LMOVE, RENAME and chained
 //! BLMOVEs, CLIENT UNBLOCK, and a disconnecting blocked client leaving nothing
-//! behind. Waits are on conditions (INFO blocked_clients), never on sleeps.
+//! behind; XREAD and XREADGROUP woken by XADD, consumer groups sharing new
+//! entries, groups and streams going away. Waits are on conditions (INFO
+//! blocked_clients), never on sleeps.
 
 mod common;
 
@@ -218,6 +220,259 @@ fn many_idle_blocked_clients_are_cheap() {
     );
     drop(clients);
     wait_blocked(&mut admin, 0);
+}
+
+#[test]
+fn xread_is_woken_by_entries_added_after_it_blocked() {
+    differential(|s| {
+        let mut admin = s.raw();
+        let mut out = vec![admin.cmd_str(&["XADD", "s", "1-1", "f", "old"])];
+        // `$` means entries added after blocking: the existing one is not returned.
+        let mut latest = block(
+            s,
+            &mut admin,
+            0,
+            &["XREAD", "BLOCK", "0", "STREAMS", "s", "$"],
+        );
+        let mut two = block(
+            s,
+            &mut admin,
+            1,
+            &["XREAD", "BLOCK", "0", "STREAMS", "other", "s", "0", "$"],
+        );
+        let mut r3 = s.raw();
+        r3.set_read_timeout(Duration::from_secs(10));
+        r3.cmd_str(&["HELLO", "3"]);
+        r3.send(&[
+            b"XREAD", b"COUNT", b"1", b"BLOCK", b"0", b"STREAMS", b"s", b"$",
+        ]);
+        wait_blocked(&mut admin, 3);
+        out.push(admin.cmd_str(&["XADD", "other", "5-0", "f", "x"]));
+        out.push(two.read_reply());
+        out.push(admin.cmd_str(&["XADD", "s", "2-1", "f", "new"]));
+        out.push(latest.read_reply());
+        out.push(r3.read_reply());
+        // A transaction's entries all arrive at once, COUNT permitting.
+        let mut all = block(
+            s,
+            &mut admin,
+            0,
+            &["XREAD", "BLOCK", "0", "STREAMS", "s", "$"],
+        );
+        let mut one = block(
+            s,
+            &mut admin,
+            1,
+            &["XREAD", "COUNT", "1", "BLOCK", "0", "STREAMS", "s", "$"],
+        );
+        for cmd in [
+            &["MULTI"][..],
+            &["XADD", "s", "3-0", "a", "1"],
+            &["XADD", "s", "3-1", "b", "2"],
+            &["EXEC"],
+        ] {
+            out.push(admin.cmd_str(cmd));
+        }
+        out.push(all.read_reply());
+        out.push(one.read_reply());
+        // Entries added and deleted before the client is served: an empty answer.
+        let mut c = block(
+            s,
+            &mut admin,
+            0,
+            &["XREAD", "BLOCK", "0", "STREAMS", "s", "$"],
+        );
+        for cmd in [
+            &["MULTI"][..],
+            &["XADD", "s", "4-0", "a", "1"],
+            &["XDEL", "s", "4-0"],
+            &["EXEC"],
+        ] {
+            out.push(admin.cmd_str(cmd));
+        }
+        out.push(c.read_reply());
+        // Creating the stream without entries does not wake anyone.
+        let mut c = block(
+            s,
+            &mut admin,
+            0,
+            &["XREAD", "BLOCK", "0", "STREAMS", "t", "$"],
+        );
+        out.push(admin.cmd_str(&["XGROUP", "CREATE", "t", "g", "$", "MKSTREAM"]));
+        out.push(admin.cmd_str(&["XADD", "t", "1-0", "f", "v"]));
+        out.push(c.read_reply());
+        out
+    });
+}
+
+#[test]
+fn stream_reads_time_out_with_a_null_and_never_block_in_multi() {
+    differential(|s| {
+        let mut admin = s.raw();
+        let mut c = s.raw();
+        let started = Instant::now();
+        let mut out = vec![c.cmd_str(&["XREAD", "BLOCK", "150", "STREAMS", "s", "$"])];
+        assert!(started.elapsed() >= Duration::from_millis(150));
+        out.push(admin.cmd_str(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]));
+        out.push(c.cmd_str(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "c",
+            "BLOCK",
+            "50",
+            "STREAMS",
+            "s",
+            ">",
+        ]));
+        // A consumer that timed out without reading was never created.
+        out.push(admin.cmd_str(&["XINFO", "GROUPS", "s"]));
+        let mut r3 = s.raw();
+        r3.cmd_str(&["HELLO", "3"]);
+        out.push(r3.cmd_str(&["XREAD", "BLOCK", "50", "STREAMS", "s", "$"]));
+        for cmd in [
+            &["MULTI"][..],
+            &["XREAD", "BLOCK", "0", "STREAMS", "s", "$"],
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "c",
+                "BLOCK",
+                "0",
+                "STREAMS",
+                "s",
+                ">",
+            ],
+            &["EXEC"],
+        ] {
+            out.push(c.cmd_str(cmd));
+        }
+        let id = c.cmd_str(&["CLIENT", "ID"]);
+        let Reply::Int(id) = id else { panic!("{id:?}") };
+        let id = id.to_string();
+        c.send(&[b"XREAD", b"BLOCK", b"0", b"STREAMS", b"s", b"$"]);
+        wait_blocked(&mut admin, 1);
+        out.push(admin.cmd_str(&["CLIENT", "UNBLOCK", &id]));
+        out.push(c.read_reply());
+        c.send(&[
+            b"XREADGROUP",
+            b"GROUP",
+            b"g",
+            b"c",
+            b"BLOCK",
+            b"0",
+            b"STREAMS",
+            b"s",
+            b">",
+        ]);
+        wait_blocked(&mut admin, 1);
+        out.push(admin.cmd_str(&["CLIENT", "UNBLOCK", &id, "ERROR"]));
+        out.push(c.read_reply());
+        out
+    });
+}
+
+#[test]
+fn consumer_groups_share_new_entries_between_blocked_readers() {
+    differential(|s| {
+        let mut admin = s.raw();
+        let mut out = vec![admin.cmd_str(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"])];
+        out.push(admin.cmd_str(&["XGROUP", "CREATE", "s", "h", "$"]));
+        let read = |consumer: &'static str, group: &'static str| {
+            move |noack: bool| {
+                let mut v = vec!["XREADGROUP", "GROUP", group, consumer];
+                if noack {
+                    v.push("NOACK");
+                }
+                v.extend(["BLOCK", "0", "STREAMS", "s", ">"]);
+                v
+            }
+        };
+        let mut c1 = block(s, &mut admin, 0, &read("c1", "g")(false));
+        let mut c2 = block(s, &mut admin, 1, &read("c2", "g")(false));
+        let mut h1 = block(s, &mut admin, 2, &read("h1", "h")(true));
+        let mut plain = block(
+            s,
+            &mut admin,
+            3,
+            &["XREAD", "BLOCK", "0", "STREAMS", "s", "$"],
+        );
+        out.push(admin.cmd_str(&["XADD", "s", "1-0", "f", "one"]));
+        out.push(c1.read_reply());
+        out.push(h1.read_reply());
+        out.push(plain.read_reply());
+        // c2 is still waiting: the group already delivered the entry.
+        wait_blocked(&mut admin, 1);
+        out.push(admin.cmd_str(&["XADD", "s", "2-0", "f", "two"]));
+        out.push(c2.read_reply());
+        out.push(admin.cmd_str(&["XPENDING", "s", "g"]));
+        out.push(admin.cmd_str(&["XPENDING", "s", "h"]));
+        out.push(admin.cmd_str(&["XINFO", "GROUPS", "s"]));
+        // Moving the group back does not wake a reader; the next entry does.
+        let mut c3 = block(s, &mut admin, 0, &read("c3", "g")(false));
+        out.push(admin.cmd_str(&["XGROUP", "SETID", "s", "g", "0"]));
+        out.push(admin.cmd_str(&["XADD", "s", "3-0", "f", "three"]));
+        out.push(c3.read_reply());
+        out
+    });
+}
+
+#[test]
+fn blocked_group_readers_learn_their_group_or_stream_is_gone() {
+    differential(|s| {
+        let mut admin = s.raw();
+        let mut out = vec![admin.cmd_str(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"])];
+        out.push(admin.cmd_str(&["XGROUP", "CREATE", "s", "other", "$"]));
+        let group = |g: &'static str| {
+            [
+                "XREADGROUP",
+                "GROUP",
+                g,
+                "c",
+                "BLOCK",
+                "0",
+                "STREAMS",
+                "s",
+                ">",
+            ]
+        };
+        let mut c = block(s, &mut admin, 0, &group("g"));
+        let mut kept = block(s, &mut admin, 1, &group("other"));
+        out.push(admin.cmd_str(&["XGROUP", "DESTROY", "s", "g"]));
+        out.push(c.read_reply());
+        wait_blocked(&mut admin, 1);
+        // Deleting the stream unblocks group readers with an error; plain readers stay.
+        let mut plain = block(
+            s,
+            &mut admin,
+            1,
+            &["XREAD", "BLOCK", "0", "STREAMS", "s", "$"],
+        );
+        out.push(admin.cmd_str(&["DEL", "s"]));
+        out.push(kept.read_reply());
+        wait_blocked(&mut admin, 1);
+        out.push(admin.cmd_str(&["XADD", "s", "1-0", "f", "v"]));
+        out.push(plain.read_reply());
+        // Overwritten by another type, or recreated without the group.
+        out.push(admin.cmd_str(&["XGROUP", "CREATE", "s", "g", "$"]));
+        let mut c = block(s, &mut admin, 0, &group("g"));
+        out.push(admin.cmd_str(&["SET", "s", "x"]));
+        out.push(c.read_reply());
+        out.push(admin.cmd_str(&["DEL", "s"]));
+        out.push(admin.cmd_str(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]));
+        let mut c = block(s, &mut admin, 0, &group("g"));
+        for cmd in [
+            &["MULTI"][..],
+            &["DEL", "s"],
+            &["XADD", "s", "2-0", "f", "v"],
+            &["EXEC"],
+        ] {
+            out.push(admin.cmd_str(cmd));
+        }
+        out.push(c.read_reply());
+        out
+    });
 }
 
 fn memory(admin: &mut Raw) -> i64 {

@@ -1279,9 +1279,9 @@ pub fn xautoclaim(ctx: &mut Ctx, args: Args) {
     // Redis allocates 16 bytes per COUNT up front; past what the address space allows (64
     // TiB on the Linux x86-64 machines it runs on) the allocation fails.
     if count >= 1 << 42 {
-        return ctx.reply.error(
-            "ERR Insufficient memory, failed allocating transient memory, COUNT too high.",
-        );
+        return ctx
+            .reply
+            .error("ERR Insufficient memory, failed allocating transient memory, COUNT too high.");
     }
     let now = ctx.ks.now_ms;
     let (group, consumer) = (args.get(2), args.get(3));

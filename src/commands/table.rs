@@ -303,7 +303,11 @@ impl CommandSpec {
     /// spec (the first match of the keyword from `startfrom`, then one key per `limit`
     /// arguments), which may differ from what the command itself reads on odd input; without
     /// the keyword, from the finder.
-    pub fn spec_key_indexes<'a, F: Fn(usize) -> &'a [u8]>(&self, argc: usize, arg: F) -> Vec<usize> {
+    pub fn spec_key_indexes<'a, F: Fn(usize) -> &'a [u8]>(
+        &self,
+        argc: usize,
+        arg: F,
+    ) -> Vec<usize> {
         let Some(k) = self.keyword_keys else {
             return self.key_indexes(argc, arg).collect();
         };

@@ -241,6 +241,10 @@ pub fn xadd(ctx: &mut Ctx, args: Args) {
                     "ERR The stream has exhausted the last possible ID, unable to add more items",
                 );
             }
+            // Redis 7.0 words a `<ms>-*` with no sequence left after the top id this way.
+            if o.id == Some(IdArg::AnySeq(s.last_id.ms)) && s.last_id.seq == u64::MAX {
+                return ctx.reply.error("ERR Elements are too large to be stored");
+            }
             s.next_id(o.id, now)
         }
     };

@@ -1,5 +1,5 @@
 //! Seeded random differential test: thousands of generated commands over a
-//! small key space (string, bitmap, list, HyperLogLog, expire and generic
+//! small key space (string, bitmap, list, HyperLogLog, stream, expire and generic
 //! commands, with valid and invalid arguments) are sent to a real redis-server and to ferrodis (or
 //! a second redis-server with `FERRODIS_DIFF_SELFTEST=1`); every reply must be
 //! identical.
@@ -206,7 +206,7 @@ impl Gen {
             return self.list_command();
         }
         let k = self.key();
-        match self.rng.below(44) {
+        match self.rng.below(50) {
             0..=2 => {
                 push!("SET", k.clone());
                 a.push(self.value());
@@ -400,6 +400,7 @@ impl Gen {
             38 => push!("KEYS", self.rng.pick(&["*", "k[0-3]", "k?", "x*"])),
             39 => self.latency(&mut a),
             40..=42 => a = self.hyperloglog(k),
+            44..=49 => a = self.stream_command(k),
             _ => {
                 // Wrong arity / unknown commands.
                 push!(self.rng.pick(&[
@@ -511,6 +512,199 @@ impl Gen {
             }
             20 => push!("BLMOVE", k, self.key(), self.end(), self.end(), "0.001"),
             _ => push!("OBJECT", "ENCODING", k),
+        }
+        a
+    }
+}
+
+impl Gen {
+    /// A stream id: small, so that explicit ids collide with the top id, sometimes special.
+    fn stream_id(&mut self) -> String {
+        match self.rng.below(12) {
+            0 => self
+                .rng
+                .pick(&[
+                    "-",
+                    "+",
+                    "0",
+                    "x",
+                    "(3-0",
+                    "18446744073709551615-18446744073709551615",
+                ])
+                .into(),
+            1 => format!("({}", self.rng.below(12)),
+            _ => format!("{}-{}", self.rng.below(12), self.rng.below(3)),
+        }
+    }
+
+    fn stream_group(&mut self) -> &'static str {
+        self.rng.pick(&["g1", "g2", "nog"])
+    }
+
+    fn consumer(&mut self) -> &'static str {
+        self.rng.pick(&["alice", "bob", "carol"])
+    }
+
+    /// Stream commands with explicit ids and no time-dependent replies (no `*`, no idle times).
+    fn stream_command(&mut self, k: String) -> Vec<Vec<u8>> {
+        let mut a: Vec<Vec<u8>> = Vec::new();
+        macro_rules! push {
+            ($($x:expr),* $(,)?) => {{ $( a.push(Vec::<u8>::from($x)); )* }};
+        }
+        match self.rng.below(24) {
+            0..=5 => {
+                push!("XADD", k);
+                if self.rng.chance(10) {
+                    push!("NOMKSTREAM");
+                }
+                if self.rng.chance(20) {
+                    push!(
+                        self.rng.pick(&["MAXLEN", "MINID"]),
+                        self.rng.pick(&["=", "~", "3"])
+                    );
+                    push!(self.rng.below(6).to_string());
+                    if self.rng.chance(20) {
+                        push!("LIMIT", self.int(0, 5));
+                    }
+                }
+                let id = if self.rng.chance(40) {
+                    format!("{}-*", self.rng.below(12))
+                } else {
+                    self.stream_id()
+                };
+                push!(id);
+                for _ in 0..=self.rng.below(2) {
+                    push!(self.rng.pick(&["f", "g", "name"]));
+                    a.push(self.value());
+                }
+            }
+            6 | 7 => {
+                let rev = self.rng.chance(30);
+                push!(if rev { "XREVRANGE" } else { "XRANGE" }, k);
+                push!(self.stream_id(), self.stream_id());
+                if self.rng.chance(40) {
+                    push!("COUNT", self.int(-1, 4));
+                }
+            }
+            8 => push!("XLEN", k),
+            9 => push!("XDEL", k, self.stream_id(), self.stream_id()),
+            10 => {
+                push!("XTRIM", k, self.rng.pick(&["MAXLEN", "MINID", "LIMIT"]));
+                push!(
+                    self.rng.pick(&["=", "~", "2"]),
+                    self.rng.below(8).to_string()
+                );
+            }
+            11 | 12 => {
+                push!("XREAD");
+                if self.rng.chance(20) {
+                    push!("COUNT", self.int(0, 3));
+                }
+                if self.rng.chance(10) {
+                    push!("BLOCK", "1");
+                }
+                let other = self.key();
+                push!("STREAMS", k, other, self.stream_id());
+                push!(if self.rng.chance(30) {
+                    "$".to_string()
+                } else {
+                    self.stream_id()
+                });
+            }
+            13 => {
+                let sub = self.rng.pick(&[
+                    "CREATE",
+                    "SETID",
+                    "DESTROY",
+                    "CREATECONSUMER",
+                    "DELCONSUMER",
+                ]);
+                push!("XGROUP", sub, k, self.stream_group());
+                match sub {
+                    "CREATE" | "SETID" => {
+                        push!(if self.rng.chance(30) {
+                            "$".to_string()
+                        } else {
+                            self.stream_id()
+                        });
+                        if sub == "CREATE" && self.rng.chance(50) {
+                            push!("MKSTREAM");
+                        }
+                        if self.rng.chance(20) {
+                            push!("ENTRIESREAD", self.int(-2, 6));
+                        }
+                    }
+                    "DESTROY" => {}
+                    _ => push!(self.consumer()),
+                }
+            }
+            14..=16 => {
+                push!("XREADGROUP", "GROUP", self.stream_group(), self.consumer());
+                if self.rng.chance(30) {
+                    push!("COUNT", self.int(0, 3));
+                }
+                if self.rng.chance(10) {
+                    push!("NOACK");
+                }
+                if self.rng.chance(10) {
+                    push!("BLOCK", "1");
+                }
+                push!("STREAMS", k);
+                push!(if self.rng.chance(70) {
+                    ">".to_string()
+                } else {
+                    self.stream_id()
+                });
+            }
+            17 => push!(
+                "XACK",
+                k,
+                self.stream_group(),
+                self.stream_id(),
+                self.stream_id()
+            ),
+            18 => push!("XPENDING", k, self.stream_group()),
+            19 => {
+                push!(
+                    "XCLAIM",
+                    k,
+                    self.stream_group(),
+                    self.consumer(),
+                    self.int(0, 1)
+                );
+                push!(self.stream_id(), self.stream_id());
+                for opt in ["JUSTID", "FORCE", "RETRYCOUNT", "LASTID"] {
+                    if self.rng.chance(25) {
+                        push!(opt);
+                        match opt {
+                            "RETRYCOUNT" => push!(self.int(-1, 5)),
+                            "LASTID" => push!(self.stream_id()),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            20 => {
+                push!("XAUTOCLAIM", k, self.stream_group(), self.consumer(), "0");
+                push!(self.stream_id());
+                if self.rng.chance(50) {
+                    push!("COUNT", self.int(0, 3));
+                }
+                if self.rng.chance(30) {
+                    push!("JUSTID");
+                }
+            }
+            21 => push!("XINFO", self.rng.pick(&["STREAM", "GROUPS"]), k),
+            22 => {
+                push!("XSETID", k, self.stream_id());
+                if self.rng.chance(30) {
+                    push!("ENTRIESADDED", self.int(0, 20));
+                }
+                if self.rng.chance(30) {
+                    push!("MAXDELETEDID", self.stream_id());
+                }
+            }
+            _ => push!("DEBUG", "DIGEST-VALUE", k),
         }
         a
     }

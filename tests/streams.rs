@@ -31,14 +31,16 @@ fn mask(r: &Reply, now_ms: i64) -> Reply {
                         panic!("time expected, got {item:?}")
                     };
                     assert!(
-                        (0..10_000).contains(n) || (*n > 1_000_000_000_000 && *n <= now_ms + 60_000),
+                        (0..10_000).contains(n)
+                            || (*n > 1_000_000_000_000 && *n <= now_ms + 60_000),
                         "implausible time {n}"
                     );
                     out.push(Reply::Int(-1));
                 } else {
                     out.push(mask(item, now_ms));
                 }
-                after_time_key = matches!(item, Reply::Bulk(Some(k)) if k == b"idle" || k == b"seen-time");
+                after_time_key =
+                    matches!(item, Reply::Bulk(Some(k)) if k == b"idle" || k == b"seen-time");
             }
             Reply::Array(Some(out))
         }
@@ -66,15 +68,38 @@ fn timed_scenario(s: &Server) -> Vec<Reply> {
         &["XADD", "s", "2-0", "b", "2"],
         &["XADD", "s", "3-0", "c", "3"],
         &["XGROUP", "CREATE", "s", "g", "0"],
-        &["XREADGROUP", "GROUP", "g", "alice", "COUNT", "2", "STREAMS", "s", ">"],
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "alice",
+            "COUNT",
+            "2",
+            "STREAMS",
+            "s",
+            ">",
+        ],
         &["XREADGROUP", "GROUP", "g", "bob", "STREAMS", "s", ">"],
         &["XPENDING", "s", "g", "-", "+", "10"],
         &["XPENDING", "s", "g", "IDLE", "0", "-", "+", "10", "alice"],
         &["XINFO", "CONSUMERS", "s", "g"],
         &["XINFO", "STREAM", "s", "FULL"],
-        &["XCLAIM", "s", "g", "carol", "0", "1-0", "IDLE", "5000", "JUSTID"],
+        &[
+            "XCLAIM", "s", "g", "carol", "0", "1-0", "IDLE", "5000", "JUSTID",
+        ],
         &["XPENDING", "s", "g", "IDLE", "4000", "-", "+", "10"],
-        &["XCLAIM", "s", "g", "carol", "0", "2-0", "TIME", "1", "RETRYCOUNT", "9"],
+        &[
+            "XCLAIM",
+            "s",
+            "g",
+            "carol",
+            "0",
+            "2-0",
+            "TIME",
+            "1",
+            "RETRYCOUNT",
+            "9",
+        ],
         &["XPENDING", "s", "g", "IDLE", "100000", "-", "+", "10"],
         &["XAUTOCLAIM", "s", "g", "dave", "3000", "0"],
         &["XINFO", "STREAM", "s", "FULL", "COUNT", "1"],
@@ -202,7 +227,12 @@ fn long_run(seed: u64) -> Vec<Vec<String>> {
                 "LIMIT".into(),
                 rng.below(300).to_string(),
             ]),
-            6 => cmds.push(vec!["XTRIM".into(), "s".into(), "MAXLEN".into(), rng.below(600).to_string()]),
+            6 => cmds.push(vec![
+                "XTRIM".into(),
+                "s".into(),
+                "MAXLEN".into(),
+                rng.below(600).to_string(),
+            ]),
             7..=9 => cmds.push(vec!["XINFO".into(), "STREAM".into(), "s".into()]),
             _ => {}
         }

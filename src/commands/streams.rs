@@ -445,14 +445,8 @@ fn parse_read<'a>(ctx: &mut Ctx, args: &Args<'a>, xreadgroup: bool) -> Option<Re
             r.keys_at = i + 1;
             let n = argc - r.keys_at;
             if !n.is_multiple_of(2) {
-                let (name, symbol) = if xreadgroup {
-                    ("XREADGROUP", '>')
-                } else {
-                    ("XREAD", '$')
-                };
-                ctx.reply.error(&format!(
-                    "ERR Unbalanced {name} list of streams: for each stream key an ID or '{symbol}' must be specified."
-                ));
+                // Redis 7.0 words it the same for XREADGROUP.
+                ctx.reply.error("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.");
                 return None;
             }
             r.nkeys = n / 2;

@@ -225,7 +225,18 @@ pub fn xadd(ctx: &mut Ctx, args: Args) {
             .reply
             .error("ERR The ID specified in XADD must be greater than 0-0");
     }
-    let pairs: Vec<&[u8]> = (fields_at..args.len()).map(|i| args.get(i)).collect();
+    // The field/value arguments, on the stack for the usual few.
+    let mut small: [&[u8]; 16] = [&[]; 16];
+    let heap: Vec<&[u8]>;
+    let pairs: &[&[u8]] = if nargs <= small.len() {
+        for (slot, i) in small.iter_mut().zip(fields_at..args.len()) {
+            *slot = args.get(i);
+        }
+        &small[..nargs]
+    } else {
+        heap = (fields_at..args.len()).map(|i| args.get(i)).collect();
+        &heap
+    };
     if pairs.iter().map(|p| p.len() as u64).sum::<u64>() > 1 << 30 {
         return ctx.reply.error("ERR Elements are too large to be stored");
     }
@@ -257,7 +268,7 @@ pub fn xadd(ctx: &mut Ctx, args: Args) {
     let Ok(s) = super::create_typed(ctx.ks, ctx.reply, key, Value::as_stream, new_stream) else {
         return;
     };
-    s.append(id, &pairs, limits);
+    s.append(id, pairs, limits);
     let trimmed = o.trim.map_or(0, |t| s.trim(t, o.approx, o.limit));
     reply_id(ctx.reply, id);
     ctx.ks.mark_dirty(key, 1);
@@ -566,24 +577,86 @@ fn read_generic(ctx: &mut Ctx, args: Args, xreadgroup: bool) {
             ids.push(id);
         }
     }
-    let now = ctx.ks.now_ms;
-    let mut body = scratch(ctx.reply);
-    let mut served = 0;
-    for (n, i) in keys.clone().enumerate() {
+    let served = match r.group {
+        None => serve_read(ctx, &args, keys.clone(), &ids, r.count),
+        Some((group, consumer)) => {
+            serve_read_group(ctx, &args, keys.clone(), &ids, &r, group, consumer)
+        }
+    };
+    if served {
+        return;
+    }
+    let Some(deadline) = r.block else {
+        return ctx.reply.null_array();
+    };
+    let op = match r.group {
+        Some((group, consumer)) => BlockedOp::XReadGroup {
+            group: group.into(),
+            consumer: consumer.into(),
+            count: r.count,
+            noack: r.noack,
+        },
+        None => BlockedOp::XRead {
+            ids,
+            count: r.count,
+        },
+    };
+    blocking::block(ctx, keys.map(|i| args.get(i)), deadline, op);
+}
+
+/// XREAD's synchronous answer: the streams holding entries after their ids. Which they are is
+/// known up front, so the reply is written directly. False when there is nothing to answer.
+fn serve_read(
+    ctx: &mut Ctx,
+    args: &Args,
+    keys: std::ops::Range<usize>,
+    ids: &[StreamId],
+    count: usize,
+) -> bool {
+    let has_news = |s: &Stream, after: StreamId| !s.is_empty() && s.last_valid_id() > after;
+    let served = keys
+        .clone()
+        .zip(ids)
+        .filter(|&(i, &after)| peek_stream(ctx.ks, args.get(i)).is_some_and(|s| has_news(s, after)))
+        .count();
+    if served > 0 {
+        reply_read_header(ctx.reply, served);
+    }
+    let take = if count == 0 { usize::MAX } else { count };
+    for (i, &after) in keys.zip(ids) {
         let key = args.get(i);
+        // Looked up again as Redis does (keyspace hits and misses count twice).
         let Some(s) = ctx.ks.get_read(key).and_then(|e| e.value.as_stream()) else {
             continue;
         };
-        let after = ids[n];
-        let Some((group, consumer)) = r.group else {
-            if !s.is_empty() && s.last_valid_id() > after {
-                served += 1;
-                reply_read_key(&mut body, key);
-                let take = if r.count == 0 { usize::MAX } else { r.count };
-                let from = after.next().unwrap_or(StreamId::MAX);
-                let entries: Vec<Entry> = s.range(from, StreamId::MAX).take(take).collect();
-                reply_entries(&mut body, &entries);
-            }
+        if has_news(s, after) {
+            reply_read_key(ctx.reply, key);
+            let from = after.next().unwrap_or(StreamId::MAX);
+            let entries: Vec<Entry> = s.range(from, StreamId::MAX).take(take).collect();
+            reply_entries(ctx.reply, &entries);
+        }
+    }
+    served > 0
+}
+
+/// XREADGROUP's synchronous answer: for each stream, the consumer's history for an id, new
+/// entries for `>`. Delivering changes the group, so which streams are answered is only known
+/// at the end: the streams' parts go to a scratch reply first.
+fn serve_read_group(
+    ctx: &mut Ctx,
+    args: &Args,
+    keys: std::ops::Range<usize>,
+    ids: &[StreamId],
+    r: &ReadRequest,
+    group: &[u8],
+    consumer: &[u8],
+) -> bool {
+    let now = ctx.ks.now_ms;
+    let mut body = scratch(ctx.reply);
+    let mut served = 0;
+    for (i, &after) in keys.zip(ids) {
+        let key = args.get(i);
+        let Some(s) = ctx.ks.get_read(key).and_then(|e| e.value.as_stream()) else {
             continue;
         };
         let history = after != NEW_ENTRIES;
@@ -632,24 +705,8 @@ fn read_generic(ctx: &mut Ctx, args: Args, xreadgroup: bool) {
     if served > 0 {
         reply_read_header(ctx.reply, served);
         ctx.reply.out.extend_from_slice(&body.out);
-        return;
     }
-    let Some(deadline) = r.block else {
-        return ctx.reply.null_array();
-    };
-    let op = match r.group {
-        Some((group, consumer)) => BlockedOp::XReadGroup {
-            group: group.into(),
-            consumer: consumer.into(),
-            count: r.count,
-            noack: r.noack,
-        },
-        None => BlockedOp::XRead {
-            ids,
-            count: r.count,
-        },
-    };
-    blocking::block(ctx, keys.map(|i| args.get(i)), deadline, op);
+    served > 0
 }
 
 /// Serves a client blocked in XREAD or XREADGROUP on `key` (its shard locked, `ks` on the

@@ -444,7 +444,12 @@ impl Stream {
 
     /// The last live entry's id (streamLastValidID), 0-0 when empty.
     pub fn last_valid_id(&self) -> StreamId {
-        self.last_entry().map_or(StreamId::ZERO, |e| e.id)
+        // Trimming never marks the newest entry, so it is live unless XDEL (or XSETID's
+        // MAXDELETEDID) reached it; only then walk the last node.
+        match self.nodes.last_key_value() {
+            Some((_, n)) if n.last > self.max_deleted && n.live > 0 => n.last,
+            _ => self.last_entry().map_or(StreamId::ZERO, |e| e.id),
+        }
     }
 
     /// Deletes one entry; false when it is not in the stream.

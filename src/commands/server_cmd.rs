@@ -8,9 +8,10 @@ use crate::protocol::Args;
 use crate::server::pubsub::{Limits, Message};
 use crate::storage::{DbView, Value};
 use crate::util::digest::{
-    OBJ_STRING, dataset_digest_add, dataset_digest_db, digest_add_expire, digest_hex, mix_digest,
-    object_digest_begin,
+    OBJ_STRING, OBJ_ZSET, dataset_digest_add, dataset_digest_db, digest_add_expire, digest_hex,
+    mix_digest, object_digest_begin, xor_digest,
 };
+use crate::util::num::fmt_g17_to_vec;
 
 pub fn time(ctx: &mut Ctx, _args: Args) {
     let now = std::time::SystemTime::now()
@@ -67,6 +68,7 @@ pub fn shutdown(ctx: &mut Ctx, args: Args) {
 fn type_id(v: &Value) -> u32 {
     match v {
         Value::Str(_) => OBJ_STRING,
+        Value::ZSet(_) => OBJ_ZSET,
     }
 }
 
@@ -91,6 +93,18 @@ fn mix_value(d: &mut [u8; 20], v: &Value, volatile: bool) {
         Value::Str(s) => {
             let mut scratch = itoa::Buffer::new();
             mix_digest(d, s.as_bytes(&mut scratch));
+        }
+        Value::ZSet(z) => {
+            // Each element digests on its own (member, then "%.17g" score), xored in.
+            let mut text = Vec::with_capacity(24);
+            z.for_each(|member, score| {
+                let mut element = [0u8; 20];
+                mix_digest(&mut element, member);
+                text.clear();
+                fmt_g17_to_vec(score, &mut text);
+                mix_digest(&mut element, &text);
+                xor_digest(d, &element);
+            });
         }
     }
     if volatile {
@@ -176,6 +190,7 @@ pub fn debug(ctx: &mut Ctx, args: Args) {
                     e.value.encoding(),
                     match &e.value {
                         Value::Str(s) => s.len() + 1,
+                        Value::ZSet(z) => z.serialized_len_estimate(),
                     },
                     e.access & 0xFF_FFFF,
                     clock.saturating_sub(e.access)

@@ -5,14 +5,17 @@ pub mod keyspace;
 pub mod listpack;
 pub mod string;
 pub mod table;
+pub mod zset;
 
 pub use keyspace::{DbSize, DbView, Entry, KeyEvent, Keyspace, Locked};
 pub use string::StrValue;
+pub use zset::ZSet;
 
 /// A value stored under a key. Collection types join this enum as their modules land.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(StrValue),
+    ZSet(Box<ZSet>),
 }
 
 impl Value {
@@ -20,6 +23,7 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -27,6 +31,7 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 }
@@ -42,4 +47,12 @@ pub struct EncodingLimits {
     pub zset_max_listpack_entries: usize,
     pub zset_max_listpack_value: usize,
     pub hll_sparse_max_bytes: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn values_stay_small() {
+        assert!(std::mem::size_of::<super::Value>() <= 32);
+    }
 }

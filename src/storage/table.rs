@@ -238,6 +238,15 @@ impl<E: Hashed> OrdTable<E> {
     }
 }
 
+/// The hash of a collection member (hash field, set member): foldhash seeded once per process,
+/// so clients cannot choose members that collide.
+pub fn member_hash(bytes: &[u8]) -> u64 {
+    use std::hash::BuildHasher;
+    static STATE: std::sync::LazyLock<foldhash::fast::FixedState> =
+        std::sync::LazyLock::new(|| foldhash::fast::FixedState::with_seed(fastrand::u64(..)));
+    STATE.hash_one(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,6 +29,7 @@ corpus_tests! {
     corpus_resp3 => "resp3.redis",
     corpus_transactions => "transactions.redis",
     corpus_pubsub => "pubsub.redis",
+    corpus_sorted_sets => "sorted_sets.redis",
 }
 
 /// Every corpus file must be listed above (and every listed file must parse),

@@ -226,7 +226,7 @@ fn getkeys_generic(ctx: &mut Ctx, args: Args, with_flags: bool) {
             .reply
             .error("ERR Invalid number of arguments specified for command");
     }
-    let idx: Vec<usize> = spec.key_indexes(argc).collect();
+    let idx: Vec<usize> = spec.request_key_indexes(&args.skip(2)).collect();
     if idx.is_empty() {
         return ctx.reply.error("ERR The command has no key arguments");
     }

@@ -97,6 +97,35 @@ pub const ACL_CATEGORIES: &[(u32, &str)] = &[
     (CAT_SCRIPTING, "scripting"),
 ];
 
+/// Finds the keys of a "movablekeys" command (key counts, STORE keywords) beyond its fixed
+/// positions, pushing their argument indexes. It must find every key the command can touch:
+/// commands only reach the keyspace shards of the keys found.
+pub type KeyFinder = fn(&Args, &mut Vec<usize>);
+
+/// The keys after a key count at `at`. None when the count is not a positive number of keys
+/// that are all present: the command then fails before touching any key.
+fn numkeys_at(args: &Args, at: usize, out: &mut Vec<usize>) {
+    if at >= args.len() {
+        return;
+    }
+    if let Some(n) = crate::util::num::parse_i64(args.get(at))
+        && n > 0
+        && (n as usize) < args.len() - at
+    {
+        out.extend(at + 1..=at + n as usize);
+    }
+}
+
+/// Key count as the first argument (ZUNION, ZMPOP, LMPOP, SINTERCARD...).
+pub fn numkeys_at_1(args: &Args, out: &mut Vec<usize>) {
+    numkeys_at(args, 1, out);
+}
+
+/// Key count as the second argument (ZUNIONSTORE, BZMPOP, BLMPOP, EVAL...).
+pub fn numkeys_at_2(args: &Args, out: &mut Vec<usize>) {
+    numkeys_at(args, 2, out);
+}
+
 /// Legacy key positions (first, last, step) as COMMAND INFO reports them; last < 0 counts from
 /// the end. first == 0 means no keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,6 +157,7 @@ pub struct CommandSpec {
     /// Key-spec flags for COMMAND INFO when they differ from the default derived from the
     /// command flags (RO+access for reads, RW+update for writes).
     pub key_flags: Option<&'static [&'static str]>,
+    pub key_finder: Option<KeyFinder>,
     pub handler: Handler,
     pub subcommands: &'static [CommandSpec],
     pub group: &'static str,
@@ -151,6 +181,7 @@ impl CommandSpec {
             categories,
             keys: NO_KEYS,
             key_flags: None,
+            key_finder: None,
             handler,
             subcommands: &[],
             group: "generic",
@@ -167,6 +198,11 @@ impl CommandSpec {
 
     pub const fn key_flags(mut self, flags: &'static [&'static str]) -> Self {
         self.key_flags = Some(flags);
+        self
+    }
+
+    pub const fn movable(mut self, finder: KeyFinder) -> Self {
+        self.key_finder = Some(finder);
         self
     }
 
@@ -225,6 +261,7 @@ impl CommandSpec {
             .iter()
             .filter(|(f, _)| self.flags & f != 0)
             .map(|(_, n)| *n)
+            .chain(self.key_finder.map(|_| "movablekeys"))
     }
 
     pub fn arity_ok(&self, argc: usize) -> bool {
@@ -233,7 +270,7 @@ impl CommandSpec {
     }
 
     /// Indexes of the key arguments of a request, per the legacy key positions.
-    pub fn key_indexes(&self, argc: usize) -> impl Iterator<Item = usize> {
+    pub fn key_indexes(&self, argc: usize) -> impl Iterator<Item = usize> + use<> {
         let KeyPos { first, last, step } = self.keys;
         let (start, end, step) = if first <= 0 || first as usize >= argc {
             (1usize, 0usize, 1usize)
@@ -254,13 +291,20 @@ impl CommandSpec {
             .filter(move |&i| i >= start && i <= end)
     }
 
-    /// The keys of a request (for locking and COMMAND GETKEYS).
-    pub fn request_keys<'a>(
-        &self,
-        args: &Args<'a>,
-    ) -> impl Iterator<Item = &'a [u8]> + use<'a, '_> {
+    /// Indexes of the key arguments of a request: the fixed positions, then those its key
+    /// finder finds.
+    pub fn request_key_indexes(&self, args: &Args) -> impl Iterator<Item = usize> + use<> {
+        let mut found = Vec::new();
+        if let Some(finder) = self.key_finder {
+            finder(args, &mut found);
+        }
+        self.key_indexes(args.len()).chain(found)
+    }
+
+    /// The keys of a request (for locking).
+    pub fn request_keys<'a>(&self, args: &Args<'a>) -> impl Iterator<Item = &'a [u8]> + use<'a> {
         let a = *args;
-        self.key_indexes(args.len()).map(move |i| a.get(i))
+        self.request_key_indexes(args).map(move |i| a.get(i))
     }
 }
 

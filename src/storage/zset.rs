@@ -642,7 +642,7 @@ impl Clone for SkipList {
 #[derive(Clone)]
 pub enum ZSet {
     Listpack(Listpack),
-    Skiplist(SkipList),
+    Skiplist(Box<SkipList>),
 }
 
 impl std::fmt::Debug for ZSet {
@@ -676,7 +676,7 @@ impl ZSet {
     /// An empty set in the encoding ZADD creates for a first member of `first_len` bytes.
     pub fn for_first_member(first_len: usize, limits: &EncodingLimits) -> ZSet {
         if limits.zset_max_listpack_entries == 0 || first_len > limits.zset_max_listpack_value {
-            ZSet::Skiplist(SkipList::new())
+            ZSet::Skiplist(Box::new(SkipList::new()))
         } else {
             ZSet::Listpack(Listpack::new())
         }
@@ -701,7 +701,7 @@ impl ZSet {
             for (m, s) in items {
                 sl.push_back(m, s);
             }
-            ZSet::Skiplist(sl)
+            ZSet::Skiplist(Box::new(sl))
         }
     }
 
@@ -740,13 +740,13 @@ impl ZSet {
         }
     }
 
-    fn to_skiplist(&mut self) {
+    fn convert_to_skiplist(&mut self) {
         if let ZSet::Listpack(lp) = self {
             let mut sl = SkipList::new();
             for (_, m, s) in lp_pairs(lp) {
                 sl.push_back(m.into(), s);
             }
-            *self = ZSet::Skiplist(sl);
+            *self = ZSet::Skiplist(Box::new(sl));
         }
     }
 
@@ -800,7 +800,7 @@ impl ZSet {
             && (lp.len() / 2 + 1 > limits.zset_max_listpack_entries
                 || member.len() > limits.zset_max_listpack_value)
         {
-            self.to_skiplist();
+            self.convert_to_skiplist();
         }
         match self {
             ZSet::Listpack(lp) => lp_insert(lp, member, score),
@@ -939,7 +939,13 @@ impl ZSet {
     }
 
     /// Visits `count` elements from rank `start`, upwards or (`rev`) downwards.
-    pub fn visit(&self, start: usize, count: usize, rev: bool, mut f: impl FnMut(&[u8], f64)) {
+    pub fn visit<'a>(
+        &'a self,
+        start: usize,
+        count: usize,
+        rev: bool,
+        mut f: impl FnMut(&'a [u8], f64),
+    ) {
         if count == 0 {
             return;
         }
@@ -973,7 +979,7 @@ impl ZSet {
     }
 
     /// Every element in ascending order.
-    pub fn for_each(&self, mut f: impl FnMut(&[u8], f64)) {
+    pub fn for_each<'a>(&'a self, mut f: impl FnMut(&'a [u8], f64)) {
         match self {
             ZSet::Listpack(lp) => lp_pairs(lp).for_each(|(_, m, s)| f(m, s)),
             ZSet::Skiplist(sl) => sl.iter().for_each(|(m, s)| f(m, s)),
@@ -995,7 +1001,7 @@ impl ZSet {
     }
 
     /// Elements at the given ranks, each visited in the order given (ranks may repeat).
-    pub fn visit_ranks(&self, ranks: &[usize], mut f: impl FnMut(&[u8], f64)) {
+    pub fn visit_ranks<'a>(&'a self, ranks: &[usize], mut f: impl FnMut(&'a [u8], f64)) {
         match self {
             ZSet::Listpack(lp) => {
                 let pairs: Vec<(&[u8], f64)> = lp_pairs(lp).map(|(_, m, s)| (m, s)).collect();
@@ -1015,7 +1021,7 @@ impl ZSet {
     /// One step of ZSCAN: a listpack answers everything with cursor 0; a skiplist visits about
     /// `count` members from `cursor` (a hash value, so a member present for the whole scan is
     /// returned exactly once even while the set changes) and returns the next cursor.
-    pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(&[u8], f64)) -> u64 {
+    pub fn scan<'a>(&'a self, cursor: u64, count: usize, mut f: impl FnMut(&'a [u8], f64)) -> u64 {
         match self {
             ZSet::Listpack(_) => {
                 self.for_each(f);

@@ -85,10 +85,15 @@ pub fn renamenx(ctx: &mut Ctx, args: Args) {
 
 /// Parses a database index argument: Err(message) with Redis's text for each failure.
 fn parse_db(ctx: &Ctx, a: &[u8], not_int: &'static str) -> Result<usize, &'static str> {
-    let n =
-        crate::util::num::parse_i64(a).filter(|v| *v >= i32::MIN as i64 && *v <= i32::MAX as i64);
+    let n = crate::util::num::parse_i64(a);
     match n {
         None => Err(not_int),
+        // getIntFromObjectOrReply's own message; SWAPDB words every bad index its way.
+        Some(v) if v < i32::MIN as i64 || v > i32::MAX as i64 => Err(if not_int == NOT_INT {
+            "ERR value is out of range, value must between -2147483648 and 2147483647"
+        } else {
+            not_int
+        }),
         Some(v) if v < 0 || v as usize >= ctx.ks.keyspace.databases() => {
             Err("ERR DB index is out of range")
         }

@@ -63,15 +63,17 @@ enum Unit {
     PxAt,
 }
 
-/// Parses SET/GETEX options like Redis's parseExtendedStringArgumentsOrReply and resolves the
-/// expiry as getExpireMillisecondsOrReply does.
-fn parse_set_opts(
+/// An expiry option as given, resolved by `resolve_expire` once the command gets to it.
+type PendingExpire<'a> = Option<(Unit, &'a [u8])>;
+
+/// Parses SET/GETEX options like Redis's parseExtendedStringArgumentsOrReply. The expiry's
+/// value is checked later (`resolve_expire`): GETEX looks the key up first.
+fn parse_set_opts<'a>(
     ctx: &mut Ctx,
-    args: &Args,
+    args: &Args<'a>,
     from: usize,
     is_set: bool,
-    cmd: &str,
-) -> Option<SetOpts> {
+) -> Option<(SetOpts, PendingExpire<'a>)> {
     let mut o = SetOpts::default();
     let mut expire: Option<(Unit, &[u8])> = None;
     let mut j = from;
@@ -112,10 +114,7 @@ fn parse_set_opts(
         }
         j += 1;
     }
-    if let Some((unit, text)) = expire {
-        o.expire_at = Some(resolve_expire(ctx, text, unit, cmd)?);
-    }
-    Some(o)
+    Some((o, expire))
 }
 
 fn resolve_expire(ctx: &mut Ctx, text: &[u8], unit: Unit, cmd: &str) -> Option<i64> {
@@ -139,9 +138,15 @@ fn resolve_expire(ctx: &mut Ctx, text: &[u8], unit: Unit, cmd: &str) -> Option<i
 }
 
 pub fn set(ctx: &mut Ctx, args: Args) {
-    let Some(o) = parse_set_opts(ctx, &args, 3, true, "set") else {
+    let Some((mut o, expire)) = parse_set_opts(ctx, &args, 3, true) else {
         return;
     };
+    if let Some((unit, text)) = expire {
+        let Some(at) = resolve_expire(ctx, text, unit, "set") else {
+            return;
+        };
+        o.expire_at = Some(at);
+    }
     set_generic(ctx, args.get(1), args.get(2), o);
 }
 
@@ -237,7 +242,7 @@ pub fn getdel(ctx: &mut Ctx, args: Args) {
 }
 
 pub fn getex(ctx: &mut Ctx, args: Args) {
-    let Some(o) = parse_set_opts(ctx, &args, 2, false, "getex") else {
+    let Some((mut o, expire)) = parse_set_opts(ctx, &args, 2, false) else {
         return;
     };
     let key = args.get(1);
@@ -247,7 +252,17 @@ pub fn getex(ctx: &mut Ctx, args: Args) {
             ctx.reply.null();
             return;
         }
-        Ok(Some(s)) => reply_str(ctx.reply, s),
+        Ok(Some(_)) => {}
+    }
+    // As Redis, the expiry's value is checked only once the key is known to hold a string.
+    if let Some((unit, text)) = expire {
+        let Some(at) = resolve_expire(ctx, text, unit, "getex") else {
+            return;
+        };
+        o.expire_at = Some(at);
+    }
+    if let Some(Value::Str(s)) = ctx.ks.peek(key).map(|e| &e.value) {
+        reply_str(ctx.reply, s);
     }
     if let Some(at) = o.expire_at {
         if at <= ctx.ks.now_ms {

@@ -1,6 +1,6 @@
 //! Seeded random differential test: thousands of generated commands over a
-//! small key space (string, bitmap, expire and generic commands, with valid
-//! and invalid arguments) are sent to a real redis-server and to ferrodis (or
+//! small key space (string, bitmap, sorted set, expire and generic commands,
+//! with valid and invalid arguments) are sent to a real redis-server and to ferrodis (or
 //! a second redis-server with `FERRODIS_DIFF_SELFTEST=1`); every reply must be
 //! identical.
 //!
@@ -150,13 +150,208 @@ impl Gen {
         }
     }
 
+    /// A sorted set member: mostly from a small alphabet so members collide.
+    fn member(&mut self) -> Vec<u8> {
+        if self.rng.chance(10) {
+            self.value()
+        } else {
+            self.rng
+                .pick(&["a", "b", "c", "d", "e", "f", "1", "10", "-1", ""])
+                .into()
+        }
+    }
+
+    /// A score: mostly small numbers with ties, sometimes infinities or invalid.
+    fn score(&mut self) -> String {
+        match self.rng.below(10) {
+            0 => self.float(),
+            1 => self
+                .rng
+                .pick(&["inf", "-inf", "+inf", "-0", "1e300"])
+                .into(),
+            _ => self.rng.range(-3, 3).to_string(),
+        }
+    }
+
+    /// A score range bound, sometimes exclusive.
+    fn score_bound(&mut self) -> String {
+        let s = self.score();
+        if self.rng.chance(30) {
+            format!("({s}")
+        } else {
+            s
+        }
+    }
+
+    /// A lex range bound.
+    fn lex_bound(&mut self) -> Vec<u8> {
+        match self.rng.below(8) {
+            0 => b"-".to_vec(),
+            1 => b"+".to_vec(),
+            2 => self.member(),
+            n => [if n < 5 { &b"["[..] } else { b"(" }, &self.member()].concat(),
+        }
+    }
+
+    /// Sorted set commands.
+    fn zset_command(&mut self, k: String) -> Vec<Vec<u8>> {
+        let mut a: Vec<Vec<u8>> = Vec::new();
+        macro_rules! push {
+            ($($x:expr),* $(,)?) => {{ $( a.push(Vec::<u8>::from($x)); )* }};
+        }
+        match self.rng.below(16) {
+            0..=2 => {
+                push!("ZADD", k);
+                for _ in 0..self.rng.below(3) {
+                    push!(self.rng.pick(&["NX", "XX", "GT", "LT", "CH", "INCR"]));
+                }
+                for _ in 0..self.rng.range(1, 3) {
+                    push!(self.score());
+                    a.push(self.member());
+                }
+            }
+            3 => {
+                push!("ZINCRBY", k, self.score());
+                a.push(self.member());
+            }
+            4 => {
+                push!(
+                    self.rng
+                        .pick(&["ZREM", "ZSCORE", "ZMSCORE", "ZRANK", "ZREVRANK"]),
+                    k
+                );
+                for _ in 0..self.rng.range(1, 3) {
+                    a.push(self.member());
+                }
+            }
+            5 => push!(self.rng.pick(&["ZCARD", "ZPOPMIN", "ZPOPMAX"]), k),
+            6 => {
+                let by = self.rng.below(3);
+                push!("ZRANGE", k);
+                match by {
+                    0 => push!(self.int(-4, 4), self.int(-4, 4)),
+                    1 => push!(self.score_bound(), self.score_bound(), "BYSCORE"),
+                    _ => {
+                        a.push(self.lex_bound());
+                        a.push(self.lex_bound());
+                        push!("BYLEX");
+                    }
+                }
+                if self.rng.chance(30) {
+                    push!("REV");
+                }
+                if self.rng.chance(30) {
+                    push!("LIMIT", self.int(-1, 3), self.int(-1, 3));
+                }
+                if self.rng.chance(40) {
+                    push!("WITHSCORES");
+                }
+            }
+            7 => {
+                let cmd = self
+                    .rng
+                    .pick(&["ZRANGEBYSCORE", "ZREVRANGEBYSCORE", "ZCOUNT"]);
+                push!(cmd, k, self.score_bound(), self.score_bound());
+                if cmd != "ZCOUNT" && self.rng.chance(40) {
+                    push!("WITHSCORES");
+                }
+            }
+            8 => {
+                let cmd = self
+                    .rng
+                    .pick(&["ZRANGEBYLEX", "ZREVRANGEBYLEX", "ZLEXCOUNT"]);
+                push!(cmd, k);
+                a.push(self.lex_bound());
+                a.push(self.lex_bound());
+                if cmd != "ZLEXCOUNT" && self.rng.chance(30) {
+                    push!("LIMIT", self.int(-1, 3), self.int(-1, 3));
+                }
+            }
+            9 => {
+                let cmd = self.rng.pick(&["ZREVRANGE", "ZREMRANGEBYRANK"]);
+                push!(cmd, k, self.int(-4, 4), self.int(-4, 4));
+            }
+            10 => match self.rng.below(2) {
+                0 => push!(
+                    "ZREMRANGEBYSCORE",
+                    k,
+                    self.score_bound(),
+                    self.score_bound()
+                ),
+                _ => {
+                    push!("ZREMRANGEBYLEX", k);
+                    a.push(self.lex_bound());
+                    a.push(self.lex_bound());
+                }
+            },
+            11 => {
+                push!(self.rng.pick(&["ZPOPMIN", "ZPOPMAX"]), k, self.int(0, 3));
+            }
+            12 => {
+                push!("ZMPOP", "2", k, self.key(), self.rng.pick(&["MIN", "MAX"]));
+                if self.rng.chance(50) {
+                    push!("COUNT", self.int(1, 3));
+                }
+            }
+            13 => {
+                let cmd = self.rng.pick(&[
+                    "ZUNION",
+                    "ZINTER",
+                    "ZDIFF",
+                    "ZUNIONSTORE",
+                    "ZINTERSTORE",
+                    "ZDIFFSTORE",
+                    "ZINTERCARD",
+                ]);
+                push!(cmd);
+                if cmd.ends_with("STORE") {
+                    push!(self.key());
+                }
+                let n = self.rng.range(1, 3);
+                push!(n.to_string(), k);
+                for _ in 1..n {
+                    push!(self.key());
+                }
+                if cmd != "ZDIFF" && cmd != "ZDIFFSTORE" && cmd != "ZINTERCARD" {
+                    if self.rng.chance(30) {
+                        push!("WEIGHTS");
+                        for _ in 0..n {
+                            push!(self.score());
+                        }
+                    }
+                    if self.rng.chance(30) {
+                        push!("AGGREGATE", self.rng.pick(&["SUM", "MIN", "MAX"]));
+                    }
+                }
+                if !cmd.ends_with("STORE") && cmd != "ZINTERCARD" && self.rng.chance(50) {
+                    push!("WITHSCORES");
+                }
+            }
+            14 => {
+                push!(
+                    "ZRANGESTORE",
+                    self.key(),
+                    k,
+                    self.int(-3, 3),
+                    self.int(-3, 3)
+                );
+            }
+            _ => match self.rng.below(2) {
+                // Deterministic forms only: the whole set, or nothing.
+                0 => push!("ZRANDMEMBER", k, "100", "WITHSCORES"),
+                _ => push!("ZSCAN", k, "0"),
+            },
+        }
+        a
+    }
+
     fn command(&mut self) -> Vec<Vec<u8>> {
         let mut a: Vec<Vec<u8>> = Vec::new();
         macro_rules! push {
             ($($x:expr),* $(,)?) => {{ $( a.push(Vec::<u8>::from($x)); )* }};
         }
         let k = self.key();
-        match self.rng.below(40) {
+        match self.rng.below(52) {
             0..=2 => {
                 push!("SET", k.clone());
                 a.push(self.value());
@@ -348,6 +543,7 @@ impl Gen {
             36 => push!("OBJECT", "ENCODING", k),
             37 => push!("DBSIZE"),
             38 => push!("KEYS", self.rng.pick(&["*", "k[0-3]", "k?", "x*"])),
+            39..=50 => a = self.zset_command(k),
             _ => {
                 // Wrong arity / unknown commands.
                 push!(self.rng.pick(&[
@@ -360,6 +556,9 @@ impl Gen {
                     "EXPIRE",
                     "RENAME",
                     "APPEND",
+                    "ZADD",
+                    "ZRANGE",
+                    "ZUNIONSTORE",
                     "NOSUCHCMD",
                 ]));
                 if self.rng.chance(50) {

@@ -82,7 +82,7 @@ pub fn bitcount(ctx: &mut Ctx, args: Args) {
             let Some(end) = arg_i64(ctx, args.get(3)) else {
                 return;
             };
-            // Redis answers an inverted range of negative indexes before reading the unit.
+            // Redis answers an empty negative range before looking at the unit.
             if start < 0 && end < 0 && start > end {
                 return ctx.reply.int(0);
             }

@@ -44,8 +44,9 @@ fn reply_info(reply: &mut Reply, spec: &CommandSpec, parent: Option<&CommandSpec
         reply.simple(format!("@{n}").as_bytes());
     }
     reply.set(0);
+    let specs = (spec.keys.first > 0) as usize + spec.numkeys_at.is_some() as usize;
+    reply.set(specs);
     if spec.keys.first > 0 {
-        reply.set(1);
         reply.map(3);
         reply.bulk(b"flags");
         let kflags = key_flags(spec);
@@ -78,8 +79,35 @@ fn reply_info(reply: &mut Reply, spec: &CommandSpec, parent: Option<&CommandSpec
         reply.int(spec.keys.step as i64);
         reply.bulk(b"limit");
         reply.int(0);
-    } else {
-        reply.set(0);
+    }
+    if let Some(at) = spec.numkeys_at {
+        reply.map(3);
+        reply.bulk(b"flags");
+        let kflags = key_flags(spec);
+        reply.set(kflags.len());
+        for f in kflags {
+            reply.simple(f.as_bytes());
+        }
+        reply.bulk(b"begin_search");
+        reply.map(2);
+        reply.bulk(b"type");
+        reply.bulk(b"index");
+        reply.bulk(b"spec");
+        reply.map(1);
+        reply.bulk(b"index");
+        reply.int(at as i64);
+        reply.bulk(b"find_keys");
+        reply.map(2);
+        reply.bulk(b"type");
+        reply.bulk(b"keynum");
+        reply.bulk(b"spec");
+        reply.map(3);
+        reply.bulk(b"keynumidx");
+        reply.int(0);
+        reply.bulk(b"firstkey");
+        reply.int(1);
+        reply.bulk(b"keystep");
+        reply.int(1);
     }
     reply.set(spec.subcommands.len());
     for sub in spec.subcommands {
@@ -226,7 +254,7 @@ fn getkeys_generic(ctx: &mut Ctx, args: Args, with_flags: bool) {
             .reply
             .error("ERR Invalid number of arguments specified for command");
     }
-    let idx: Vec<usize> = spec.request_key_indexes(&args.skip(2)).collect();
+    let idx: Vec<usize> = spec.key_indexes(argc, |i| args.get(i + 2)).collect();
     if idx.is_empty() {
         return ctx.reply.error("ERR The command has no key arguments");
     }

@@ -88,7 +88,6 @@ fn parse_db(ctx: &Ctx, a: &[u8], not_int: &'static str) -> Result<usize, &'stati
     let n = crate::util::num::parse_i64(a);
     match n {
         None => Err(not_int),
-        // getIntFromObjectOrReply's own message; SWAPDB words every bad index its way.
         Some(v) if v < i32::MIN as i64 || v > i32::MAX as i64 => Err(if not_int == NOT_INT {
             "ERR value is out of range, value must between -2147483648 and 2147483647"
         } else {
@@ -431,6 +430,7 @@ pub fn flushdb(ctx: &mut Ctx, args: Args) {
     if flush_mode_ok(ctx, &args) {
         let db = ctx.ks.db;
         ctx.ks.flush(Some(db));
+        invalidate_tracking_on_flush(ctx);
         ctx.reply.ok();
     }
 }
@@ -438,7 +438,17 @@ pub fn flushdb(ctx: &mut Ctx, args: Args) {
 pub fn flushall(ctx: &mut Ctx, args: Args) {
     if flush_mode_ok(ctx, &args) {
         ctx.ks.flush(None);
+        invalidate_tracking_on_flush(ctx);
         ctx.reply.ok();
+    }
+}
+
+/// Tracking clients drop their whole cache on a flush (Redis sends them a null invalidation).
+fn invalidate_tracking_on_flush(ctx: &mut Ctx) {
+    if ctx.server.tracking.active() {
+        ctx.server
+            .tracking
+            .invalidate_all(ctx.server, ctx.server.pubsub_limits());
     }
 }
 

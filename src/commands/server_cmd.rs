@@ -5,11 +5,11 @@ use std::sync::atomic::Ordering;
 use super::{Ctx, SYNTAX_ERR, eq_ic};
 use crate::config::Enablement;
 use crate::protocol::Args;
-use crate::server::pubsub::{Limits, Message};
+use crate::server::pubsub::Message;
 use crate::storage::{DbView, Value};
 use crate::util::digest::{
-    OBJ_STRING, OBJ_ZSET, dataset_digest_add, dataset_digest_db, digest_add_expire, digest_hex,
-    mix_digest, object_digest_begin, xor_digest,
+    OBJ_LIST, OBJ_STRING, OBJ_ZSET, dataset_digest_add, dataset_digest_db, digest_add_expire,
+    digest_hex, mix_digest, object_digest_begin, xor_digest,
 };
 use crate::util::num::fmt_g17_to_vec;
 
@@ -68,6 +68,7 @@ pub fn shutdown(ctx: &mut Ctx, args: Args) {
 fn type_id(v: &Value) -> u32 {
     match v {
         Value::Str(_) => OBJ_STRING,
+        Value::List(_) => OBJ_LIST,
         Value::ZSet(_) => OBJ_ZSET,
     }
 }
@@ -93,6 +94,11 @@ fn mix_value(d: &mut [u8; 20], v: &Value, volatile: bool) {
         Value::Str(s) => {
             let mut scratch = itoa::Buffer::new();
             mix_digest(d, s.as_bytes(&mut scratch));
+        }
+        Value::List(l) => {
+            for e in l.iter() {
+                mix_digest(d, e);
+            }
         }
         Value::ZSet(z) => {
             // Each element digests on its own (member, then "%.17g" score), xored in.
@@ -188,10 +194,7 @@ pub fn debug(ctx: &mut Ctx, args: Args) {
                     "Value at:{:p} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
                     &e.value,
                     e.value.encoding(),
-                    match &e.value {
-                        Value::Str(s) => s.len() + 1,
-                        Value::ZSet(z) => z.serialized_len_estimate(),
-                    },
+                    e.value.serialized_len_estimate(),
                     e.access & 0xFF_FFFF,
                     clock.saturating_sub(e.access)
                 );
@@ -319,7 +322,9 @@ pub fn feed_monitors(ctx: &Ctx, args: &Args) {
         }
     }
     let line: std::sync::Arc<[u8]> = line.into_bytes().into();
+    // MONITOR clients are limited as normal clients, as in Redis.
+    let limits = ctx.server.normal_limits();
     for m in ctx.server.monitors.lock().iter() {
-        m.deliver(Message::Monitor(line.clone()), Limits::default());
+        m.deliver(Message::Monitor(line.clone()), limits);
     }
 }

@@ -16,14 +16,6 @@ const SCORE_RANGE_ERR: &str = "ERR min or max is not a float";
 const LEX_RANGE_ERR: &str = "ERR min or max not valid string range item";
 const POSITIVE_ERR: &str = "ERR value is out of range, must be positive";
 
-/// The `Extract` of sorted sets.
-pub fn as_zset(v: &mut Value) -> Option<&mut ZSet> {
-    match v {
-        Value::ZSet(z) => Some(z),
-        _ => None,
-    }
-}
-
 fn limits(ctx: &Ctx) -> EncodingLimits {
     ctx.server.hot.encoding_limits()
 }
@@ -128,7 +120,7 @@ fn zadd_generic(ctx: &mut Ctx, args: Args, incr: bool) {
     let key = args.get(1);
     let lim = limits(ctx);
     let z = if flags.xx {
-        match write_typed(ctx.ks, ctx.reply, key, as_zset) {
+        match write_typed(ctx.ks, ctx.reply, key, Value::as_zset) {
             Err(Replied) => return,
             Ok(Some(z)) => z,
             Ok(None) => {
@@ -142,7 +134,7 @@ fn zadd_generic(ctx: &mut Ctx, args: Args, incr: bool) {
     } else {
         let first_len = args.get(first + 1).len();
         let make = || Value::ZSet(Box::new(ZSet::for_first_member(first_len, &lim)));
-        match create_typed(ctx.ks, ctx.reply, key, as_zset, make) {
+        match create_typed(ctx.ks, ctx.reply, key, Value::as_zset, make) {
             Ok(z) => z,
             Err(Replied) => return,
         }
@@ -188,7 +180,7 @@ fn zadd_generic(ctx: &mut Ctx, args: Args, incr: bool) {
 
 pub fn zrem(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    let z = match write_typed(ctx.ks, ctx.reply, key, as_zset) {
+    let z = match write_typed(ctx.ks, ctx.reply, key, Value::as_zset) {
         Err(Replied) => return,
         Ok(None) => return ctx.reply.int(0),
         Ok(Some(z)) => z,
@@ -210,13 +202,13 @@ pub fn zrem(ctx: &mut Ctx, args: Args) {
 }
 
 pub fn zcard(ctx: &mut Ctx, args: Args) {
-    if let Ok(z) = read_typed(ctx.ks, ctx.reply, args.get(1), as_zset) {
+    if let Ok(z) = read_typed(ctx.ks, ctx.reply, args.get(1), Value::as_zset) {
         ctx.reply.int(z.map_or(0, |z| z.len() as i64));
     }
 }
 
 pub fn zscore(ctx: &mut Ctx, args: Args) {
-    if let Ok(z) = read_typed(ctx.ks, ctx.reply, args.get(1), as_zset) {
+    if let Ok(z) = read_typed(ctx.ks, ctx.reply, args.get(1), Value::as_zset) {
         match z.and_then(|z| z.score(args.get(2))) {
             Some(s) => ctx.reply.double(s),
             None => ctx.reply.null(),
@@ -225,7 +217,7 @@ pub fn zscore(ctx: &mut Ctx, args: Args) {
 }
 
 pub fn zmscore(ctx: &mut Ctx, args: Args) {
-    let Ok(z) = read_typed(ctx.ks, ctx.reply, args.get(1), as_zset) else {
+    let Ok(z) = read_typed(ctx.ks, ctx.reply, args.get(1), Value::as_zset) else {
         return;
     };
     ctx.reply.array(args.len() - 2);
@@ -246,7 +238,7 @@ pub fn zrevrank(ctx: &mut Ctx, args: Args) {
 }
 
 fn rank_generic(ctx: &mut Ctx, args: Args, rev: bool) {
-    let Ok(z) = read_typed(ctx.ks, ctx.reply, args.get(1), as_zset) else {
+    let Ok(z) = read_typed(ctx.ks, ctx.reply, args.get(1), Value::as_zset) else {
         return;
     };
     match z.and_then(|z| z.rank(args.get(2)).map(|r| (r, z.len()))) {
@@ -270,7 +262,7 @@ pub fn zlexcount(ctx: &mut Ctx, args: Args) {
 }
 
 fn count_generic(ctx: &mut Ctx, key: &[u8], range: &impl ZRange) {
-    if let Ok(z) = read_typed(ctx.ks, ctx.reply, key, as_zset) {
+    if let Ok(z) = read_typed(ctx.ks, ctx.reply, key, Value::as_zset) {
         let n = z.and_then(|z| z.resolve_range(range, false, 0, -1));
         ctx.reply.int(n.map_or(0, |(_, count)| count as i64));
     }
@@ -397,7 +389,7 @@ fn zrange_generic(
         },
     };
     let src = args.get(src_at);
-    let Ok(z) = read_typed(ctx.ks, ctx.reply, src, as_zset) else {
+    let Ok(z) = read_typed(ctx.ks, ctx.reply, src, Value::as_zset) else {
         return;
     };
     let picked = z.and_then(|z| {
@@ -507,7 +499,7 @@ fn remrange_generic(
     event: &'static str,
     span: impl FnOnce(&ZSet) -> Option<(usize, usize)>,
 ) {
-    let z = match write_typed(ctx.ks, ctx.reply, key, as_zset) {
+    let z = match write_typed(ctx.ks, ctx.reply, key, Value::as_zset) {
         Err(Replied) => return,
         Ok(None) => return ctx.reply.int(0),
         Ok(Some(z)) => z,
@@ -557,7 +549,7 @@ pub fn pop_reply(
     count: usize,
     shape: PopShape,
 ) {
-    let Some(Some(z)) = ks.get_write(key).map(|e| as_zset(&mut e.value)) else {
+    let Some(Some(z)) = ks.get_write(key).map(|e| e.value.as_zset()) else {
         unreachable!("pop_reply needs a sorted set at the key");
     };
     let n = count.min(z.len());
@@ -625,7 +617,7 @@ fn zpop_generic(ctx: &mut Ctx, args: Args, side: Side) {
         None
     };
     let key = args.get(1);
-    match write_typed(ctx.ks, ctx.reply, key, as_zset) {
+    match write_typed(ctx.ks, ctx.reply, key, Value::as_zset) {
         Err(Replied) => {}
         Ok(None) => ctx.reply.array(0),
         Ok(Some(_)) if count == Some(0) => ctx.reply.array(0),
@@ -688,7 +680,7 @@ pub fn zmpop(ctx: &mut Ctx, args: Args) {
         return;
     };
     for key in args.iter().skip(2).take(numkeys) {
-        match write_typed(ctx.ks, ctx.reply, key, as_zset) {
+        match write_typed(ctx.ks, ctx.reply, key, Value::as_zset) {
             Err(Replied) => return,
             Ok(None) => continue,
             Ok(Some(_)) => {
@@ -707,7 +699,7 @@ const RANDOM_CHUNK: usize = 1000;
 
 pub fn zrandmember(ctx: &mut Ctx, args: Args) {
     if args.len() == 2 {
-        let Ok(z) = read_typed(ctx.ks, ctx.reply, args.get(1), as_zset) else {
+        let Ok(z) = read_typed(ctx.ks, ctx.reply, args.get(1), Value::as_zset) else {
             return;
         };
         return match z {
@@ -728,7 +720,7 @@ pub fn zrandmember(ctx: &mut Ctx, args: Args) {
     if withscores && !(i64::MIN / 2..=i64::MAX / 2).contains(&n) {
         return ctx.reply.error("ERR value is out of range");
     }
-    let z = match read_typed(ctx.ks, ctx.reply, args.get(1), as_zset) {
+    let z = match read_typed(ctx.ks, ctx.reply, args.get(1), Value::as_zset) {
         Err(Replied) => return,
         Ok(None) => return ctx.reply.array(0),
         Ok(Some(z)) => z,
@@ -1092,7 +1084,7 @@ pub fn zscan(ctx: &mut Ctx, args: Args) {
     let Some(cursor) = super::keys::parse_cursor(args.get(2)) else {
         return ctx.reply.error("ERR invalid cursor");
     };
-    let z = match read_typed(ctx.ks, ctx.reply, args.get(1), as_zset) {
+    let z = match read_typed(ctx.ks, ctx.reply, args.get(1), Value::as_zset) {
         Err(Replied) => return,
         Ok(None) => {
             ctx.reply.array(2);

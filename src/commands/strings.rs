@@ -18,7 +18,6 @@ pub fn read_str<'a>(
         None => Ok(None),
         Some(e) => match &e.value {
             Value::Str(s) => Ok(Some(s)),
-            #[allow(unreachable_patterns)]
             _ => {
                 reply.error(WRONGTYPE);
                 Err(Replied)
@@ -53,6 +52,8 @@ struct SetOpts {
     persist: bool,
     /// Absolute expiry in unix ms, once resolved.
     expire_at: Option<i64>,
+    /// The expiry option's unit and argument index, before it is resolved.
+    expire_arg: Option<(Unit, usize)>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -63,19 +64,17 @@ enum Unit {
     PxAt,
 }
 
-/// An expiry option as given, resolved by `resolve_expire` once the command gets to it.
-type PendingExpire<'a> = Option<(Unit, &'a [u8])>;
-
-/// Parses SET/GETEX options like Redis's parseExtendedStringArgumentsOrReply. The expiry's
-/// value is checked later (`resolve_expire`): GETEX looks the key up first.
-fn parse_set_opts<'a>(
+/// Parses SET/GETEX options like Redis's parseExtendedStringArgumentsOrReply and resolves the
+/// expiry as getExpireMillisecondsOrReply does.
+fn parse_set_opts(
     ctx: &mut Ctx,
-    args: &Args<'a>,
+    args: &Args,
     from: usize,
     is_set: bool,
-) -> Option<(SetOpts, PendingExpire<'a>)> {
+    cmd: &str,
+) -> Option<SetOpts> {
     let mut o = SetOpts::default();
-    let mut expire: Option<(Unit, &[u8])> = None;
+    let mut expire: Option<(Unit, usize)> = None;
     let mut j = from;
     while j < args.len() {
         let opt = args.get(j);
@@ -106,7 +105,7 @@ fn parse_set_opts<'a>(
             && (!has_exp || exp_is(unit))
             && next.is_some()
         {
-            expire = Some((unit, next.unwrap_or_default()));
+            expire = Some((unit, j + 1));
             j += 1;
         } else {
             ctx.reply.error(SYNTAX_ERR);
@@ -114,7 +113,12 @@ fn parse_set_opts<'a>(
         }
         j += 1;
     }
-    Some((o, expire))
+    o.expire_arg = expire;
+    // SET validates the expiry before looking at the key; GETEX after (see getex).
+    if is_set && let Some((unit, at)) = expire {
+        o.expire_at = Some(resolve_expire(ctx, args.get(at), unit, cmd)?);
+    }
+    Some(o)
 }
 
 fn resolve_expire(ctx: &mut Ctx, text: &[u8], unit: Unit, cmd: &str) -> Option<i64> {
@@ -138,15 +142,9 @@ fn resolve_expire(ctx: &mut Ctx, text: &[u8], unit: Unit, cmd: &str) -> Option<i
 }
 
 pub fn set(ctx: &mut Ctx, args: Args) {
-    let Some((mut o, expire)) = parse_set_opts(ctx, &args, 3, true) else {
+    let Some(o) = parse_set_opts(ctx, &args, 3, true, "set") else {
         return;
     };
-    if let Some((unit, text)) = expire {
-        let Some(at) = resolve_expire(ctx, text, unit, "set") else {
-            return;
-        };
-        o.expire_at = Some(at);
-    }
     set_generic(ctx, args.get(1), args.get(2), o);
 }
 
@@ -242,7 +240,7 @@ pub fn getdel(ctx: &mut Ctx, args: Args) {
 }
 
 pub fn getex(ctx: &mut Ctx, args: Args) {
-    let Some((mut o, expire)) = parse_set_opts(ctx, &args, 2, false) else {
+    let Some(o) = parse_set_opts(ctx, &args, 2, false, "getex") else {
         return;
     };
     let key = args.get(1);
@@ -254,17 +252,17 @@ pub fn getex(ctx: &mut Ctx, args: Args) {
         }
         Ok(Some(_)) => {}
     }
-    // As Redis, the expiry's value is checked only once the key is known to hold a string.
-    if let Some((unit, text)) = expire {
-        let Some(at) = resolve_expire(ctx, text, unit, "getex") else {
-            return;
-        };
-        o.expire_at = Some(at);
-    }
+    let expire_at = match o.expire_arg {
+        Some((unit, at)) => match resolve_expire(ctx, args.get(at), unit, "getex") {
+            Some(ms) => Some(ms),
+            None => return,
+        },
+        None => None,
+    };
     if let Some(Value::Str(s)) = ctx.ks.peek(key).map(|e| &e.value) {
         reply_str(ctx.reply, s);
     }
-    if let Some(at) = o.expire_at {
+    if let Some(at) = expire_at {
         if at <= ctx.ks.now_ms {
             ctx.ks.remove(key);
             ctx.ks.notify(notify::GENERIC, "del", key);
@@ -283,7 +281,6 @@ pub fn mget(ctx: &mut Ctx, args: Args) {
     for key in args.iter().skip(1) {
         match ctx.ks.get_read(key).map(|e| &e.value) {
             Some(Value::Str(s)) => reply_str(ctx.reply, s),
-            #[allow(unreachable_patterns)]
             _ => ctx.reply.null(),
         }
     }
@@ -350,7 +347,6 @@ pub fn string_for_update<'a>(
     }
     match ks.get_write(key).map(|e| &mut e.value) {
         Some(Value::Str(s)) => Ok(Some(s.make_raw())),
-        #[allow(unreachable_patterns)]
         Some(_) => {
             reply.error(WRONGTYPE);
             Err(Replied)
@@ -477,7 +473,6 @@ fn read_str_write(
     match ks.get_write(key).map(|e| &e.value) {
         None => Ok(None),
         Some(Value::Str(s)) => Ok(Some(s.len())),
-        #[allow(unreachable_patterns)]
         Some(_) => {
             reply.error(WRONGTYPE);
             Err(Replied)
@@ -495,7 +490,6 @@ fn incr_generic(ctx: &mut Ctx, key: &[u8], by: i64) {
                 return;
             }
         },
-        #[allow(unreachable_patterns)]
         Some(_) => {
             ctx.reply.error(WRONGTYPE);
             return;
@@ -541,7 +535,6 @@ pub fn incrbyfloat(ctx: &mut Ctx, args: Args) {
     let result = match ctx.ks.get_write(key).map(|e| &e.value) {
         None => num::incrbyfloat(b"0", args.get(2), &mut text),
         Some(Value::Str(s)) => num::incrbyfloat(s.as_bytes(&mut scratch), args.get(2), &mut text),
-        #[allow(unreachable_patterns)]
         Some(_) => return ctx.reply.error(WRONGTYPE),
     };
     match result {
@@ -570,7 +563,6 @@ pub fn lcs(ctx: &mut Ctx, args: Args) {
         match ctx.ks.get_read(key).map(|e| e.value.clone()) {
             None => {}
             Some(Value::Str(s)) => *slot = Some(s),
-            #[allow(unreachable_patterns)]
             Some(_) => {
                 return ctx
                     .reply

@@ -97,35 +97,6 @@ pub const ACL_CATEGORIES: &[(u32, &str)] = &[
     (CAT_SCRIPTING, "scripting"),
 ];
 
-/// Finds the keys of a "movablekeys" command (key counts, STORE keywords) beyond its fixed
-/// positions, pushing their argument indexes. It must find every key the command can touch:
-/// commands only reach the keyspace shards of the keys found.
-pub type KeyFinder = fn(&Args, &mut Vec<usize>);
-
-/// The keys after a key count at `at`. None when the count is not a positive number of keys
-/// that are all present: the command then fails before touching any key.
-fn numkeys_at(args: &Args, at: usize, out: &mut Vec<usize>) {
-    if at >= args.len() {
-        return;
-    }
-    if let Some(n) = crate::util::num::parse_i64(args.get(at))
-        && n > 0
-        && (n as usize) < args.len() - at
-    {
-        out.extend(at + 1..=at + n as usize);
-    }
-}
-
-/// Key count as the first argument (ZUNION, ZMPOP, LMPOP, SINTERCARD...).
-pub fn numkeys_at_1(args: &Args, out: &mut Vec<usize>) {
-    numkeys_at(args, 1, out);
-}
-
-/// Key count as the second argument (ZUNIONSTORE, BZMPOP, BLMPOP, EVAL...).
-pub fn numkeys_at_2(args: &Args, out: &mut Vec<usize>) {
-    numkeys_at(args, 2, out);
-}
-
 /// Legacy key positions (first, last, step) as COMMAND INFO reports them; last < 0 counts from
 /// the end. first == 0 means no keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,7 +128,9 @@ pub struct CommandSpec {
     /// Key-spec flags for COMMAND INFO when they differ from the default derived from the
     /// command flags (RO+access for reads, RW+update for writes).
     pub key_flags: Option<&'static [&'static str]>,
-    pub key_finder: Option<KeyFinder>,
+    /// For commands whose keys are counted by an argument (LMPOP numkeys key ...,
+    /// ZUNIONSTORE dest numkeys key ...): the index of that count; the keys follow it.
+    pub numkeys_at: Option<usize>,
     pub handler: Handler,
     pub subcommands: &'static [CommandSpec],
     pub group: &'static str,
@@ -181,7 +154,7 @@ impl CommandSpec {
             categories,
             keys: NO_KEYS,
             key_flags: None,
-            key_finder: None,
+            numkeys_at: None,
             handler,
             subcommands: &[],
             group: "generic",
@@ -196,13 +169,14 @@ impl CommandSpec {
         self
     }
 
-    pub const fn key_flags(mut self, flags: &'static [&'static str]) -> Self {
-        self.key_flags = Some(flags);
+    /// Keys counted by the argument at `index` (the command has "movablekeys").
+    pub const fn numkeys(mut self, index: usize) -> Self {
+        self.numkeys_at = Some(index);
         self
     }
 
-    pub const fn movable(mut self, finder: KeyFinder) -> Self {
-        self.key_finder = Some(finder);
+    pub const fn key_flags(mut self, flags: &'static [&'static str]) -> Self {
+        self.key_flags = Some(flags);
         self
     }
 
@@ -261,7 +235,7 @@ impl CommandSpec {
             .iter()
             .filter(|(f, _)| self.flags & f != 0)
             .map(|(_, n)| *n)
-            .chain(self.key_finder.map(|_| "movablekeys"))
+            .chain(self.numkeys_at.map(|_| "movablekeys"))
     }
 
     pub fn arity_ok(&self, argc: usize) -> bool {
@@ -269,8 +243,26 @@ impl CommandSpec {
         (a > 0 && argc == a as usize) || (a < 0 && argc >= (-a) as usize)
     }
 
-    /// Indexes of the key arguments of a request, per the legacy key positions.
-    pub fn key_indexes(&self, argc: usize) -> impl Iterator<Item = usize> + use<> {
+    /// Indexes of the key arguments of a request: the legacy key positions, then the keys
+    /// counted by a numkeys argument (`arg` reads an argument by index).
+    pub fn key_indexes<'a, F: Fn(usize) -> &'a [u8]>(
+        &self,
+        argc: usize,
+        arg: F,
+    ) -> impl Iterator<Item = usize> + use<F> {
+        let counted = self.numkeys_at.and_then(|at| {
+            if at >= argc {
+                return None;
+            }
+            let n = crate::util::num::parse_i64(arg(at))?;
+            let n = (n.max(0) as usize).min(argc - at - 1);
+            Some(at + 1..at + 1 + n)
+        });
+        self.legacy_key_indexes(argc)
+            .chain(counted.into_iter().flatten())
+    }
+
+    fn legacy_key_indexes(&self, argc: usize) -> impl Iterator<Item = usize> + use<> {
         let KeyPos { first, last, step } = self.keys;
         let (start, end, step) = if first <= 0 || first as usize >= argc {
             (1usize, 0usize, 1usize)
@@ -291,20 +283,14 @@ impl CommandSpec {
             .filter(move |&i| i >= start && i <= end)
     }
 
-    /// Indexes of the key arguments of a request: the fixed positions, then those its key
-    /// finder finds.
-    pub fn request_key_indexes(&self, args: &Args) -> impl Iterator<Item = usize> + use<> {
-        let mut found = Vec::new();
-        if let Some(finder) = self.key_finder {
-            finder(args, &mut found);
-        }
-        self.key_indexes(args.len()).chain(found)
-    }
-
-    /// The keys of a request (for locking).
-    pub fn request_keys<'a>(&self, args: &Args<'a>) -> impl Iterator<Item = &'a [u8]> + use<'a> {
+    /// The keys of a request (for locking and COMMAND GETKEYS).
+    pub fn request_keys<'a>(
+        &self,
+        args: &Args<'a>,
+    ) -> impl Iterator<Item = &'a [u8]> + use<'a, '_> {
         let a = *args;
-        self.request_key_indexes(args).map(move |i| a.get(i))
+        self.key_indexes(args.len(), move |i| a.get(i))
+            .map(move |i| a.get(i))
     }
 }
 
@@ -445,13 +431,17 @@ mod tests {
     #[test]
     fn key_positions() {
         let mset = CommandSpec::new("mset", -3, WRITE, 0, nop).keys(1, -1, 2);
-        assert_eq!(mset.key_indexes(5).collect::<Vec<_>>(), vec![1, 3]);
+        let none = |_| &b""[..];
+        assert_eq!(mset.key_indexes(5, none).collect::<Vec<_>>(), vec![1, 3]);
         let get = CommandSpec::new("get", 2, READONLY, 0, nop).keys(1, 1, 1);
-        assert_eq!(get.key_indexes(2).collect::<Vec<_>>(), vec![1]);
+        assert_eq!(get.key_indexes(2, none).collect::<Vec<_>>(), vec![1]);
         let bitop = CommandSpec::new("bitop", -4, WRITE, 0, nop).keys(2, -1, 1);
-        assert_eq!(bitop.key_indexes(5).collect::<Vec<_>>(), vec![2, 3, 4]);
+        assert_eq!(
+            bitop.key_indexes(5, none).collect::<Vec<_>>(),
+            vec![2, 3, 4]
+        );
         let ping = CommandSpec::new("ping", -1, 0, 0, nop);
-        assert_eq!(ping.key_indexes(2).count(), 0);
+        assert_eq!(ping.key_indexes(2, none).count(), 0);
     }
 
     #[test]

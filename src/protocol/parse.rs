@@ -313,14 +313,6 @@ impl<'a> Args<'a> {
         self.ranges.iter().map(|r| &self.data[r.clone()])
     }
 
-    /// The arguments from `n` on (COMMAND GETKEYS reads the command inside its own).
-    pub fn skip(&self, n: usize) -> Args<'a> {
-        Args {
-            data: self.data,
-            ranges: &self.ranges[n..],
-        }
-    }
-
     /// Copies the arguments out, for commands that outlive the read buffer (MULTI queues).
     pub fn to_owned_vec(&self) -> Vec<Vec<u8>> {
         self.iter().map(|a| a.to_vec()).collect()

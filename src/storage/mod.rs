@@ -1,13 +1,16 @@
 //! Data structures and the sharded keyspace that holds them.
 
 pub mod access;
+pub mod hll;
 pub mod keyspace;
+pub mod list;
 pub mod listpack;
 pub mod string;
 pub mod table;
 pub mod zset;
 
 pub use keyspace::{DbSize, DbView, Entry, KeyEvent, Keyspace, Locked};
+pub use list::List;
 pub use string::StrValue;
 pub use zset::ZSet;
 
@@ -15,6 +18,7 @@ pub use zset::ZSet;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(StrValue),
+    List(Box<List>),
     ZSet(Box<ZSet>),
 }
 
@@ -23,6 +27,7 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
             Value::ZSet(_) => "zset",
         }
     }
@@ -31,6 +36,8 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            // Redis 7.0 reports every list as a quicklist (of listpack nodes).
+            Value::List(_) => "quicklist",
             Value::ZSet(z) => z.encoding(),
         }
     }
@@ -49,10 +56,40 @@ pub struct EncodingLimits {
     pub hll_sparse_max_bytes: usize,
 }
 
+impl Value {
+    /// Roughly what the value takes in an RDB file (DEBUG OBJECT's serializedlength).
+    pub fn serialized_len_estimate(&self) -> usize {
+        match self {
+            Value::Str(s) => s.len() + 1,
+            Value::List(l) => 1 + l.iter().map(|e| e.len() + 1).sum::<usize>(),
+            Value::ZSet(z) => z.serialized_len_estimate(),
+        }
+    }
+
+    /// `commands::Extract` for lists.
+    pub fn as_list(&mut self) -> Option<&mut List> {
+        match self {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// `commands::Extract` for sorted sets.
+    pub fn as_zset(&mut self) -> Option<&mut ZSet> {
+        match self {
+            Value::ZSet(z) => Some(z),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn values_stay_small() {
-        assert!(std::mem::size_of::<super::Value>() <= 32);
+        // Every key's entry holds a Value inline.
+        assert!(std::mem::size_of::<Value>() <= 32);
     }
 }

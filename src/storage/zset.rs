@@ -222,6 +222,21 @@ fn lp_pairs(lp: &Listpack) -> impl Iterator<Item = (Offset, &[u8], f64)> {
     })
 }
 
+/// The pairs before byte offset `end` (a pair boundary), from the nearest one backwards.
+fn lp_pairs_before(lp: &Listpack, end: Offset) -> impl Iterator<Item = (Offset, &[u8], f64)> {
+    let mut score_at = lp.prev_offset(end);
+    std::iter::from_fn(move || {
+        let at = score_at?;
+        let member_at = lp.prev_offset(at).expect("member before its score");
+        score_at = lp.prev_offset(member_at);
+        Some((
+            member_at,
+            lp.entry_at(member_at).0,
+            lp_score(lp.entry_at(at).0),
+        ))
+    })
+}
+
 fn lp_find(lp: &Listpack, member: &[u8]) -> Option<(Offset, f64)> {
     lp_pairs(lp)
         .find(|(_, m, _)| *m == member)
@@ -857,29 +872,30 @@ impl ZSet {
         };
         match self {
             ZSet::Listpack(lp) => {
-                let (mut first, mut last) = (None, (0, &[][..], 0.0));
-                for p in lp_pairs(lp) {
-                    first.get_or_insert(p);
-                    last = p;
-                }
-                let (_, fm, fs) = first?;
-                if !range.gte_min(last.2, last.1) || !range.lte_max(fs, fm) {
+                let (_, fm, fs) = lp_pairs(lp).next()?;
+                let (_, lm, ls) = lp_pairs_before(lp, lp.end()).next()?;
+                if !range.gte_min(ls, lm) || !range.lte_max(fs, fm) {
                     return None;
                 }
                 if rev {
-                    // Reverse walks over a forward-only listpack go through a table of scores
-                    // and offsets; listpacks are small.
-                    let pairs: Vec<(&[u8], f64)> = lp_pairs(lp).map(|(_, m, s)| (m, s)).collect();
-                    let end = pairs.iter().rposition(|(m, s)| range.lte_max(*s, m))?;
-                    if !range.gte_min(pairs[end].1, pairs[end].0) {
+                    let mut down = lp_pairs_before(lp, lp.end());
+                    let mut above = 0;
+                    let top = loop {
+                        let p = down.next()?;
+                        if range.lte_max(p.2, p.1) {
+                            break p;
+                        }
+                        above += 1;
+                    };
+                    if !range.gte_min(top.2, top.1) {
                         return None;
                     }
-                    let start = end.checked_sub(offset)?;
-                    let count = pairs[..=start]
-                        .iter()
-                        .rev()
+                    let start = (self.len() - 1 - above).checked_sub(offset)?;
+                    let count = std::iter::once(top)
+                        .chain(down)
+                        .skip(offset)
                         .take(limit)
-                        .take_while(|(m, s)| range.gte_min(*s, m))
+                        .take_while(|(_, m, s)| range.gte_min(*s, m))
                         .count();
                     Some((start, count))
                 } else {
@@ -952,13 +968,12 @@ impl ZSet {
         match self {
             ZSet::Listpack(lp) => {
                 if rev {
-                    let first = start + 1 - count;
-                    let pairs: Vec<(&[u8], f64)> = lp_pairs(lp)
-                        .skip(first)
-                        .take(count)
-                        .map(|(_, m, s)| (m, s))
-                        .collect();
-                    for (m, s) in pairs.into_iter().rev() {
+                    let end = if start + 1 == lp.len() / 2 {
+                        lp.end()
+                    } else {
+                        lp.offset_of(2 * (start + 1))
+                    };
+                    for (_, m, s) in lp_pairs_before(lp, end).take(count) {
                         f(m, s);
                     }
                 } else {

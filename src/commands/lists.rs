@@ -716,6 +716,9 @@ pub fn serve_blocked(
                 reply.bulk(&v);
             }
         }
+        BlockedOp::ZPop(_) | BlockedOp::ZMPop { .. } => {
+            unreachable!("sorted set waiters are served by sorted_sets")
+        }
     }
     true
 }

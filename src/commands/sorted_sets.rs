@@ -1,11 +1,13 @@
 //! Sorted set commands (Z*). The data structure and its range walks live in `storage::zset`;
 //! these handlers parse options, check them in Redis's order and shape the replies.
 
+use super::lists;
 use super::{
     Ctx, NOT_FLOAT, NOT_INT, Replied, SYNTAX_ERR, WRONGTYPE, arg_i64, create_typed, eq_ic,
     read_typed, remove_if_empty, write_typed,
 };
 use crate::protocol::{Args, Reply};
+use crate::server::blocking::{self, BlockedOp};
 use crate::server::notify;
 use crate::storage::zset::{AddFlags, AddOutcome, LexRange, ScoreRange, ZRange};
 use crate::storage::{DbView, EncodingLimits, Value, ZSet};
@@ -679,16 +681,84 @@ pub fn zmpop(ctx: &mut Ctx, args: Args) {
     let Some((numkeys, side, count)) = parse_mpop(ctx, args, 1) else {
         return;
     };
-    for key in args.iter().skip(2).take(numkeys) {
-        match write_typed(ctx.ks, ctx.reply, key, Value::as_zset) {
-            Err(Replied) => return,
-            Ok(None) => continue,
-            Ok(Some(_)) => {
-                return pop_reply(ctx.ks, ctx.reply, key, side, count, PopShape::KeyNested);
-            }
+    match first_nonempty(ctx.ks, ctx.reply, args.iter().skip(2).take(numkeys)) {
+        Err(Replied) => {}
+        Ok(None) => ctx.reply.null_array(),
+        Ok(Some(key)) => pop_reply(ctx.ks, ctx.reply, key, side, count, PopShape::KeyNested),
+    }
+}
+
+/// The first of `keys` holding a non-empty sorted set; WRONGTYPE replied for another type.
+fn first_nonempty<'a>(
+    ks: &mut DbView,
+    reply: &mut Reply,
+    keys: impl Iterator<Item = &'a [u8]>,
+) -> Result<Option<&'a [u8]>, Replied> {
+    for key in keys {
+        if write_typed(ks, reply, key, Value::as_zset)?.is_some_and(|z| !z.is_empty()) {
+            return Ok(Some(key));
         }
     }
-    ctx.reply.null_array();
+    Ok(None)
+}
+
+pub fn bzpopmin(ctx: &mut Ctx, args: Args) {
+    blocking_zpop(ctx, args, Side::Min);
+}
+
+pub fn bzpopmax(ctx: &mut Ctx, args: Args) {
+    blocking_zpop(ctx, args, Side::Max);
+}
+
+fn blocking_zpop(ctx: &mut Ctx, args: Args, side: Side) {
+    let Some(deadline) = lists::parse_timeout(ctx, args.get(args.len() - 1)) else {
+        return;
+    };
+    let keys = (1..args.len() - 1).map(|i| args.get(i));
+    match first_nonempty(ctx.ks, ctx.reply, keys.clone()) {
+        Err(Replied) => {}
+        Ok(Some(key)) => pop_reply(ctx.ks, ctx.reply, key, side, 1, PopShape::KeyFlat),
+        Ok(None) => blocking::block(ctx, keys, deadline, BlockedOp::ZPop(side)),
+    }
+}
+
+pub fn bzmpop(ctx: &mut Ctx, args: Args) {
+    // Unlike the other blocking pops, the timeout is read after the other arguments.
+    let Some((numkeys, side, count)) = parse_mpop(ctx, args, 2) else {
+        return;
+    };
+    let Some(deadline) = lists::parse_timeout(ctx, args.get(1)) else {
+        return;
+    };
+    let keys = (3..3 + numkeys).map(|i| args.get(i));
+    match first_nonempty(ctx.ks, ctx.reply, keys.clone()) {
+        Err(Replied) => {}
+        Ok(Some(key)) => pop_reply(ctx.ks, ctx.reply, key, side, count, PopShape::KeyNested),
+        Ok(None) => blocking::block(ctx, keys, deadline, BlockedOp::ZMPop { side, count }),
+    }
+}
+
+/// Serves one client blocked by BZPOPMIN/BZPOPMAX (`count` None) or BZMPOP from `key`, if it
+/// holds a non-empty sorted set (called by `server::blocking` with the key's shard locked).
+/// Returns false when the key has nothing for it (it stays blocked).
+pub fn serve_blocked(
+    ks: &mut DbView,
+    reply: &mut Reply,
+    key: &[u8],
+    side: Side,
+    count: Option<usize>,
+) -> bool {
+    let ready = ks
+        .get_write(key)
+        .and_then(|e| e.value.as_zset())
+        .is_some_and(|z| !z.is_empty());
+    if ready {
+        match count {
+            None => pop_reply(ks, reply, key, side, 1, PopShape::KeyFlat),
+            Some(n) => pop_reply(ks, reply, key, side, n, PopShape::KeyNested),
+        }
+    }
+    ready
 }
 
 // ---------------------------------------------------------------------------------------------

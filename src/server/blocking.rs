@@ -18,6 +18,7 @@ use parking_lot::Mutex;
 
 use super::client::ClientInfo;
 use super::{Server, unix_ms};
+use crate::commands::sorted_sets::{self, Side};
 use crate::commands::{Ctx, lists};
 use crate::protocol::{Reply, RespVersion};
 use crate::storage::DbView;
@@ -32,6 +33,10 @@ pub enum BlockedOp {
     MPop { end: End, count: usize },
     /// BLMOVE / BRPOPLPUSH: move one element to `dest`, reply the element.
     Move { from: End, to: End, dest: Vec<u8> },
+    /// BZPOPMIN / BZPOPMAX: reply [key, member, score].
+    ZPop(Side),
+    /// BZMPOP: reply [key, [[member, score]...]].
+    ZMPop { side: Side, count: usize },
 }
 
 impl BlockedOp {
@@ -40,6 +45,14 @@ impl BlockedOp {
         match self {
             BlockedOp::Move { dest, .. } => Some(dest),
             _ => None,
+        }
+    }
+
+    /// The type of value the op pops from (TYPE's name).
+    fn value_type(&self) -> &'static str {
+        match self {
+            BlockedOp::ZPop(_) | BlockedOp::ZMPop { .. } => "zset",
+            _ => "list",
         }
     }
 
@@ -221,12 +234,14 @@ pub fn unblock_client(server: &Server, client_id: u64, with_error: bool) -> bool
 
 /// Serves the clients blocked on keys that became ready, in the order they blocked, after the
 /// command that readied them has finished. Serving may ready more keys (BLMOVE into a key
-/// others wait on); those are served in turn.
+/// others wait on); those are served in turn. Clients waiting for another type than the key
+/// now holds (BZPOPMIN on a new list) are passed over and stay blocked.
 pub fn serve_ready(server: &Arc<Server>, ready: Vec<(usize, Box<[u8]>)>) {
     let mut queue: VecDeque<(usize, Box<[u8]>)> = ready.into();
     let fill = server.hot.encoding_limits().list_max_listpack_size;
     while let Some((db, key)) = queue.pop_front() {
-        while let Some(waiter) = server.keyspace.front_waiter(db, &key) {
+        let mut passed: Vec<Arc<Waiter>> = Vec::new();
+        while let Some(waiter) = server.keyspace.front_waiter(db, &key, &passed) {
             let keys = std::iter::once(&*key).chain(waiter.op.dest());
             let locked = server.keyspace.lock_keys(keys);
             let now = unix_ms();
@@ -237,8 +252,29 @@ pub fn serve_ready(server: &Arc<Server>, ready: Vec<(usize, Box<[u8]>)>) {
                 view.drop_waiter(&key, &waiter);
                 continue;
             }
+            match view.peek(&key).map(|e| e.value.type_name()) {
+                None => {
+                    waiter.unclaim();
+                    break;
+                }
+                Some(t) if t != waiter.op.value_type() => {
+                    waiter.unclaim();
+                    passed.push(waiter);
+                    continue;
+                }
+                Some(_) => {}
+            }
             let mut reply = waiter.new_reply();
-            if !lists::serve_blocked(&mut view, &mut reply, &key, &waiter.op, fill) {
+            let served = match waiter.op {
+                BlockedOp::ZPop(side) => {
+                    sorted_sets::serve_blocked(&mut view, &mut reply, &key, side, None)
+                }
+                BlockedOp::ZMPop { side, count } => {
+                    sorted_sets::serve_blocked(&mut view, &mut reply, &key, side, Some(count))
+                }
+                _ => lists::serve_blocked(&mut view, &mut reply, &key, &waiter.op, fill),
+            };
+            if !served {
                 waiter.unclaim();
                 break;
             }

@@ -341,14 +341,20 @@ impl Keyspace {
         }
     }
 
-    /// The first client blocked on `key` in `db` that nobody has answered yet.
-    pub fn front_waiter(&self, db: usize, key: &[u8]) -> Option<Arc<Waiter>> {
+    /// The first client blocked on `key` in `db` that nobody has answered yet, other than the
+    /// `passed` ones.
+    pub fn front_waiter(
+        &self,
+        db: usize,
+        key: &[u8],
+        passed: &[Arc<Waiter>],
+    ) -> Option<Arc<Waiter>> {
         let shard = self.shards[self.locate(key).0].lock();
         shard
             .blocked
             .get(key)?
             .iter()
-            .find(|w| w.db == db && !w.is_claimed())
+            .find(|w| w.db == db && !w.is_claimed() && !passed.iter().any(|p| Arc::ptr_eq(p, w)))
             .cloned()
     }
 

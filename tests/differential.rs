@@ -33,6 +33,7 @@ corpus_tests! {
     corpus_latency => "latency.redis",
     corpus_lists => "lists.redis",
     corpus_sorted_sets => "sorted_sets.redis",
+    corpus_geo => "geo.redis",
 }
 
 /// Every corpus file must be listed above (and every listed file must parse),

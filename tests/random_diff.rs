@@ -1,6 +1,6 @@
 //! Seeded random differential test: thousands of generated commands over a
-//! small key space (string, bitmap, list, sorted set, HyperLogLog, expire and
-//! generic commands, with valid and invalid arguments) are sent to a real redis-server and to ferrodis (or
+//! small key space (string, bitmap, list, sorted set, geo, HyperLogLog, expire
+//! and generic commands, with valid and invalid arguments) are sent to a real redis-server and to ferrodis (or
 //! a second redis-server with `FERRODIS_DIFF_SELFTEST=1`); every reply must be
 //! identical.
 //!
@@ -392,6 +392,133 @@ impl Gen {
         }
     }
 
+    /// A longitude/latitude pair near a small area (so searches find things and ties occur),
+    /// sometimes invalid.
+    fn lon_lat(&mut self) -> [String; 2] {
+        match self.rng.below(20) {
+            0 => [self.float(), self.float()],
+            1 => [
+                self.rng.pick(&["180", "-180", "181", "0"]).into(),
+                self.rng
+                    .pick(&["85.05112878", "-85.05112878", "86", "0"])
+                    .into(),
+            ],
+            _ => [
+                format!("{}.{}", self.rng.range(9, 10), self.rng.below(4)),
+                format!("{}.{}", self.rng.range(44, 45), self.rng.below(4)),
+            ],
+        }
+    }
+
+    fn geo_unit(&mut self) -> &'static str {
+        self.rng.pick(&["m", "km", "KM", "mi", "ft", "yd"])
+    }
+
+    /// Geo commands.
+    fn geo_command(&mut self, k: String) -> Vec<Vec<u8>> {
+        let mut a: Vec<Vec<u8>> = Vec::new();
+        macro_rules! push {
+            ($($x:expr),* $(,)?) => {{ $( a.push(Vec::<u8>::from($x)); )* }};
+        }
+        match self.rng.below(6) {
+            0 | 1 => {
+                push!("GEOADD", k);
+                if self.rng.chance(20) {
+                    push!(self.rng.pick(&["NX", "XX", "CH"]));
+                }
+                for _ in 0..self.rng.range(1, 3) {
+                    let [lon, lat] = self.lon_lat();
+                    push!(lon, lat);
+                    a.push(self.member());
+                }
+            }
+            2 => {
+                push!(self.rng.pick(&["GEOPOS", "GEOHASH"]), k);
+                for _ in 0..self.rng.range(1, 3) {
+                    a.push(self.member());
+                }
+            }
+            3 => {
+                push!("GEODIST", k);
+                a.push(self.member());
+                a.push(self.member());
+                if self.rng.chance(50) {
+                    push!(self.geo_unit());
+                }
+            }
+            _ => {
+                let form = self.rng.below(4);
+                match form {
+                    0 => {
+                        let [lon, lat] = self.lon_lat();
+                        push!(
+                            "GEORADIUS",
+                            k,
+                            lon,
+                            lat,
+                            self.rng.range(1, 200).to_string(),
+                            "km"
+                        );
+                    }
+                    1 => {
+                        push!("GEORADIUSBYMEMBER", k);
+                        a.push(self.member());
+                        push!(self.rng.range(1, 200).to_string(), self.geo_unit());
+                    }
+                    _ => {
+                        push!(if form == 2 {
+                            "GEOSEARCH"
+                        } else {
+                            "GEOSEARCHSTORE"
+                        });
+                        if form == 3 {
+                            push!(self.key());
+                        }
+                        push!(k);
+                        if self.rng.chance(50) {
+                            let [lon, lat] = self.lon_lat();
+                            push!("FROMLONLAT", lon, lat);
+                        } else {
+                            push!("FROMMEMBER");
+                            a.push(self.member());
+                        }
+                        if self.rng.chance(50) {
+                            push!("BYRADIUS", self.rng.range(0, 200).to_string(), "km");
+                        } else {
+                            push!(
+                                "BYBOX",
+                                self.rng.range(0, 300).to_string(),
+                                self.rng.range(0, 300).to_string(),
+                                "km"
+                            );
+                        }
+                    }
+                }
+                let store_ok = form < 2;
+                for _ in 0..self.rng.below(3) {
+                    match self.rng.below(7) {
+                        0 if form != 3 => push!("WITHDIST"),
+                        1 if form != 3 => push!("WITHCOORD"),
+                        2 if form != 3 => push!("WITHHASH"),
+                        3 => push!(self.rng.pick(&["ASC", "DESC"])),
+                        4 => {
+                            push!("COUNT", self.int(1, 4));
+                            if self.rng.chance(30) {
+                                push!("ANY");
+                            }
+                        }
+                        5 if store_ok => {
+                            push!(self.rng.pick(&["STORE", "STOREDIST"]), self.key())
+                        }
+                        6 if form == 3 => push!("STOREDIST"),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        a
+    }
+
     fn command(&mut self) -> Vec<Vec<u8>> {
         let mut a: Vec<Vec<u8>> = Vec::new();
         macro_rules! push {
@@ -401,7 +528,7 @@ impl Gen {
             return self.list_command();
         }
         let k = self.key();
-        match self.rng.below(56) {
+        match self.rng.below(60) {
             0..=2 => {
                 push!("SET", k.clone());
                 a.push(self.value());
@@ -596,6 +723,7 @@ impl Gen {
             39 => self.latency(&mut a),
             40..=42 => a = self.hyperloglog(k),
             43..=54 => a = self.zset_command(k),
+            55..=58 => a = self.geo_command(k),
             _ => {
                 // Wrong arity / unknown commands.
                 push!(self.rng.pick(&[

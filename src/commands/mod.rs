@@ -6,6 +6,7 @@ pub mod bitmap;
 pub mod client_cmd;
 pub mod config_cmd;
 pub mod connection;
+pub mod geo;
 pub mod hyperloglog;
 pub mod introspection;
 pub mod keys;
@@ -371,6 +372,7 @@ const HLL: u32 = CAT_HYPERLOGLOG;
 const CONN: u32 = CAT_CONNECTION;
 const LIST: u32 = CAT_LIST;
 const ZSET: u32 = CAT_SORTEDSET;
+const GEO: u32 = CAT_GEO;
 
 /// The command table. Subcommand tables live beside their handlers.
 pub static COMMANDS: &[CommandSpec] = &[
@@ -498,6 +500,17 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("bzpopmin", -3, WRITE | NOSCRIPT | BLOCKING | FAST, ZSET, sorted_sets::bzpopmin).keys(1, -2, 1).key_flags(&["RW", "access", "delete"]).doc("sorted-set", "5.0.0", "O(log(N)) with N being the number of elements in the sorted set.", "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available"),
     CommandSpec::new("bzpopmax", -3, WRITE | NOSCRIPT | BLOCKING | FAST, ZSET, sorted_sets::bzpopmax).keys(1, -2, 1).key_flags(&["RW", "access", "delete"]).doc("sorted-set", "5.0.0", "O(log(N)) with N being the number of elements in the sorted set.", "Remove and return the member with the highest score from one or more sorted sets, or block until one is available"),
     CommandSpec::new("bzmpop", -5, WRITE | BLOCKING, ZSET, sorted_sets::bzmpop).numkeys(2).key_flags(&["RW", "access", "delete"]).doc("sorted-set", "7.0.0", "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.", "Remove and return members with scores in a sorted set or block until one is available"),
+    // geo
+    CommandSpec::new("geoadd", -5, WRITE | DENYOOM, GEO, geo::geoadd).keys(1, 1, 1).doc("geo", "3.2.0", "O(log(N)) for each item added, where N is the number of elements in the sorted set.", "Add one or more geospatial items in the geospatial index represented using a sorted set"),
+    CommandSpec::new("geopos", -2, READONLY, GEO, geo::geopos).keys(1, 1, 1).doc("geo", "3.2.0", "O(N) where N is the number of members requested.", "Returns longitude and latitude of members of a geospatial index"),
+    CommandSpec::new("geodist", -4, READONLY, GEO, geo::geodist).keys(1, 1, 1).doc("geo", "3.2.0", "O(log(N))", "Returns the distance between two members of a geospatial index"),
+    CommandSpec::new("geohash", -2, READONLY, GEO, geo::geohash).keys(1, 1, 1).doc("geo", "3.2.0", "O(log(N)) for each member requested, where N is the number of elements in the sorted set.", "Returns members of a geospatial index as standard geohash strings"),
+    CommandSpec::new("geosearch", -7, READONLY, GEO, geo::geosearch).keys(1, 1, 1).doc("geo", "6.2.0", "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape", "Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle."),
+    CommandSpec::new("geosearchstore", -8, WRITE | DENYOOM, GEO, geo::geosearchstore).keys(1, 2, 1).key_flags(&["OW", "update"]).doc("geo", "6.2.0", "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape", "Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle, and store the result in another key."),
+    CommandSpec::new("georadius", -6, WRITE | DENYOOM, GEO, geo::georadius).keys(1, 1, 1).store_key(5).key_flags(&["RO", "access"]).doc("geo", "3.2.0", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.", "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a point"),
+    CommandSpec::new("georadiusbymember", -5, WRITE | DENYOOM, GEO, geo::georadiusbymember).keys(1, 1, 1).store_key(5).key_flags(&["RO", "access"]).doc("geo", "3.2.0", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.", "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a member"),
+    CommandSpec::new("georadius_ro", -6, READONLY, GEO, geo::georadius_ro).keys(1, 1, 1).doc("geo", "3.2.10", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.", "A read-only variant for GEORADIUS"),
+    CommandSpec::new("georadiusbymember_ro", -5, READONLY, GEO, geo::georadiusbymember_ro).keys(1, 1, 1).doc("geo", "3.2.10", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.", "A read-only variant for GEORADIUSBYMEMBER"),
     // connection
     CommandSpec::new("ping", -1, FAST | SENTINEL, CONN, connection::ping).doc("connection", "1.0.0", "O(1)", "Returns the server's liveliness response."),
     CommandSpec::new("echo", 2, FAST, CONN, connection::echo).doc("connection", "1.0.0", "O(1)", "Returns the given string."),

@@ -119,8 +119,29 @@ fn zadd_generic(ctx: &mut Ctx, args: Args, incr: bool) {
     {
         return ctx.reply.error(NOT_FLOAT);
     }
-    let key = args.get(1);
+    let items = (first..args.len()).step_by(2).map(|i| {
+        (
+            parse_f64(args.get(i)).expect("checked above"),
+            args.get(i + 1),
+        )
+    });
+    add_checked(ctx, args.get(1), flags, ch, items);
+}
+
+/// ZADD's work once its arguments are checked (shared with GEOADD): creates the key unless XX
+/// (its encoding chosen by the first member, as Redis does), adds the members, replies and
+/// notifies.
+pub fn add_checked<'a>(
+    ctx: &mut Ctx,
+    key: &[u8],
+    flags: AddFlags,
+    ch: bool,
+    mut items: impl Iterator<Item = (f64, &'a [u8])>,
+) {
     let lim = limits(ctx);
+    let Some(first) = items.next() else {
+        return ctx.reply.error(SYNTAX_ERR);
+    };
     let z = if flags.xx {
         match write_typed(ctx.ks, ctx.reply, key, Value::as_zset) {
             Err(Replied) => return,
@@ -134,8 +155,7 @@ fn zadd_generic(ctx: &mut Ctx, args: Args, incr: bool) {
             }
         }
     } else {
-        let first_len = args.get(first + 1).len();
-        let make = || Value::ZSet(Box::new(ZSet::for_first_member(first_len, &lim)));
+        let make = || Value::ZSet(Box::new(ZSet::for_first_member(first.1.len(), &lim)));
         match create_typed(ctx.ks, ctx.reply, key, Value::as_zset, make) {
             Ok(z) => z,
             Err(Replied) => return,
@@ -143,9 +163,8 @@ fn zadd_generic(ctx: &mut Ctx, args: Args, incr: bool) {
     };
     let (mut added, mut updated) = (0, 0);
     let mut last = None;
-    for i in (first..args.len()).step_by(2) {
-        let score = parse_f64(args.get(i)).expect("checked above");
-        match z.add(args.get(i + 1), score, flags, &lim) {
+    for (score, member) in std::iter::once(first).chain(items) {
+        match z.add(member, score, flags, &lim) {
             AddOutcome::Added(s) => {
                 added += 1;
                 last = Some(s);
@@ -447,7 +466,7 @@ fn rank_span(len: usize, start: i64, end: i64, rev: bool) -> Option<(usize, usiz
 
 /// Stores a result set (sorted, distinct) at `dst` and replies its size: an empty result
 /// deletes `dst` instead, as Redis's *STORE commands do.
-fn store_result(ctx: &mut Ctx, dst: &[u8], items: Vec<(Box<[u8]>, f64)>, event: &'static str) {
+pub fn store_result(ctx: &mut Ctx, dst: &[u8], items: Vec<(Box<[u8]>, f64)>, event: &'static str) {
     if items.is_empty() {
         ctx.reply.int(0);
         if ctx.ks.remove(dst).is_some() {

@@ -131,6 +131,9 @@ pub struct CommandSpec {
     /// For commands whose keys are counted by an argument (LMPOP numkeys key ...,
     /// ZUNIONSTORE dest numkeys key ...): the index of that count; the keys follow it.
     pub numkeys_at: Option<usize>,
+    /// For commands that write to a key named after a STORE or STOREDIST keyword (GEORADIUS):
+    /// the index the keywords are searched from.
+    pub store_key_from: Option<usize>,
     pub handler: Handler,
     pub subcommands: &'static [CommandSpec],
     pub group: &'static str,
@@ -155,6 +158,7 @@ impl CommandSpec {
             keys: NO_KEYS,
             key_flags: None,
             numkeys_at: None,
+            store_key_from: None,
             handler,
             subcommands: &[],
             group: "generic",
@@ -172,6 +176,12 @@ impl CommandSpec {
     /// Keys counted by the argument at `index` (the command has "movablekeys").
     pub const fn numkeys(mut self, index: usize) -> Self {
         self.numkeys_at = Some(index);
+        self
+    }
+
+    /// A key after a STORE/STOREDIST keyword at `index` or later ("movablekeys").
+    pub const fn store_key(mut self, index: usize) -> Self {
+        self.store_key_from = Some(index);
         self
     }
 
@@ -235,7 +245,10 @@ impl CommandSpec {
             .iter()
             .filter(|(f, _)| self.flags & f != 0)
             .map(|(_, n)| *n)
-            .chain(self.numkeys_at.map(|_| "movablekeys"))
+            .chain(
+                (self.numkeys_at.is_some() || self.store_key_from.is_some())
+                    .then_some("movablekeys"),
+            )
     }
 
     pub fn arity_ok(&self, argc: usize) -> bool {
@@ -244,8 +257,9 @@ impl CommandSpec {
     }
 
     /// Indexes of the key arguments of a request: the legacy key positions, then the keys
-    /// counted by a numkeys argument (`arg` reads an argument by index).
-    pub fn key_indexes<'a, F: Fn(usize) -> &'a [u8]>(
+    /// counted by a numkeys argument or named after STORE keywords (`arg` reads an argument by
+    /// index).
+    pub fn key_indexes<'a, F: Fn(usize) -> &'a [u8] + Copy>(
         &self,
         argc: usize,
         arg: F,
@@ -258,8 +272,19 @@ impl CommandSpec {
             let n = (n.max(0) as usize).min(argc - at - 1);
             Some(at + 1..at + 1 + n)
         });
+        // Every argument after a STORE/STOREDIST word may be the key: locking one too many
+        // is harmless, missing one is not.
+        let stored = self.store_key_from.map(|from| {
+            (from..argc.saturating_sub(1))
+                .filter(move |&i| {
+                    let a = arg(i);
+                    a.eq_ignore_ascii_case(b"store") || a.eq_ignore_ascii_case(b"storedist")
+                })
+                .map(|i| i + 1)
+        });
         self.legacy_key_indexes(argc)
             .chain(counted.into_iter().flatten())
+            .chain(stored.into_iter().flatten())
     }
 
     fn legacy_key_indexes(&self, argc: usize) -> impl Iterator<Item = usize> + use<> {
@@ -442,6 +467,26 @@ mod tests {
         );
         let ping = CommandSpec::new("ping", -1, 0, 0, nop);
         assert_eq!(ping.key_indexes(2, none).count(), 0);
+        // GEORADIUS src lon lat r unit COUNT 3 STORE dst: the destination follows STORE.
+        let georadius = CommandSpec::new("georadius", -6, WRITE, 0, nop)
+            .keys(1, 1, 1)
+            .store_key(5);
+        let args: [&[u8]; 10] = [
+            b"georadius",
+            b"src",
+            b"1",
+            b"2",
+            b"3",
+            b"km",
+            b"COUNT",
+            b"3",
+            b"store",
+            b"dst",
+        ];
+        let found: Vec<usize> = georadius.key_indexes(10, |i| args[i]).collect();
+        assert_eq!(found, vec![1, 9]);
+        assert_eq!(georadius.key_indexes(9, |i| args[i]).count(), 1);
+        assert!(georadius.flag_names().any(|f| f == "movablekeys"));
     }
 
     #[test]

@@ -993,6 +993,33 @@ impl ZSet {
         }
     }
 
+    /// The elements from rank `start` upwards, lazily (for walks that may stop early).
+    pub fn iter_from(&self, start: usize) -> impl Iterator<Item = (&[u8], f64)> {
+        let (compact, full) = match self {
+            ZSet::Listpack(lp) => (Some(lp_pairs(lp).skip(start).map(|(_, m, s)| (m, s))), None),
+            ZSet::Skiplist(sl) => {
+                let mut x = if start < sl.len {
+                    sl.at_rank(start)
+                } else {
+                    NIL
+                };
+                let walk = std::iter::from_fn(move || {
+                    if x == NIL {
+                        return None;
+                    }
+                    let n = sl.node(x);
+                    x = sl.link(x, 0).next;
+                    Some((&*n.member, n.score))
+                });
+                (None, Some(walk))
+            }
+        };
+        compact
+            .into_iter()
+            .flatten()
+            .chain(full.into_iter().flatten())
+    }
+
     /// Every element in ascending order.
     pub fn for_each<'a>(&'a self, mut f: impl FnMut(&'a [u8], f64)) {
         match self {

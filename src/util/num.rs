@@ -469,6 +469,12 @@ pub fn incrbyfloat(value: &[u8], incr: &[u8], out: &mut Vec<u8>) -> Result<(), I
     Ok(())
 }
 
+/// Appends a double as Redis's addReplyHumanLongDouble prints it (GEOPOS coordinates): the
+/// value as a long double in "%.17Lf" with trailing zeros dropped.
+pub fn fmt_human_f64(v: f64, out: &mut Vec<u8>) {
+    ld::Ld::from_f64(v).fmt_human(out);
+}
+
 mod ld;
 
 #[cfg(test)]

@@ -774,8 +774,18 @@ impl ZSet {
         flags: AddFlags,
         limits: &EncodingLimits,
     ) -> AddOutcome {
-        let current = self.score(member);
-        let Some(cur) = current else {
+        // One lookup: where the member is, if present.
+        enum Found {
+            Listpack(Offset),
+            Skiplist(u32),
+        }
+        let found = match self {
+            ZSet::Listpack(lp) => lp_find(lp, member).map(|(off, s)| (Found::Listpack(off), s)),
+            ZSet::Skiplist(sl) => sl
+                .find(member)
+                .map(|x| (Found::Skiplist(x), sl.node(x).score)),
+        };
+        let Some((at, cur)) = found else {
             if flags.xx {
                 return AddOutcome::Skipped;
             }
@@ -795,16 +805,13 @@ impl ZSet {
         if score == cur {
             return AddOutcome::Unchanged(score);
         }
-        match self {
-            ZSet::Listpack(lp) => {
-                let (off, _) = lp_find(lp, member).expect("member present");
+        match (self, at) {
+            (ZSet::Listpack(lp), Found::Listpack(off)) => {
                 lp.remove_range_at(off, 2);
                 lp_insert(lp, member, score);
             }
-            ZSet::Skiplist(sl) => {
-                let x = sl.find(member).expect("member present");
-                sl.update_score(x, score);
-            }
+            (ZSet::Skiplist(sl), Found::Skiplist(x)) => sl.update_score(x, score),
+            _ => unreachable!("found in this encoding"),
         }
         AddOutcome::Updated(score)
     }

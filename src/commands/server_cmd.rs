@@ -8,8 +8,8 @@ use crate::protocol::Args;
 use crate::server::pubsub::{Limits, Message};
 use crate::storage::{DbView, Value};
 use crate::util::digest::{
-    OBJ_STRING, dataset_digest_add, dataset_digest_db, digest_add_expire, digest_hex, mix_digest,
-    object_digest_begin,
+    OBJ_HASH, OBJ_SET, OBJ_STRING, dataset_digest_add, dataset_digest_db, digest_add_expire,
+    digest_hex, mix_digest, object_digest_begin, xor_digest,
 };
 
 pub fn time(ctx: &mut Ctx, _args: Args) {
@@ -67,6 +67,8 @@ pub fn shutdown(ctx: &mut Ctx, args: Args) {
 fn type_id(v: &Value) -> u32 {
     match v {
         Value::Str(_) => OBJ_STRING,
+        Value::Hash(_) => OBJ_HASH,
+        Value::Set(_) => OBJ_SET,
     }
 }
 
@@ -91,6 +93,22 @@ fn mix_value(d: &mut [u8; 20], v: &Value, volatile: bool) {
         Value::Str(s) => {
             let mut scratch = itoa::Buffer::new();
             mix_digest(d, s.as_bytes(&mut scratch));
+        }
+        // Collections are order-independent: each member (a hash's field mixed with its
+        // value) is xored in.
+        Value::Hash(h) => {
+            for (field, value) in h.iter() {
+                let mut pair = [0u8; 20];
+                mix_digest(&mut pair, field);
+                mix_digest(&mut pair, value);
+                xor_digest(d, &pair);
+            }
+        }
+        Value::Set(set) => {
+            let mut scratch = itoa::Buffer::new();
+            for e in set.iter() {
+                xor_digest(d, e.bytes(&mut scratch));
+            }
         }
     }
     if volatile {
@@ -176,6 +194,9 @@ pub fn debug(ctx: &mut Ctx, args: Args) {
                     e.value.encoding(),
                     match &e.value {
                         Value::Str(s) => s.len() + 1,
+                        // An estimate: Redis reports the RDB encoding's length.
+                        Value::Hash(h) => h.iter().map(|(f, v)| f.len() + v.len() + 2).sum(),
+                        Value::Set(set) => set.len() * 8,
                     },
                     e.access & 0xFF_FFFF,
                     clock.saturating_sub(e.access)

@@ -359,8 +359,6 @@ pub fn append(ctx: &mut Ctx, args: Args) {
             ctx.ks.notify(notify::STRING, "append", key);
             ctx.reply.int(tail.len() as i64);
         }
-        #[allow(unreachable_patterns)]
-        Some(v) if !matches!(v, Value::Str(_)) => ctx.reply.error(WRONGTYPE),
         Some(Value::Str(s)) => {
             if (s.len() + tail.len()) as u64 > max_len(ctx) {
                 ctx.reply.error(MAX_STRING_ERR);
@@ -373,6 +371,7 @@ pub fn append(ctx: &mut Ctx, args: Args) {
                 ctx.reply.int(n as i64);
             }
         }
+        Some(_) => ctx.reply.error(WRONGTYPE),
     }
 }
 

@@ -1,18 +1,25 @@
 //! Data structures and the sharded keyspace that holds them.
 
 pub mod access;
+pub mod hash;
+pub mod intset;
 pub mod keyspace;
 pub mod listpack;
+pub mod set;
 pub mod string;
 pub mod table;
 
+pub use hash::HashValue;
 pub use keyspace::{DbSize, DbView, Entry, KeyEvent, Keyspace, Locked};
+pub use set::SetValue;
 pub use string::StrValue;
 
 /// A value stored under a key. Collection types join this enum as their modules land.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(StrValue),
+    Hash(Box<HashValue>),
+    Set(Box<SetValue>),
 }
 
 impl Value {
@@ -20,6 +27,8 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
         }
     }
 
@@ -27,6 +36,8 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
         }
     }
 }
@@ -42,4 +53,30 @@ pub struct EncodingLimits {
     pub zset_max_listpack_entries: usize,
     pub zset_max_listpack_value: usize,
     pub hll_sparse_max_bytes: usize,
+}
+
+/// One of two iterators (collections iterate their compact or their table encoding).
+pub(crate) enum Either<L, R> {
+    Left(L),
+    Right(R),
+}
+
+impl<T, L: Iterator<Item = T>, R: Iterator<Item = T>> Iterator for Either<L, R> {
+    type Item = T;
+
+    #[inline]
+    fn next(&mut self) -> Option<T> {
+        match self {
+            Either::Left(l) => l.next(),
+            Either::Right(r) => r.next(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn value_stays_small() {
+        assert!(std::mem::size_of::<super::Value>() <= 32);
+    }
 }

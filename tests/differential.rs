@@ -29,6 +29,8 @@ corpus_tests! {
     corpus_resp3 => "resp3.redis",
     corpus_transactions => "transactions.redis",
     corpus_pubsub => "pubsub.redis",
+    corpus_hashes => "hashes.redis",
+    corpus_sets => "sets.redis",
 }
 
 /// Every corpus file must be listed above (and every listed file must parse),

@@ -1,5 +1,5 @@
 //! Seeded random differential test: thousands of generated commands over a
-//! small key space (string, bitmap, expire and generic commands, with valid
+//! small key space (string, bitmap, hash, set, expire and generic commands, with valid
 //! and invalid arguments) are sent to a real redis-server and to ferrodis (or
 //! a second redis-server with `FERRODIS_DIFF_SELFTEST=1`); every reply must be
 //! identical.
@@ -150,13 +150,197 @@ impl Gen {
         }
     }
 
+    /// A hash field: mostly from a small pool so commands meet existing fields.
+    fn field(&mut self) -> Vec<u8> {
+        match self.rng.below(10) {
+            0..=6 => format!("f{}", self.rng.below(6)).into_bytes(),
+            7 => self.rng.range(-3, 3).to_string().into_bytes(),
+            8 => Vec::new(),
+            _ => self.value(),
+        }
+    }
+
+    /// A set member: mostly small integers (intsets), sometimes strings and edge cases.
+    fn member(&mut self) -> Vec<u8> {
+        match self.rng.below(10) {
+            0..=5 => self.rng.range(-5, 20).to_string().into_bytes(),
+            6 | 7 => self.rng.pick(&["a", "b", "c", "d"]).into(),
+            8 => self
+                .rng
+                .pick(&[
+                    "9223372036854775807",
+                    "-9223372036854775808",
+                    "-0",
+                    "01",
+                    "70000",
+                ])
+                .into(),
+            _ => self.value(),
+        }
+    }
+
+    fn hash_command(&mut self, a: &mut Vec<Vec<u8>>, k: String) {
+        macro_rules! push {
+            ($($x:expr),* $(,)?) => {{ $( a.push(Vec::<u8>::from($x)); )* }};
+        }
+        match self.rng.below(14) {
+            0..=2 => {
+                push!(self.rng.pick(&["HSET", "HSET", "HMSET"]), k);
+                for _ in 0..self.rng.range(1, 3) {
+                    a.push(self.field());
+                    a.push(self.value());
+                }
+            }
+            3 => {
+                push!("HSETNX", k);
+                a.push(self.field());
+                a.push(self.value());
+            }
+            4 => {
+                push!("HGET", k);
+                a.push(self.field());
+            }
+            5 => {
+                push!("HMGET", k);
+                for _ in 0..self.rng.range(1, 3) {
+                    a.push(self.field());
+                }
+            }
+            6 => {
+                push!("HDEL", k);
+                for _ in 0..self.rng.range(1, 3) {
+                    a.push(self.field());
+                }
+            }
+            7 => {
+                push!(self.rng.pick(&["HLEN", "HEXISTS", "HSTRLEN"]), k);
+                a.push(self.field());
+                if a[0] == b"HLEN" {
+                    a.pop();
+                }
+            }
+            8 => push!(self.rng.pick(&["HGETALL", "HKEYS", "HVALS"]), k),
+            9 => {
+                push!("HINCRBY", k);
+                a.push(self.field());
+                push!(self.int(-100, 100));
+            }
+            10 => {
+                push!("HINCRBYFLOAT", k);
+                a.push(self.field());
+                push!(self.float());
+            }
+            11 => {
+                // Only the deterministic forms: the whole hash, nothing, or errors.
+                push!(
+                    "HRANDFIELD",
+                    k,
+                    self.rng.pick(&["100", "0", "x", "-9223372036854775808"])
+                );
+                if self.rng.chance(50) {
+                    push!(self.rng.pick(&["WITHVALUES", "WITHVALUES", "BOGUS"]));
+                }
+            }
+            12 => {
+                push!("HSCAN", k, self.rng.pick(&["0", "0", "x"]));
+                if self.rng.chance(30) {
+                    push!("MATCH", self.rng.pick(&["f*", "*1", "?"]));
+                }
+                push!("COUNT", self.rng.pick(&["1000", "1000", "0"]));
+            }
+            _ => push!(
+                "CONFIG",
+                "SET",
+                self.rng
+                    .pick(&["hash-max-listpack-entries", "hash-max-listpack-value"]),
+                self.rng.pick(&["2", "4", "64", "128"])
+            ),
+        }
+    }
+
+    fn set_command(&mut self, a: &mut Vec<Vec<u8>>, k: String) {
+        macro_rules! push {
+            ($($x:expr),* $(,)?) => {{ $( a.push(Vec::<u8>::from($x)); )* }};
+        }
+        match self.rng.below(16) {
+            0..=2 => {
+                push!(self.rng.pick(&["SADD", "SADD", "SREM"]), k);
+                for _ in 0..self.rng.range(1, 4) {
+                    a.push(self.member());
+                }
+            }
+            3 => {
+                push!(self.rng.pick(&["SISMEMBER", "SMISMEMBER"]), k);
+                for _ in 0..self.rng.range(1, 3) {
+                    a.push(self.member());
+                }
+                if a[0] == b"SISMEMBER" {
+                    a.truncate(3);
+                }
+            }
+            4 => push!(self.rng.pick(&["SCARD", "SMEMBERS"]), k),
+            5 => {
+                // Only the deterministic forms: the whole set, nothing, or errors.
+                push!("SPOP", k, self.rng.pick(&["100", "0", "-1", "x"]));
+            }
+            6 => push!(
+                "SRANDMEMBER",
+                k,
+                self.rng.pick(&["100", "0", "x", "-9223372036854775808"])
+            ),
+            7 => {
+                push!("SMOVE", k, self.key());
+                a.push(self.member());
+            }
+            8 | 9 => {
+                push!(self.rng.pick(&["SINTER", "SUNION", "SDIFF"]), k);
+                for _ in 0..self.rng.range(0, 2) {
+                    a.push(self.key().into_bytes());
+                }
+            }
+            10 | 11 => {
+                push!(
+                    self.rng.pick(&["SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"]),
+                    k
+                );
+                for _ in 0..self.rng.range(1, 3) {
+                    a.push(self.key().into_bytes());
+                }
+            }
+            12 => {
+                let n = self.rng.range(1, 3);
+                push!("SINTERCARD", self.int(n, n), k);
+                for _ in 1..n {
+                    a.push(self.key().into_bytes());
+                }
+                if self.rng.chance(40) {
+                    push!("LIMIT", self.int(0, 3));
+                }
+            }
+            13 => {
+                push!("SSCAN", k, self.rng.pick(&["0", "0", "x"]));
+                if self.rng.chance(30) {
+                    push!("MATCH", self.rng.pick(&["1*", "*a", "?"]));
+                }
+                push!("COUNT", self.rng.pick(&["1000", "1000", "0"]));
+            }
+            14 => push!("DEBUG", "DIGEST-VALUE", k),
+            _ => push!(
+                "CONFIG",
+                "SET",
+                "set-max-intset-entries",
+                self.rng.pick(&["2", "4", "512"])
+            ),
+        }
+    }
+
     fn command(&mut self) -> Vec<Vec<u8>> {
         let mut a: Vec<Vec<u8>> = Vec::new();
         macro_rules! push {
             ($($x:expr),* $(,)?) => {{ $( a.push(Vec::<u8>::from($x)); )* }};
         }
         let k = self.key();
-        match self.rng.below(40) {
+        match self.rng.below(52) {
             0..=2 => {
                 push!("SET", k.clone());
                 a.push(self.value());
@@ -348,6 +532,8 @@ impl Gen {
             36 => push!("OBJECT", "ENCODING", k),
             37 => push!("DBSIZE"),
             38 => push!("KEYS", self.rng.pick(&["*", "k[0-3]", "k?", "x*"])),
+            40..=45 => self.hash_command(&mut a, k),
+            46..=51 => self.set_command(&mut a, k),
             _ => {
                 // Wrong arity / unknown commands.
                 push!(self.rng.pick(&[
@@ -367,8 +553,12 @@ impl Gen {
                 }
             }
         }
-        // Invalid args: occasionally drop the last argument (arity errors).
-        if a.len() > 1 && self.rng.chance(3) {
+        // Invalid args: occasionally drop the last argument (arity errors), but never the count
+        // of a random-member command (its reply and effect would differ between servers).
+        let random_without_count = ["HRANDFIELD", "SRANDMEMBER", "SPOP"]
+            .iter()
+            .any(|c| a[0].eq_ignore_ascii_case(c.as_bytes()));
+        if a.len() > 1 && !random_without_count && self.rng.chance(3) {
             a.pop();
         }
         a
@@ -386,7 +576,25 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 
 /// Replies where element order is unspecified are sorted before comparison.
 fn normalize(args: &[Vec<u8>], reply: Reply) -> Reply {
-    if args[0].eq_ignore_ascii_case(b"KEYS") {
+    const UNORDERED: &[&str] = &[
+        "KEYS",
+        "HGETALL",
+        "HKEYS",
+        "HVALS",
+        "HRANDFIELD",
+        "HSCAN",
+        "SMEMBERS",
+        "SINTER",
+        "SUNION",
+        "SDIFF",
+        "SPOP",
+        "SRANDMEMBER",
+        "SSCAN",
+    ];
+    if UNORDERED
+        .iter()
+        .any(|c| args[0].eq_ignore_ascii_case(c.as_bytes()))
+    {
         reply.sorted()
     } else {
         reply

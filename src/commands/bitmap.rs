@@ -82,6 +82,10 @@ pub fn bitcount(ctx: &mut Ctx, args: Args) {
             let Some(end) = arg_i64(ctx, args.get(3)) else {
                 return;
             };
+            // Redis answers an empty negative range before looking at the unit.
+            if start < 0 && end < 0 && start > end {
+                return ctx.reply.int(0);
+            }
             let bits = if args.len() == 5 {
                 match unit(ctx, args.get(4)) {
                     Some(b) => b,

@@ -43,7 +43,10 @@ fn reply_info(reply: &mut Reply, spec: &CommandSpec, parent: Option<&CommandSpec
     for n in names {
         reply.simple(format!("@{n}").as_bytes());
     }
-    reply.set(0);
+    reply.set(spec.tips.len());
+    for t in spec.tips {
+        reply.bulk(t.as_bytes());
+    }
     if spec.keys.first > 0 {
         reply.set(1);
         reply.map(3);
@@ -78,6 +81,35 @@ fn reply_info(reply: &mut Reply, spec: &CommandSpec, parent: Option<&CommandSpec
         reply.int(spec.keys.step as i64);
         reply.bulk(b"limit");
         reply.int(0);
+    } else if let Some(k) = spec.keynum {
+        reply.set(1);
+        reply.map(3);
+        reply.bulk(b"flags");
+        let kflags = key_flags(spec);
+        reply.set(kflags.len());
+        for f in kflags {
+            reply.simple(f.as_bytes());
+        }
+        reply.bulk(b"begin_search");
+        reply.map(2);
+        reply.bulk(b"type");
+        reply.bulk(b"index");
+        reply.bulk(b"spec");
+        reply.map(1);
+        reply.bulk(b"index");
+        reply.int(k.index as i64);
+        reply.bulk(b"find_keys");
+        reply.map(2);
+        reply.bulk(b"type");
+        reply.bulk(b"keynum");
+        reply.bulk(b"spec");
+        reply.map(3);
+        reply.bulk(b"keynumidx");
+        reply.int(0);
+        reply.bulk(b"firstkey");
+        reply.int(k.first as i64);
+        reply.bulk(b"keystep");
+        reply.int(k.step as i64);
     } else {
         reply.set(0);
     }
@@ -226,7 +258,7 @@ fn getkeys_generic(ctx: &mut Ctx, args: Args, with_flags: bool) {
             .reply
             .error("ERR Invalid number of arguments specified for command");
     }
-    let idx: Vec<usize> = spec.key_indexes(argc).collect();
+    let idx: Vec<usize> = spec.key_indexes(argc, |i| args.get(i + 2)).collect();
     if idx.is_empty() {
         return ctx.reply.error("ERR The command has no key arguments");
     }

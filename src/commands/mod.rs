@@ -6,10 +6,12 @@ pub mod bitmap;
 pub mod client_cmd;
 pub mod config_cmd;
 pub mod connection;
+pub mod hashes;
 pub mod introspection;
 pub mod keys;
 pub mod pubsub;
 pub mod server_cmd;
+pub mod sets;
 pub mod slowlog;
 pub mod strings;
 pub mod table;
@@ -318,6 +320,8 @@ const STRING: u32 = CAT_STRING;
 const KEYSPACE: u32 = CAT_KEYSPACE;
 const BITMAP: u32 = CAT_BITMAP;
 const CONN: u32 = CAT_CONNECTION;
+const HASH: u32 = CAT_HASH;
+const SET: u32 = CAT_SET;
 
 /// The command table. Subcommand tables live beside their handlers.
 pub static COMMANDS: &[CommandSpec] = &[
@@ -380,6 +384,41 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("swapdb", 3, WRITE | FAST | ALL_SHARDS, KEYSPACE | CAT_DANGEROUS, keys::swapdb).doc("server", "4.0.0", "O(N) where N is the count of clients watching or blocking on keys from both databases.", "Swaps two Redis databases."),
     CommandSpec::new("flushdb", -1, WRITE | ALL_SHARDS, KEYSPACE | CAT_DANGEROUS, keys::flushdb).doc("server", "1.0.0", "O(N) where N is the total number of keys in the selected database", "Remove all keys from the current database."),
     CommandSpec::new("flushall", -1, WRITE | ALL_SHARDS, KEYSPACE | CAT_DANGEROUS, keys::flushall).doc("server", "1.0.0", "O(N) where N is the total number of keys in all databases", "Removes all keys from all databases."),
+    // hashes
+    CommandSpec::new("hset", -4, WRITE | DENYOOM | FAST, HASH, hashes::hset).keys(1, 1, 1).doc("hash", "2.0.0", "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.", "Set the string value of a hash field"),
+    CommandSpec::new("hsetnx", 4, WRITE | DENYOOM | FAST, HASH, hashes::hsetnx).keys(1, 1, 1).key_flags(&["RW", "insert"]).doc("hash", "2.0.0", "O(1)", "Set the value of a hash field, only if the field does not exist"),
+    CommandSpec::new("hget", 3, READONLY | FAST, HASH, hashes::hget).keys(1, 1, 1).doc("hash", "2.0.0", "O(1)", "Get the value of a hash field"),
+    CommandSpec::new("hmget", -3, READONLY | FAST, HASH, hashes::hmget).keys(1, 1, 1).doc("hash", "2.0.0", "O(N) where N is the number of fields being requested.", "Get the values of all the given hash fields"),
+    CommandSpec::new("hmset", -4, WRITE | DENYOOM | FAST, HASH, hashes::hmset).keys(1, 1, 1).doc("hash", "2.0.0", "O(N) where N is the number of fields being set.", "Set multiple hash fields to multiple values"),
+    CommandSpec::new("hgetall", 2, READONLY, HASH, hashes::hgetall).keys(1, 1, 1).tips(&["nondeterministic_output_order"]).doc("hash", "2.0.0", "O(N) where N is the size of the hash.", "Get all the fields and values in a hash"),
+    CommandSpec::new("hdel", -3, WRITE | FAST, HASH, hashes::hdel).keys(1, 1, 1).key_flags(&["RW", "delete"]).doc("hash", "2.0.0", "O(N) where N is the number of fields to be removed.", "Delete one or more hash fields"),
+    CommandSpec::new("hlen", 2, READONLY | FAST, HASH, hashes::hlen).keys(1, 1, 1).key_flags(&["RO"]).doc("hash", "2.0.0", "O(1)", "Get the number of fields in a hash"),
+    CommandSpec::new("hexists", 3, READONLY | FAST, HASH, hashes::hexists).keys(1, 1, 1).key_flags(&["RO"]).doc("hash", "2.0.0", "O(1)", "Determine if a hash field exists"),
+    CommandSpec::new("hkeys", 2, READONLY, HASH, hashes::hkeys).keys(1, 1, 1).tips(&["nondeterministic_output_order"]).doc("hash", "2.0.0", "O(N) where N is the size of the hash.", "Get all the fields in a hash"),
+    CommandSpec::new("hvals", 2, READONLY, HASH, hashes::hvals).keys(1, 1, 1).tips(&["nondeterministic_output_order"]).doc("hash", "2.0.0", "O(N) where N is the size of the hash.", "Get all the values in a hash"),
+    CommandSpec::new("hstrlen", 3, READONLY | FAST, HASH, hashes::hstrlen).keys(1, 1, 1).key_flags(&["RO"]).doc("hash", "3.2.0", "O(1)", "Get the length of the value of a hash field"),
+    CommandSpec::new("hincrby", 4, WRITE | DENYOOM | FAST, HASH, hashes::hincrby).keys(1, 1, 1).key_flags(&["RW", "access", "update"]).doc("hash", "2.0.0", "O(1)", "Increment the integer value of a hash field by the given number"),
+    CommandSpec::new("hincrbyfloat", 4, WRITE | DENYOOM | FAST, HASH, hashes::hincrbyfloat).keys(1, 1, 1).key_flags(&["RW", "access", "update"]).doc("hash", "2.6.0", "O(1)", "Increment the float value of a hash field by the given amount"),
+    CommandSpec::new("hrandfield", -2, READONLY, HASH, hashes::hrandfield).keys(1, 1, 1).tips(&["nondeterministic_output"]).doc("hash", "6.2.0", "O(N) where N is the number of fields returned", "Get one or multiple random fields from a hash"),
+    CommandSpec::new("hscan", -3, READONLY, HASH, hashes::hscan).keys(1, 1, 1).tips(&["nondeterministic_output"]).doc("hash", "2.8.0", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", "Incrementally iterate hash fields and associated values"),
+    // sets
+    CommandSpec::new("sadd", -3, WRITE | DENYOOM | FAST, SET, sets::sadd).keys(1, 1, 1).key_flags(&["RW", "insert"]).doc("set", "1.0.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", "Add one or more members to a set"),
+    CommandSpec::new("srem", -3, WRITE | FAST, SET, sets::srem).keys(1, 1, 1).key_flags(&["RW", "delete"]).doc("set", "1.0.0", "O(N) where N is the number of members to be removed.", "Remove one or more members from a set"),
+    CommandSpec::new("smembers", 2, READONLY, SET, sets::smembers).keys(1, 1, 1).tips(&["nondeterministic_output_order"]).doc("set", "1.0.0", "O(N) where N is the set cardinality.", "Get all the members in a set"),
+    CommandSpec::new("sismember", 3, READONLY | FAST, SET, sets::sismember).keys(1, 1, 1).key_flags(&["RO"]).doc("set", "1.0.0", "O(1)", "Determine if a given value is a member of a set"),
+    CommandSpec::new("smismember", -3, READONLY | FAST, SET, sets::smismember).keys(1, 1, 1).doc("set", "6.2.0", "O(N) where N is the number of elements being checked for membership", "Returns the membership associated with the given elements for a set"),
+    CommandSpec::new("scard", 2, READONLY | FAST, SET, sets::scard).keys(1, 1, 1).key_flags(&["RO"]).doc("set", "1.0.0", "O(1)", "Get the number of members in a set"),
+    CommandSpec::new("spop", -2, WRITE | FAST, SET, sets::spop).keys(1, 1, 1).key_flags(&["RW", "access", "delete"]).tips(&["nondeterministic_output"]).doc("set", "1.0.0", "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.", "Remove and return one or multiple random members from a set"),
+    CommandSpec::new("srandmember", -2, READONLY, SET, sets::srandmember).keys(1, 1, 1).tips(&["nondeterministic_output"]).doc("set", "1.0.0", "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.", "Get one or multiple random members from a set"),
+    CommandSpec::new("smove", 4, WRITE | FAST, SET, sets::smove).keys(1, 2, 1).key_flags(&["RW", "access", "delete"]).doc("set", "1.0.0", "O(1)", "Move a member from one set to another"),
+    CommandSpec::new("sinter", -2, READONLY, SET, sets::sinter).keys(1, -1, 1).tips(&["nondeterministic_output_order"]).doc("set", "1.0.0", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", "Intersect multiple sets"),
+    CommandSpec::new("sintercard", -3, READONLY, SET, sets::sintercard).keynum(1, 1, 1).doc("set", "7.0.0", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", "Intersect multiple sets and return the cardinality of the result"),
+    CommandSpec::new("sinterstore", -3, WRITE | DENYOOM, SET, sets::sinterstore).keys(1, -1, 1).doc("set", "1.0.0", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", "Intersect multiple sets and store the resulting set in a key"),
+    CommandSpec::new("sunion", -2, READONLY, SET, sets::sunion).keys(1, -1, 1).tips(&["nondeterministic_output_order"]).doc("set", "1.0.0", "O(N) where N is the total number of elements in all given sets.", "Add multiple sets"),
+    CommandSpec::new("sunionstore", -3, WRITE | DENYOOM, SET, sets::sunionstore).keys(1, -1, 1).key_flags(&["OW", "update"]).doc("set", "1.0.0", "O(N) where N is the total number of elements in all given sets.", "Add multiple sets and store the resulting set in a key"),
+    CommandSpec::new("sdiff", -2, READONLY, SET, sets::sdiff).keys(1, -1, 1).tips(&["nondeterministic_output_order"]).doc("set", "1.0.0", "O(N) where N is the total number of elements in all given sets.", "Subtract multiple sets"),
+    CommandSpec::new("sdiffstore", -3, WRITE | DENYOOM, SET, sets::sdiffstore).keys(1, -1, 1).key_flags(&["OW", "update"]).doc("set", "1.0.0", "O(N) where N is the total number of elements in all given sets.", "Subtract multiple sets and store the resulting set in a key"),
+    CommandSpec::new("sscan", -3, READONLY, SET, sets::sscan).keys(1, 1, 1).tips(&["nondeterministic_output"]).doc("set", "2.8.0", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", "Incrementally iterate Set elements"),
     // connection
     CommandSpec::new("ping", -1, FAST | SENTINEL, CONN, connection::ping).doc("connection", "1.0.0", "O(1)", "Returns the server's liveliness response."),
     CommandSpec::new("echo", 2, FAST, CONN, connection::echo).doc("connection", "1.0.0", "O(1)", "Returns the given string."),

@@ -72,6 +72,23 @@ fn parse_set_opts(
     is_set: bool,
     cmd: &str,
 ) -> Option<SetOpts> {
+    let (mut o, expire) = parse_set_syntax(ctx, args, from, is_set)?;
+    if let Some((unit, text)) = expire {
+        o.expire_at = Some(resolve_expire(ctx, text, unit, cmd)?);
+    }
+    Some(o)
+}
+
+/// An expiry option not yet resolved to a time: its unit and its argument.
+type PendingExpire<'a> = Option<(Unit, &'a [u8])>;
+
+/// The options and the unresolved expiry (GETEX checks the key before the expiry value).
+fn parse_set_syntax<'a>(
+    ctx: &mut Ctx,
+    args: &Args<'a>,
+    from: usize,
+    is_set: bool,
+) -> Option<(SetOpts, PendingExpire<'a>)> {
     let mut o = SetOpts::default();
     let mut expire: Option<(Unit, &[u8])> = None;
     let mut j = from;
@@ -112,10 +129,7 @@ fn parse_set_opts(
         }
         j += 1;
     }
-    if let Some((unit, text)) = expire {
-        o.expire_at = Some(resolve_expire(ctx, text, unit, cmd)?);
-    }
-    Some(o)
+    Some((o, expire))
 }
 
 fn resolve_expire(ctx: &mut Ctx, text: &[u8], unit: Unit, cmd: &str) -> Option<i64> {
@@ -237,7 +251,7 @@ pub fn getdel(ctx: &mut Ctx, args: Args) {
 }
 
 pub fn getex(ctx: &mut Ctx, args: Args) {
-    let Some(o) = parse_set_opts(ctx, &args, 2, false, "getex") else {
+    let Some((mut o, expire)) = parse_set_syntax(ctx, &args, 2, false) else {
         return;
     };
     let key = args.get(1);
@@ -247,7 +261,17 @@ pub fn getex(ctx: &mut Ctx, args: Args) {
             ctx.reply.null();
             return;
         }
-        Ok(Some(s)) => reply_str(ctx.reply, s),
+        Ok(Some(_)) => {}
+    }
+    if let Some((unit, text)) = expire {
+        match resolve_expire(ctx, text, unit, "getex") {
+            Some(at) => o.expire_at = Some(at),
+            None => return,
+        }
+    }
+    match ctx.ks.get_write(key).map(|e| &e.value) {
+        Some(Value::Str(s)) => reply_str(ctx.reply, s),
+        _ => return,
     }
     if let Some(at) = o.expire_at {
         if at <= ctx.ks.now_ms {

@@ -447,6 +447,12 @@ pub fn incrbyfloat(value: &[u8], incr: &[u8], out: &mut Vec<u8>) -> Result<(), I
     Ok(())
 }
 
+/// Parses a number as Redis's `string2ld` does (HINCRBYFLOAT's arguments and field values):
+/// None when it is not one, otherwise whether it is finite.
+pub fn long_double_is_finite(s: &[u8]) -> Option<bool> {
+    ld::Ld::parse(s).map(|v| v.is_finite())
+}
+
 mod ld;
 
 #[cfg(test)]

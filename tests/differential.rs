@@ -31,6 +31,9 @@ corpus_tests! {
     corpus_pubsub => "pubsub.redis",
     corpus_hashes => "hashes.redis",
     corpus_sets => "sets.redis",
+    corpus_hyperloglog => "hyperloglog.redis",
+    corpus_latency => "latency.redis",
+    corpus_lists => "lists.redis",
 }
 
 /// Every corpus file must be listed above (and every listed file must parse),

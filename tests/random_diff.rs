@@ -1,8 +1,8 @@
 //! Seeded random differential test: thousands of generated commands over a
-//! small key space (string, bitmap, hash, set, expire and generic commands, with valid
-//! and invalid arguments) are sent to a real redis-server and to ferrodis (or
-//! a second redis-server with `FERRODIS_DIFF_SELFTEST=1`); every reply must be
-//! identical.
+//! small key space (string, bitmap, list, hash, set, HyperLogLog, expire and
+//! generic commands, with valid and invalid arguments) are sent to a real
+//! redis-server and to ferrodis (or a second redis-server with
+//! `FERRODIS_DIFF_SELFTEST=1`); every reply must be identical.
 //!
 //! * `FERRODIS_SEED=<u64>` — use another seed (default: fixed).
 //! * `FERRODIS_RANDOM_COMMANDS=<n>` — number of commands (default 5000).
@@ -334,13 +334,63 @@ impl Gen {
         }
     }
 
+    /// PFADD of a few elements or, now and then, of hundreds (sparse values turn dense), PFCOUNT
+    /// and PFMERGE of one or several keys.
+    fn hyperloglog(&mut self, k: String) -> Vec<Vec<u8>> {
+        let (name, more_keys) = match self.rng.below(3) {
+            0 => ("PFADD", 0),
+            1 => ("PFCOUNT", self.rng.below(3)),
+            _ => ("PFMERGE", self.rng.below(4)),
+        };
+        let mut a = vec![name.as_bytes().to_vec(), k.into_bytes()];
+        if name == "PFADD" {
+            let n = if self.rng.chance(5) {
+                self.rng.range(200, 800)
+            } else {
+                self.rng.range(0, 5)
+            };
+            for _ in 0..n {
+                a.push(format!("e{}", self.rng.below(3000)).into_bytes());
+            }
+        }
+        for _ in 0..more_keys {
+            a.push(self.key().into_bytes());
+        }
+        a
+    }
+
+    /// LATENCY subcommands whose replies are deterministic: the monitor is off
+    /// (latency-monitor-threshold 0), so no event ever has samples.
+    fn latency(&mut self, a: &mut Vec<Vec<u8>>) {
+        let event = self
+            .rng
+            .pick(&["command", "fast-command", "expire-cycle", "nosuch"]);
+        a.push(b"LATENCY".to_vec());
+        match self.rng.below(5) {
+            0 => a.push(b"LATEST".to_vec()),
+            1 => a.extend([b"HISTORY".to_vec(), event.into()]),
+            2 => a.extend([b"GRAPH".to_vec(), event.into()]),
+            3 => {
+                a.push(b"RESET".to_vec());
+                for _ in 0..self.rng.below(3) {
+                    a.push(event.into());
+                }
+            }
+            // Two names, so dropping the last argument never asks for every histogram.
+            _ => a.extend([b"HISTOGRAM".to_vec(), b"nosuch".to_vec(), b"get|x".to_vec()]),
+        }
+    }
+
     fn command(&mut self) -> Vec<Vec<u8>> {
         let mut a: Vec<Vec<u8>> = Vec::new();
         macro_rules! push {
             ($($x:expr),* $(,)?) => {{ $( a.push(Vec::<u8>::from($x)); )* }};
         }
+        if self.rng.chance(30) {
+            return self.list_command();
+        }
         let k = self.key();
-        match self.rng.below(52) {
+        match self.rng.below(56) {
             0..=2 => {
                 push!("SET", k.clone());
                 a.push(self.value());
@@ -532,8 +582,10 @@ impl Gen {
             36 => push!("OBJECT", "ENCODING", k),
             37 => push!("DBSIZE"),
             38 => push!("KEYS", self.rng.pick(&["*", "k[0-3]", "k?", "x*"])),
-            40..=45 => self.hash_command(&mut a, k),
-            46..=51 => self.set_command(&mut a, k),
+            39 => self.latency(&mut a),
+            40..=42 => a = self.hyperloglog(k),
+            43..=48 => self.hash_command(&mut a, k),
+            49..=54 => self.set_command(&mut a, k),
             _ => {
                 // Wrong arity / unknown commands.
                 push!(self.rng.pick(&[
@@ -560,6 +612,95 @@ impl Gen {
             .any(|c| a[0].eq_ignore_ascii_case(c.as_bytes()));
         if a.len() > 1 && !random_without_count && self.rng.chance(3) {
             a.pop();
+        }
+        a
+    }
+}
+
+impl Gen {
+    /// A list element: few distinct values so LREM/LPOS/LINSERT find matches.
+    fn element(&mut self) -> String {
+        self.rng
+            .pick(&["a", "b", "c", "1", "2", "", "long-element-value"])
+            .into()
+    }
+
+    fn end(&mut self) -> &'static str {
+        self.rng.pick(&["LEFT", "RIGHT", "left", "UP"])
+    }
+
+    fn list_command(&mut self) -> Vec<Vec<u8>> {
+        let mut a: Vec<Vec<u8>> = Vec::new();
+        macro_rules! push {
+            ($($x:expr),* $(,)?) => {{ $( a.push(Vec::<u8>::from($x)); )* }};
+        }
+        let k = self.key();
+        match self.rng.below(22) {
+            0..=3 => {
+                push!(self.rng.pick(&["LPUSH", "RPUSH", "LPUSHX", "RPUSHX"]), k);
+                for _ in 0..=self.rng.below(4) {
+                    push!(self.element());
+                }
+            }
+            4 | 5 => {
+                push!(self.rng.pick(&["LPOP", "RPOP"]), k);
+                if self.rng.chance(50) {
+                    push!(self.int(-1, 5));
+                }
+            }
+            6 => push!("LLEN", k),
+            7 => push!("LINDEX", k, self.int(-6, 6)),
+            8 => push!("LSET", k, self.int(-6, 6), self.element()),
+            9 | 10 => push!("LRANGE", k, self.int(-8, 8), self.int(-8, 8)),
+            11 => push!("LTRIM", k, self.int(-6, 6), self.int(-6, 6)),
+            12 => push!(
+                "LINSERT",
+                k,
+                self.rng.pick(&["BEFORE", "AFTER", "after", "AROUND"]),
+                self.element(),
+                self.element()
+            ),
+            13 => push!("LREM", k, self.int(-3, 3), self.element()),
+            14 => {
+                push!("LPOS", k, self.element());
+                for _ in 0..self.rng.below(3) {
+                    match self.rng.below(4) {
+                        0 => push!("RANK", self.int(-3, 3)),
+                        1 => push!("COUNT", self.int(-1, 3)),
+                        2 => push!("MAXLEN", self.int(-1, 6)),
+                        _ => push!("BOGUS"),
+                    }
+                }
+            }
+            15 => push!("LMOVE", k, self.key(), self.end(), self.end()),
+            16 => push!("RPOPLPUSH", k, self.key()),
+            17 | 18 => {
+                let blocking = self.rng.chance(30);
+                if blocking {
+                    push!("BLMPOP", "0.001");
+                } else {
+                    push!("LMPOP");
+                }
+                let n = self.rng.below(3) + 1;
+                push!(if self.rng.chance(5) {
+                    "0".to_string()
+                } else {
+                    n.to_string()
+                });
+                for _ in 0..n {
+                    push!(self.key());
+                }
+                push!(self.end());
+                if self.rng.chance(50) {
+                    push!("COUNT", self.int(-1, 4));
+                }
+            }
+            19 => {
+                push!(self.rng.pick(&["BLPOP", "BRPOP"]), k, self.key());
+                push!(self.rng.pick(&["0.001", "-1", "x"]));
+            }
+            20 => push!("BLMOVE", k, self.key(), self.end(), self.end(), "0.001"),
+            _ => push!("OBJECT", "ENCODING", k),
         }
         a
     }

@@ -1,5 +1,6 @@
 //! CLIENT subcommands: identity, listing and killing connections, reply modes, pausing.
 
+use crate::server::tracking::Options;
 use std::sync::atomic::Ordering;
 
 use super::connection::valid_client_name;
@@ -17,19 +18,29 @@ pub fn client_line(server: &Server, c: &ClientInfo, now_ms: i64) -> String {
     let cmd = server
         .commands
         .full_name(c.last_cmd.load(Ordering::Relaxed));
+    // Flag letters in Redis's order.
     let mut flags = String::new();
-    if meta.no_evict {
-        flags.push('e');
-    }
-    if meta.no_touch {
-        flags.push('T');
-    }
     let subs = c
         .subscriptions
         .each_ref()
         .map(|n| n.load(Ordering::Relaxed));
     if subs.iter().any(|n| *n > 0) {
         flags.push('P');
+    }
+    if c.blocked.load(Ordering::Relaxed) {
+        flags.push('b');
+    }
+    if c.tracking.load(Ordering::Relaxed) {
+        flags.push('t');
+    }
+    if c.tracking_bcast.load(Ordering::Relaxed) {
+        flags.push('B');
+    }
+    if meta.no_evict {
+        flags.push('e');
+    }
+    if meta.no_touch {
+        flags.push('T');
     }
     if flags.is_empty() {
         flags.push('N');
@@ -344,7 +355,215 @@ fn client_unpause(ctx: &mut Ctx, _args: Args) {
 }
 
 fn client_getredir(ctx: &mut Ctx, _args: Args) {
-    ctx.reply.int(-1);
+    match &ctx.client.tracking {
+        Some(t) => ctx.reply.int(t.redirect as i64),
+        None => ctx.reply.int(-1),
+    }
+}
+
+fn client_tracking(ctx: &mut Ctx, args: Args) {
+    let mut o = Options::default();
+    let mut redirect_given = false;
+    let mut j = 3;
+    while j < args.len() {
+        let opt = args.get(j);
+        let more = j + 1 < args.len();
+        if eq_ic(opt, "redirect") && more {
+            j += 1;
+            if redirect_given {
+                return ctx
+                    .reply
+                    .error("ERR A client can only redirect to a single other client");
+            }
+            let Some(id) = crate::util::num::parse_i64(args.get(j)) else {
+                return ctx.reply.error(super::NOT_INT);
+            };
+            if !u64::try_from(id).is_ok_and(|id| ctx.server.clients.lock().contains_key(&id)) {
+                return ctx
+                    .reply
+                    .error("ERR The client ID you want redirect to does not exist");
+            }
+            redirect_given = true;
+            o.redirect = id as u64;
+        } else if eq_ic(opt, "bcast") {
+            o.bcast = true;
+        } else if eq_ic(opt, "optin") {
+            o.optin = true;
+        } else if eq_ic(opt, "optout") {
+            o.optout = true;
+        } else if eq_ic(opt, "noloop") {
+            o.noloop = true;
+        } else if eq_ic(opt, "prefix") && more {
+            j += 1;
+            o.prefixes.push(args.get(j).to_vec());
+        } else {
+            return ctx.reply.error(SYNTAX_ERR);
+        }
+        j += 1;
+    }
+    let mode = args.get(2);
+    if eq_ic(mode, "off") {
+        ctx.server.tracking.disable(ctx.client.id());
+        ctx.client.tracking = None;
+        ctx.client.caching = None;
+        ctx.client.info.tracking.store(false, Ordering::Relaxed);
+        ctx.client
+            .info
+            .tracking_bcast
+            .store(false, Ordering::Relaxed);
+        return ctx.reply.ok();
+    }
+    if !eq_ic(mode, "on") {
+        return ctx.reply.error(SYNTAX_ERR);
+    }
+    if !o.bcast && !o.prefixes.is_empty() {
+        return ctx
+            .reply
+            .error("ERR PREFIX option requires BCAST mode to be enabled");
+    }
+    let current = ctx.client.tracking.clone();
+    if current.as_ref().is_some_and(|c| c.bcast != o.bcast) {
+        return ctx.reply.error("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.");
+    }
+    if o.bcast && (o.optin || o.optout) {
+        return ctx
+            .reply
+            .error("ERR OPTIN and OPTOUT are not compatible with BCAST");
+    }
+    if o.optin && o.optout {
+        return ctx
+            .reply
+            .error("ERR You can't specify both OPTIN mode and OPTOUT mode");
+    }
+    if current
+        .as_ref()
+        .is_some_and(|c| (o.optin && c.optout) || (o.optout && c.optin))
+    {
+        return ctx.reply.error("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.");
+    }
+    if o.bcast {
+        let existing = current.as_ref().map_or(&[][..], |c| c.prefixes.as_slice());
+        for (i, p) in o.prefixes.iter().enumerate() {
+            let overlaps = |q: &Vec<u8>| p.starts_with(q) || q.starts_with(p);
+            if let Some(q) = existing.iter().find(|q| overlaps(q) && *q != p) {
+                return ctx.reply.error(&format!(
+                    "ERR Prefix '{}' overlaps with an existing prefix '{}'. Prefixes for a single client must not overlap.",
+                    String::from_utf8_lossy(p),
+                    String::from_utf8_lossy(q)
+                ));
+            }
+            if let Some(q) = o.prefixes[i + 1..].iter().find(|q| overlaps(q)) {
+                return ctx.reply.error(&format!(
+                    "ERR Prefix '{}' overlaps with another provided prefix '{}'. Prefixes for a single client must not overlap.",
+                    String::from_utf8_lossy(p),
+                    String::from_utf8_lossy(q)
+                ));
+            }
+        }
+        // Prefixes add up over several CLIENT TRACKING ON calls.
+        for p in existing.iter().rev() {
+            if !o.prefixes.contains(p) {
+                o.prefixes.insert(0, p.clone());
+            }
+        }
+    }
+    let mailbox = ctx.client.mailbox();
+    let resp3 = ctx.reply.is_resp3();
+    ctx.server
+        .tracking
+        .enable(ctx.client.id(), o.clone(), mailbox, resp3);
+    ctx.client.info.tracking.store(true, Ordering::Relaxed);
+    ctx.client
+        .info
+        .tracking_bcast
+        .store(o.bcast, Ordering::Relaxed);
+    ctx.client.tracking = Some(o);
+    ctx.reply.ok();
+}
+
+fn client_caching(ctx: &mut Ctx, args: Args) {
+    let Some(t) = &ctx.client.tracking else {
+        return ctx.reply.error("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled");
+    };
+    let opt = args.get(2);
+    if eq_ic(opt, "yes") {
+        if !t.optin {
+            return ctx.reply.error(
+                "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.",
+            );
+        }
+        ctx.client.caching = Some(true);
+    } else if eq_ic(opt, "no") {
+        if !t.optout {
+            return ctx.reply.error(
+                "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.",
+            );
+        }
+        ctx.client.caching = Some(false);
+    } else {
+        return ctx.reply.error(SYNTAX_ERR);
+    }
+    ctx.reply.ok();
+}
+
+fn client_trackinginfo(ctx: &mut Ctx, _args: Args) {
+    let t = ctx.client.tracking.clone();
+    let mut flags: Vec<&str> = vec![if t.is_some() { "on" } else { "off" }];
+    if let Some(t) = &t {
+        if t.bcast {
+            flags.push("bcast");
+        }
+        if t.optin {
+            flags.push("optin");
+            if ctx.client.caching == Some(true) {
+                flags.push("caching-yes");
+            }
+        }
+        if t.optout {
+            flags.push("optout");
+            if ctx.client.caching == Some(false) {
+                flags.push("caching-no");
+            }
+        }
+        if t.noloop {
+            flags.push("noloop");
+        }
+    }
+    ctx.reply.map(3);
+    ctx.reply.bulk(b"flags");
+    ctx.reply.set(flags.len());
+    for f in flags {
+        ctx.reply.bulk(f.as_bytes());
+    }
+    ctx.reply.bulk(b"redirect");
+    ctx.reply.int(t.as_ref().map_or(-1, |t| t.redirect as i64));
+    ctx.reply.bulk(b"prefixes");
+    // Redis keeps prefixes in a radix tree: they come out sorted.
+    let mut prefixes = t.map(|t| t.prefixes).unwrap_or_default();
+    prefixes.sort();
+    ctx.reply.array(prefixes.len());
+    for p in &prefixes {
+        ctx.reply.bulk(p);
+    }
+}
+
+fn client_unblock(ctx: &mut Ctx, args: Args) {
+    let Some(id) = crate::util::num::parse_i64(args.get(2)) else {
+        return ctx.reply.error(super::NOT_INT);
+    };
+    let with_error = match (args.len() == 4).then(|| args.get(3)) {
+        None => false,
+        Some(r) if eq_ic(r, "timeout") => false,
+        Some(r) if eq_ic(r, "error") => true,
+        Some(_) => {
+            return ctx
+                .reply
+                .error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+        }
+    };
+    let done = u64::try_from(id)
+        .is_ok_and(|id| crate::server::blocking::unblock_client(ctx.server, id, with_error));
+    ctx.reply.int(done as i64);
 }
 
 fn client_help(ctx: &mut Ctx, _args: Args) {
@@ -399,6 +618,30 @@ fn client_help(ctx: &mut Ctx, _args: Args) {
 const CMD: u32 = NOSCRIPT | LOADING | STALE;
 
 pub static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec::new("tracking", -3, CMD, CONN, client_tracking).doc(
+        "connection",
+        "6.0.0",
+        "O(1). Some options may introduce additional complexity.",
+        "Controls server-assisted client-side caching for the connection.",
+    ),
+    CommandSpec::new("caching", 3, CMD, CONN, client_caching).doc(
+        "connection",
+        "6.0.0",
+        "O(1)",
+        "Instructs the server whether to track the keys in the next request.",
+    ),
+    CommandSpec::new("trackinginfo", 2, CMD, CONN, client_trackinginfo).doc(
+        "connection",
+        "6.2.0",
+        "O(1)",
+        "Returns information about server-assisted client-side caching for the connection.",
+    ),
+    CommandSpec::new("unblock", -3, ADMIN | CMD, CONN, client_unblock).doc(
+        "connection",
+        "5.0.0",
+        "O(log N) where N is the number of client connections",
+        "Unblocks a client blocked by a blocking command from a different connection.",
+    ),
     CommandSpec::new("id", 2, CMD, CONN, client_id).doc(
         "connection",
         "5.0.0",

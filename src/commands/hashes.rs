@@ -7,16 +7,8 @@ use super::{
 };
 use crate::protocol::{Args, Reply};
 use crate::server::notify;
-use crate::storage::{HashValue, Value};
+use crate::storage::Value;
 use crate::util::num;
-
-/// The `Extract` of hashes.
-pub fn hash_of(v: &mut Value) -> Option<&mut HashValue> {
-    match v {
-        Value::Hash(h) => Some(h),
-        _ => None,
-    }
-}
 
 fn new_hash() -> Value {
     Value::Hash(Box::default())
@@ -30,7 +22,7 @@ fn hset_generic(ctx: &mut Ctx, args: Args, name: &str) {
     }
     let key = args.get(1);
     let limits = ctx.server.hot.encoding_limits();
-    let Ok(h) = create_typed(ctx.ks, ctx.reply, key, hash_of, new_hash) else {
+    let Ok(h) = create_typed(ctx.ks, ctx.reply, key, Value::as_hash, new_hash) else {
         return;
     };
     let mut created = 0;
@@ -57,7 +49,7 @@ pub fn hmset(ctx: &mut Ctx, args: Args) {
 pub fn hsetnx(ctx: &mut Ctx, args: Args) {
     let (key, field) = (args.get(1), args.get(2));
     let limits = ctx.server.hot.encoding_limits();
-    let Ok(h) = create_typed(ctx.ks, ctx.reply, key, hash_of, new_hash) else {
+    let Ok(h) = create_typed(ctx.ks, ctx.reply, key, Value::as_hash, new_hash) else {
         return;
     };
     if h.contains(field) {
@@ -70,13 +62,13 @@ pub fn hsetnx(ctx: &mut Ctx, args: Args) {
 }
 
 pub fn hget(ctx: &mut Ctx, args: Args) {
-    if let Ok(h) = read_typed(ctx.ks, ctx.reply, args.get(1), hash_of) {
+    if let Ok(h) = read_typed(ctx.ks, ctx.reply, args.get(1), Value::as_hash) {
         ctx.reply.bulk_or_null(h.and_then(|h| h.get(args.get(2))));
     }
 }
 
 pub fn hmget(ctx: &mut Ctx, args: Args) {
-    if let Ok(h) = read_typed(ctx.ks, ctx.reply, args.get(1), hash_of) {
+    if let Ok(h) = read_typed(ctx.ks, ctx.reply, args.get(1), Value::as_hash) {
         ctx.reply.array(args.len() - 2);
         for field in args.iter().skip(2) {
             ctx.reply
@@ -86,7 +78,7 @@ pub fn hmget(ctx: &mut Ctx, args: Args) {
 }
 
 pub fn hgetall(ctx: &mut Ctx, args: Args) {
-    if let Ok(h) = read_typed(ctx.ks, ctx.reply, args.get(1), hash_of) {
+    if let Ok(h) = read_typed(ctx.ks, ctx.reply, args.get(1), Value::as_hash) {
         let Some(h) = h else {
             return ctx.reply.map(0);
         };
@@ -100,7 +92,7 @@ pub fn hgetall(ctx: &mut Ctx, args: Args) {
 
 /// HKEYS (values: false) and HVALS (values: true).
 fn hkeys_or_vals(ctx: &mut Ctx, args: Args, values: bool) {
-    if let Ok(h) = read_typed(ctx.ks, ctx.reply, args.get(1), hash_of) {
+    if let Ok(h) = read_typed(ctx.ks, ctx.reply, args.get(1), Value::as_hash) {
         let Some(h) = h else {
             return ctx.reply.array(0);
         };
@@ -120,20 +112,20 @@ pub fn hvals(ctx: &mut Ctx, args: Args) {
 }
 
 pub fn hlen(ctx: &mut Ctx, args: Args) {
-    if let Ok(h) = read_typed(ctx.ks, ctx.reply, args.get(1), hash_of) {
+    if let Ok(h) = read_typed(ctx.ks, ctx.reply, args.get(1), Value::as_hash) {
         ctx.reply.int(h.map_or(0, |h| h.len() as i64));
     }
 }
 
 pub fn hexists(ctx: &mut Ctx, args: Args) {
-    if let Ok(h) = read_typed(ctx.ks, ctx.reply, args.get(1), hash_of) {
+    if let Ok(h) = read_typed(ctx.ks, ctx.reply, args.get(1), Value::as_hash) {
         ctx.reply
             .int(h.is_some_and(|h| h.contains(args.get(2))) as i64);
     }
 }
 
 pub fn hstrlen(ctx: &mut Ctx, args: Args) {
-    if let Ok(h) = read_typed(ctx.ks, ctx.reply, args.get(1), hash_of) {
+    if let Ok(h) = read_typed(ctx.ks, ctx.reply, args.get(1), Value::as_hash) {
         let len = h.and_then(|h| h.get(args.get(2))).map_or(0, <[u8]>::len);
         ctx.reply.int(len as i64);
     }
@@ -141,7 +133,7 @@ pub fn hstrlen(ctx: &mut Ctx, args: Args) {
 
 pub fn hdel(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    let h = match write_typed(ctx.ks, ctx.reply, key, hash_of) {
+    let h = match write_typed(ctx.ks, ctx.reply, key, Value::as_hash) {
         Err(Replied) => return,
         Ok(None) => return ctx.reply.int(0),
         Ok(Some(h)) => h,
@@ -170,7 +162,7 @@ pub fn hincrby(ctx: &mut Ctx, args: Args) {
         return;
     };
     let limits = ctx.server.hot.encoding_limits();
-    let Ok(h) = create_typed(ctx.ks, ctx.reply, key, hash_of, new_hash) else {
+    let Ok(h) = create_typed(ctx.ks, ctx.reply, key, Value::as_hash, new_hash) else {
         return;
     };
     let current = match h.get(field) {
@@ -197,7 +189,7 @@ pub fn hincrbyfloat(ctx: &mut Ctx, args: Args) {
         Some(true) => {}
     }
     let limits = ctx.server.hot.encoding_limits();
-    let Ok(h) = create_typed(ctx.ks, ctx.reply, key, hash_of, new_hash) else {
+    let Ok(h) = create_typed(ctx.ks, ctx.reply, key, Value::as_hash, new_hash) else {
         return;
     };
     let current = h.get(field).unwrap_or(b"0");
@@ -235,7 +227,7 @@ fn reply_fields_header(reply: &mut Reply, n: usize, with_values: bool) {
 
 pub fn hrandfield(ctx: &mut Ctx, args: Args) {
     if args.len() == 2 {
-        if let Ok(h) = read_typed(ctx.ks, ctx.reply, args.get(1), hash_of) {
+        if let Ok(h) = read_typed(ctx.ks, ctx.reply, args.get(1), Value::as_hash) {
             match h {
                 Some(h) => ctx.reply.bulk(h.random().0),
                 None => ctx.reply.null(),
@@ -258,7 +250,7 @@ pub fn hrandfield(ctx: &mut Ctx, args: Args) {
     if with_values && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
         return ctx.reply.error("ERR value is out of range");
     }
-    let Ok(h) = read_typed(ctx.ks, ctx.reply, args.get(1), hash_of) else {
+    let Ok(h) = read_typed(ctx.ks, ctx.reply, args.get(1), Value::as_hash) else {
         return;
     };
     let Some(h) = h else {
@@ -291,7 +283,7 @@ pub fn hscan(ctx: &mut Ctx, args: Args) {
         return ctx.reply.error("ERR invalid cursor");
     };
     // As Redis, the key is looked up before the options are checked.
-    let h = match read_typed(ctx.ks, ctx.reply, args.get(1), hash_of) {
+    let h = match read_typed(ctx.ks, ctx.reply, args.get(1), Value::as_hash) {
         Err(Replied) => return,
         Ok(None) => {
             ctx.reply.array(2);

@@ -47,8 +47,9 @@ fn reply_info(reply: &mut Reply, spec: &CommandSpec, parent: Option<&CommandSpec
     for t in spec.tips {
         reply.bulk(t.as_bytes());
     }
+    let specs = (spec.keys.first > 0) as usize + spec.numkeys_at.is_some() as usize;
+    reply.set(specs);
     if spec.keys.first > 0 {
-        reply.set(1);
         reply.map(3);
         reply.bulk(b"flags");
         let kflags = key_flags(spec);
@@ -81,8 +82,8 @@ fn reply_info(reply: &mut Reply, spec: &CommandSpec, parent: Option<&CommandSpec
         reply.int(spec.keys.step as i64);
         reply.bulk(b"limit");
         reply.int(0);
-    } else if let Some(k) = spec.keynum {
-        reply.set(1);
+    }
+    if let Some(at) = spec.numkeys_at {
         reply.map(3);
         reply.bulk(b"flags");
         let kflags = key_flags(spec);
@@ -97,7 +98,7 @@ fn reply_info(reply: &mut Reply, spec: &CommandSpec, parent: Option<&CommandSpec
         reply.bulk(b"spec");
         reply.map(1);
         reply.bulk(b"index");
-        reply.int(k.index as i64);
+        reply.int(at as i64);
         reply.bulk(b"find_keys");
         reply.map(2);
         reply.bulk(b"type");
@@ -107,11 +108,9 @@ fn reply_info(reply: &mut Reply, spec: &CommandSpec, parent: Option<&CommandSpec
         reply.bulk(b"keynumidx");
         reply.int(0);
         reply.bulk(b"firstkey");
-        reply.int(k.first as i64);
+        reply.int(1);
         reply.bulk(b"keystep");
-        reply.int(k.step as i64);
-    } else {
-        reply.set(0);
+        reply.int(1);
     }
     reply.set(spec.subcommands.len());
     for sub in spec.subcommands {

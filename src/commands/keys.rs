@@ -85,13 +85,15 @@ pub fn renamenx(ctx: &mut Ctx, args: Args) {
 }
 
 /// Parses a database index argument: Err(message) with Redis's text for each failure.
-/// `invalid` replaces Redis's integer errors (not an integer, outside the int range) where the
-/// command has its own (SWAPDB).
-fn parse_db(ctx: &Ctx, a: &[u8], invalid: Option<&'static str>) -> Result<usize, &'static str> {
-    match parse_i64(a) {
-        None => Err(invalid.unwrap_or(NOT_INT)),
-        Some(v) if i32::try_from(v).is_err() => Err(invalid
-            .unwrap_or("ERR value is out of range, value must between -2147483648 and 2147483647")),
+fn parse_db(ctx: &Ctx, a: &[u8], not_int: &'static str) -> Result<usize, &'static str> {
+    let n = crate::util::num::parse_i64(a);
+    match n {
+        None => Err(not_int),
+        Some(v) if v < i32::MIN as i64 || v > i32::MAX as i64 => Err(if not_int == NOT_INT {
+            "ERR value is out of range, value must between -2147483648 and 2147483647"
+        } else {
+            not_int
+        }),
         Some(v) if v < 0 || v as usize >= ctx.ks.keyspace.databases() => {
             Err("ERR DB index is out of range")
         }
@@ -109,7 +111,7 @@ pub fn copy(ctx: &mut Ctx, args: Args) {
         if eq_ic(a, "replace") {
             replace = true;
         } else if eq_ic(a, "db") && j + 1 < args.len() {
-            match parse_db(ctx, args.get(j + 1), None) {
+            match parse_db(ctx, args.get(j + 1), NOT_INT) {
                 Ok(db) => dst_db = db,
                 Err(e) => return ctx.reply.error(e),
             }
@@ -144,7 +146,7 @@ pub fn copy(ctx: &mut Ctx, args: Args) {
 
 pub fn move_cmd(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    let dst = match parse_db(ctx, args.get(2), None) {
+    let dst = match parse_db(ctx, args.get(2), NOT_INT) {
         Ok(db) => db,
         Err(e) => return ctx.reply.error(e),
     };
@@ -424,7 +426,7 @@ pub fn persist(ctx: &mut Ctx, args: Args) {
 }
 
 pub fn select(ctx: &mut Ctx, args: Args) {
-    match parse_db(ctx, args.get(1), None) {
+    match parse_db(ctx, args.get(1), NOT_INT) {
         Ok(db) => {
             ctx.client.select(db);
             ctx.ks.db = db;
@@ -435,11 +437,11 @@ pub fn select(ctx: &mut Ctx, args: Args) {
 }
 
 pub fn swapdb(ctx: &mut Ctx, args: Args) {
-    let a = match parse_db(ctx, args.get(1), Some("ERR invalid first DB index")) {
+    let a = match parse_db(ctx, args.get(1), "ERR invalid first DB index") {
         Ok(a) => a,
         Err(e) => return ctx.reply.error(e),
     };
-    let b = match parse_db(ctx, args.get(2), Some("ERR invalid second DB index")) {
+    let b = match parse_db(ctx, args.get(2), "ERR invalid second DB index") {
         Ok(b) => b,
         Err(e) => return ctx.reply.error(e),
     };
@@ -462,6 +464,7 @@ pub fn flushdb(ctx: &mut Ctx, args: Args) {
     if flush_mode_ok(ctx, &args) {
         let db = ctx.ks.db;
         ctx.ks.flush(Some(db));
+        invalidate_tracking_on_flush(ctx);
         ctx.reply.ok();
     }
 }
@@ -469,7 +472,17 @@ pub fn flushdb(ctx: &mut Ctx, args: Args) {
 pub fn flushall(ctx: &mut Ctx, args: Args) {
     if flush_mode_ok(ctx, &args) {
         ctx.ks.flush(None);
+        invalidate_tracking_on_flush(ctx);
         ctx.reply.ok();
+    }
+}
+
+/// Tracking clients drop their whole cache on a flush (Redis sends them a null invalidation).
+fn invalidate_tracking_on_flush(ctx: &mut Ctx) {
+    if ctx.server.tracking.active() {
+        ctx.server
+            .tracking
+            .invalidate_all(ctx.server, ctx.server.pubsub_limits());
     }
 }
 

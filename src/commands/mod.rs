@@ -7,8 +7,11 @@ pub mod client_cmd;
 pub mod config_cmd;
 pub mod connection;
 pub mod hashes;
+pub mod hyperloglog;
 pub mod introspection;
 pub mod keys;
+pub mod latency;
+pub mod lists;
 pub mod pubsub;
 pub mod server_cmd;
 pub mod sets;
@@ -122,6 +125,10 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
     );
     view.touch = !client.no_touch;
     view.notify_flags = server.hot.notify_flags.load(Ordering::Relaxed);
+    let tracking = server.tracking.active();
+    if tracking {
+        view.track_changes();
+    }
     let mut ctx = Ctx {
         ks: &mut view,
         reply,
@@ -129,6 +136,20 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
         server,
     };
     run(&mut ctx, spec, index, args, started);
+    if tracking {
+        let changes = view.take_changes();
+        if !changes.is_empty() {
+            let by = client.id();
+            server
+                .tracking
+                .invalidate(server, by, &changes, server.pubsub_limits());
+        }
+    }
+    let ready = std::mem::take(&mut view.ready);
+    drop(view);
+    if !ready.is_empty() {
+        crate::server::blocking::serve_ready(server, ready);
+    }
 }
 
 /// Runs a resolved command against an already locked keyspace view and records its statistics
@@ -136,6 +157,12 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
 pub fn run(ctx: &mut Ctx, spec: &CommandSpec, index: usize, args: Args, started: Instant) {
     let errors_before = ctx.reply.errors;
     (spec.handler)(ctx, args);
+    if let Some(t) = &ctx.client.tracking {
+        track_reads(ctx.ks, t, ctx.client.caching, ctx.client.id(), spec, &args);
+        if spec.name != "caching" {
+            ctx.client.caching = None;
+        }
+    }
     if !ctx.ks.events.is_empty() {
         crate::server::notify::publish(ctx.server, ctx.ks.notify_flags, &mut ctx.ks.events);
     }
@@ -143,6 +170,7 @@ pub fn run(ctx: &mut Ctx, spec: &CommandSpec, index: usize, args: Args, started:
     let st = ctx.server.commands.stats(index);
     st.calls.fetch_add(1, Ordering::Relaxed);
     st.usec.fetch_add(micros, Ordering::Relaxed);
+    crate::server::latency::record_command(ctx.server, index, spec.has(FAST), micros);
     if !spec.has(SKIP_SLOWLOG) {
         slowlog::maybe_record(ctx, &args, micros);
     }
@@ -155,6 +183,27 @@ pub fn run(ctx: &mut Ctx, spec: &CommandSpec, index: usize, args: Args, started:
     if ctx.reply.errors != errors_before {
         st.failed.fetch_add(1, Ordering::Relaxed);
         count_error(ctx.server, ctx.reply);
+    }
+}
+
+/// CLIENT TRACKING in default mode: the keys a read-only command read are remembered for the
+/// client (with OPTIN only after CLIENT CACHING yes, with OPTOUT unless CLIENT CACHING no).
+fn track_reads(
+    ks: &mut DbView,
+    t: &crate::server::tracking::Options,
+    caching: Option<bool>,
+    id: u64,
+    spec: &CommandSpec,
+    args: &Args,
+) {
+    if t.bcast || !spec.has(READONLY) {
+        return;
+    }
+    if (t.optin && caching != Some(true)) || (t.optout && caching == Some(false)) {
+        return;
+    }
+    for key in spec.request_keys(args) {
+        ks.track_read(key, id);
     }
 }
 
@@ -319,9 +368,11 @@ pub fn eq_ic(a: &[u8], b: &str) -> bool {
 const STRING: u32 = CAT_STRING;
 const KEYSPACE: u32 = CAT_KEYSPACE;
 const BITMAP: u32 = CAT_BITMAP;
+const HLL: u32 = CAT_HYPERLOGLOG;
 const CONN: u32 = CAT_CONNECTION;
 const HASH: u32 = CAT_HASH;
 const SET: u32 = CAT_SET;
+const LIST: u32 = CAT_LIST;
 
 /// The command table. Subcommand tables live beside their handlers.
 pub static COMMANDS: &[CommandSpec] = &[
@@ -356,6 +407,35 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("bitop", -4, WRITE | DENYOOM, BITMAP, bitmap::bitop).keys(2, -1, 1).doc("bitmap", "2.6.0", "O(N)", "Performs bitwise operations on multiple strings, and stores the result."),
     CommandSpec::new("bitfield", -2, WRITE | DENYOOM, BITMAP, bitmap::bitfield).keys(1, 1, 1).key_flags(&["RW", "access", "update", "variable_flags"]).doc("bitmap", "3.2.0", "O(1) for each subcommand specified", "Performs arbitrary bitfield integer operations on strings."),
     CommandSpec::new("bitfield_ro", -2, READONLY | FAST, BITMAP, bitmap::bitfield_ro).keys(1, 1, 1).doc("bitmap", "6.0.0", "O(1) for each subcommand specified", "Performs arbitrary read-only bitfield integer operations on strings."),
+    // hyperloglog
+    CommandSpec::new("pfadd", -2, WRITE | DENYOOM | FAST, HLL, hyperloglog::pfadd).keys(1, 1, 1).key_flags(&["RW", "insert"]).doc("hyperloglog", "2.8.9", "O(1) to add every element.", "Adds the specified elements to the specified HyperLogLog."),
+    CommandSpec::new("pfcount", -2, READONLY, HLL, hyperloglog::pfcount).keys(1, -1, 1).key_flags(&["RW", "access"]).doc("hyperloglog", "2.8.9", "O(1) with a very small average constant time when called with a single key. O(N) with N being the number of keys, and much bigger constant times, when called with multiple keys.", "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s)."),
+    CommandSpec::new("pfmerge", -2, WRITE | DENYOOM, HLL, hyperloglog::pfmerge).keys(1, -1, 1).key_flags(&["RW", "access", "insert"]).doc("hyperloglog", "2.8.9", "O(N) to merge N HyperLogLogs, but with high constant times.", "Merge N different HyperLogLogs into a single one."),
+    CommandSpec::new("pfdebug", 3, WRITE | DENYOOM | ADMIN, HLL, hyperloglog::pfdebug).keys(2, 2, 1).key_flags(&["RW", "access"]).doc("hyperloglog", "2.8.9", "N/A", "Internal commands for debugging HyperLogLog values"),
+    CommandSpec::new("pfselftest", 1, ADMIN, HLL, hyperloglog::pfselftest).doc("hyperloglog", "2.8.9", "N/A", "An internal command for testing HyperLogLog values"),
+    // lists
+    CommandSpec::new("lpush", -3, WRITE | DENYOOM | FAST, LIST, lists::lpush).keys(1, 1, 1).key_flags(&["RW", "insert"]).doc("list", "1.0.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", "Prepends one or more elements to a list. Creates the key if it doesn't exist."),
+    CommandSpec::new("rpush", -3, WRITE | DENYOOM | FAST, LIST, lists::rpush).keys(1, 1, 1).key_flags(&["RW", "insert"]).doc("list", "1.0.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", "Appends one or more elements to a list. Creates the key if it doesn't exist."),
+    CommandSpec::new("lpushx", -3, WRITE | DENYOOM | FAST, LIST, lists::lpushx).keys(1, 1, 1).key_flags(&["RW", "insert"]).doc("list", "2.2.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", "Prepends one or more elements to a list only when the list exists."),
+    CommandSpec::new("rpushx", -3, WRITE | DENYOOM | FAST, LIST, lists::rpushx).keys(1, 1, 1).key_flags(&["RW", "insert"]).doc("list", "2.2.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", "Appends an element to a list only when the list exists."),
+    CommandSpec::new("lpop", -2, WRITE | FAST, LIST, lists::lpop).keys(1, 1, 1).key_flags(&["RW", "access", "delete"]).doc("list", "1.0.0", "O(N) where N is the number of elements returned", "Returns the first elements in a list after removing it. Deletes the list if the last element was popped."),
+    CommandSpec::new("rpop", -2, WRITE | FAST, LIST, lists::rpop).keys(1, 1, 1).key_flags(&["RW", "access", "delete"]).doc("list", "1.0.0", "O(N) where N is the number of elements returned", "Returns and removes the last elements of a list. Deletes the list if the last element was popped."),
+    CommandSpec::new("llen", 2, READONLY | FAST, LIST, lists::llen).keys(1, 1, 1).key_flags(&["RO"]).doc("list", "1.0.0", "O(1)", "Returns the length of a list."),
+    CommandSpec::new("lindex", 3, READONLY, LIST, lists::lindex).keys(1, 1, 1).doc("list", "1.0.0", "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).", "Returns an element from a list by its index."),
+    CommandSpec::new("lset", 4, WRITE | DENYOOM, LIST, lists::lset).keys(1, 1, 1).key_flags(&["RW", "update"]).doc("list", "1.0.0", "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).", "Sets the value of an element in a list by its index."),
+    CommandSpec::new("lrange", 4, READONLY, LIST, lists::lrange).keys(1, 1, 1).doc("list", "1.0.0", "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.", "Returns a range of elements from a list."),
+    CommandSpec::new("ltrim", 4, WRITE, LIST, lists::ltrim).keys(1, 1, 1).key_flags(&["RW", "delete"]).doc("list", "1.0.0", "O(N) where N is the number of elements to be removed by the operation.", "Removes elements from both ends a list. Deletes the list if all elements were trimmed."),
+    CommandSpec::new("linsert", 5, WRITE | DENYOOM, LIST, lists::linsert).keys(1, 1, 1).key_flags(&["RW", "insert"]).doc("list", "2.2.0", "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).", "Inserts an element before or after another element in a list."),
+    CommandSpec::new("lrem", 4, WRITE, LIST, lists::lrem).keys(1, 1, 1).key_flags(&["RW", "delete"]).doc("list", "1.0.0", "O(N+M) where N is the length of the list and M is the number of elements removed.", "Removes elements from a list. Deletes the list if the last element was removed."),
+    CommandSpec::new("lpos", -3, READONLY, LIST, lists::lpos).keys(1, 1, 1).key_flags(&["RO"]).doc("list", "6.0.6", "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.", "Returns the index of matching elements in a list."),
+    CommandSpec::new("lmove", 5, WRITE | DENYOOM, LIST, lists::lmove).keys(1, 2, 1).doc("list", "6.2.0", "O(1)", "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved."),
+    CommandSpec::new("rpoplpush", 3, WRITE | DENYOOM, LIST, lists::rpoplpush).keys(1, 2, 1).doc("list", "1.2.0", "O(1)", "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped."),
+    CommandSpec::new("lmpop", -4, WRITE, LIST, lists::lmpop).numkeys(1).key_flags(&["RW", "access", "delete"]).doc("list", "7.0.0", "O(N+M) where N is the number of provided keys and M is the number of elements returned.", "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped."),
+    CommandSpec::new("blpop", -3, WRITE | NOSCRIPT | BLOCKING, LIST, lists::blpop).keys(1, -2, 1).key_flags(&["RW", "access", "delete"]).doc("list", "2.0.0", "O(N) where N is the number of provided keys.", "Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped."),
+    CommandSpec::new("brpop", -3, WRITE | NOSCRIPT | BLOCKING, LIST, lists::brpop).keys(1, -2, 1).key_flags(&["RW", "access", "delete"]).doc("list", "2.0.0", "O(N) where N is the number of provided keys.", "Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped."),
+    CommandSpec::new("blmove", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, LIST, lists::blmove).keys(1, 2, 1).doc("list", "6.2.0", "O(1)", "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved."),
+    CommandSpec::new("brpoplpush", 4, WRITE | DENYOOM | NOSCRIPT | BLOCKING, LIST, lists::brpoplpush).keys(1, 2, 1).doc("list", "2.2.0", "O(1)", "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped."),
+    CommandSpec::new("blmpop", -5, WRITE | BLOCKING, LIST, lists::blmpop).numkeys(2).key_flags(&["RW", "access", "delete"]).doc("list", "7.0.0", "O(N+M) where N is the number of provided keys and M is the number of elements returned.", "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped."),
     // generic key commands
     CommandSpec::new("del", -2, WRITE, KEYSPACE, keys::del).keys(1, -1, 1).key_flags(&["RM", "delete"]).doc("generic", "1.0.0", "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).", "Deletes one or more keys."),
     CommandSpec::new("unlink", -2, WRITE | FAST, KEYSPACE, keys::del).keys(1, -1, 1).key_flags(&["RM", "delete"]).doc("generic", "4.0.0", "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.", "Asynchronously deletes one or more keys."),
@@ -412,7 +492,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("srandmember", -2, READONLY, SET, sets::srandmember).keys(1, 1, 1).tips(&["nondeterministic_output"]).doc("set", "1.0.0", "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.", "Get one or multiple random members from a set"),
     CommandSpec::new("smove", 4, WRITE | FAST, SET, sets::smove).keys(1, 2, 1).key_flags(&["RW", "access", "delete"]).doc("set", "1.0.0", "O(1)", "Move a member from one set to another"),
     CommandSpec::new("sinter", -2, READONLY, SET, sets::sinter).keys(1, -1, 1).tips(&["nondeterministic_output_order"]).doc("set", "1.0.0", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", "Intersect multiple sets"),
-    CommandSpec::new("sintercard", -3, READONLY, SET, sets::sintercard).keynum(1, 1, 1).doc("set", "7.0.0", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", "Intersect multiple sets and return the cardinality of the result"),
+    CommandSpec::new("sintercard", -3, READONLY, SET, sets::sintercard).numkeys(1).doc("set", "7.0.0", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", "Intersect multiple sets and return the cardinality of the result"),
     CommandSpec::new("sinterstore", -3, WRITE | DENYOOM, SET, sets::sinterstore).keys(1, -1, 1).doc("set", "1.0.0", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", "Intersect multiple sets and store the resulting set in a key"),
     CommandSpec::new("sunion", -2, READONLY, SET, sets::sunion).keys(1, -1, 1).tips(&["nondeterministic_output_order"]).doc("set", "1.0.0", "O(N) where N is the total number of elements in all given sets.", "Add multiple sets"),
     CommandSpec::new("sunionstore", -3, WRITE | DENYOOM, SET, sets::sunionstore).keys(1, -1, 1).key_flags(&["OW", "update"]).doc("set", "1.0.0", "O(N) where N is the total number of elements in all given sets.", "Add multiple sets and store the resulting set in a key"),
@@ -451,6 +531,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, 0, server_cmd::monitor).doc("server", "1.0.0", "O(1)", "Listens for all requests received by the server in real-time."),
     CommandSpec::new("lastsave", 1, LOADING | STALE | FAST, CAT_ADMIN | CAT_DANGEROUS, server_cmd::lastsave).doc("server", "1.0.0", "O(1)", "Returns the Unix timestamp of the last successful save to disk."),
     CommandSpec::new("config", -2, 0, 0, container).subs(config_cmd::CONFIG_SUBCOMMANDS).doc("server", "2.0.0", "Depends on subcommand.", "A container for server configuration commands."),
+    CommandSpec::new("latency", -2, 0, 0, container).subs(latency::LATENCY_SUBCOMMANDS).doc("server", "2.8.13", "Depends on subcommand.", "A container for latency diagnostics commands"),
     CommandSpec::new("slowlog", -2, 0, 0, container).subs(slowlog::SLOWLOG_SUBCOMMANDS).doc("server", "2.2.12", "Depends on subcommand.", "A container for slow log commands."),
     CommandSpec::new("command", -1, LOADING | STALE, CONN, introspection::command).subs(introspection::COMMAND_SUBCOMMANDS).doc("server", "2.8.13", "O(N) where N is the total number of Redis commands", "Returns detailed information about all commands."),
 ];

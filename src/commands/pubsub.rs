@@ -173,6 +173,27 @@ pub fn encode_message(reply: &mut Reply, msg: &Message) {
             reply.bulk(payload);
         }
         Message::Monitor(line) => reply.simple(line),
+        Message::Invalidate(keys) => {
+            // RESP3 clients get a push; RESP2 ones (redirect targets) a message on the
+            // invalidation channel.
+            if reply.is_resp3() {
+                reply.push(2);
+                reply.bulk(b"invalidate");
+            } else {
+                reply.array(3);
+                reply.bulk(b"message");
+                reply.bulk(crate::server::tracking::CHANNEL);
+            }
+            match keys {
+                Some(keys) => {
+                    reply.array(keys.len());
+                    for k in keys.iter() {
+                        reply.bulk(k);
+                    }
+                }
+                None => reply.null(),
+            }
+        }
     }
 }
 

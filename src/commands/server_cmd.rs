@@ -5,11 +5,11 @@ use std::sync::atomic::Ordering;
 use super::{Ctx, SYNTAX_ERR, eq_ic};
 use crate::config::Enablement;
 use crate::protocol::Args;
-use crate::server::pubsub::{Limits, Message};
+use crate::server::pubsub::Message;
 use crate::storage::{DbView, Value};
 use crate::util::digest::{
-    OBJ_HASH, OBJ_SET, OBJ_STRING, dataset_digest_add, dataset_digest_db, digest_add_expire,
-    digest_hex, mix_digest, object_digest_begin, xor_digest,
+    OBJ_HASH, OBJ_LIST, OBJ_SET, OBJ_STRING, dataset_digest_add, dataset_digest_db,
+    digest_add_expire, digest_hex, mix_digest, object_digest_begin, xor_digest,
 };
 
 pub fn time(ctx: &mut Ctx, _args: Args) {
@@ -67,6 +67,7 @@ pub fn shutdown(ctx: &mut Ctx, args: Args) {
 fn type_id(v: &Value) -> u32 {
     match v {
         Value::Str(_) => OBJ_STRING,
+        Value::List(_) => OBJ_LIST,
         Value::Hash(_) => OBJ_HASH,
         Value::Set(_) => OBJ_SET,
     }
@@ -94,7 +95,12 @@ fn mix_value(d: &mut [u8; 20], v: &Value, volatile: bool) {
             let mut scratch = itoa::Buffer::new();
             mix_digest(d, s.as_bytes(&mut scratch));
         }
-        // Collections are order-independent: each member (a hash's field mixed with its
+        Value::List(l) => {
+            for e in l.iter() {
+                mix_digest(d, e);
+            }
+        }
+        // Hashes and sets are order-independent: each member (a hash's field mixed with its
         // value) is xored in.
         Value::Hash(h) => {
             for (field, value) in h.iter() {
@@ -192,12 +198,7 @@ pub fn debug(ctx: &mut Ctx, args: Args) {
                     "Value at:{:p} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
                     &e.value,
                     e.value.encoding(),
-                    match &e.value {
-                        Value::Str(s) => s.len() + 1,
-                        // An estimate: Redis reports the RDB encoding's length.
-                        Value::Hash(h) => h.iter().map(|(f, v)| f.len() + v.len() + 2).sum(),
-                        Value::Set(set) => set.len() * 8,
-                    },
+                    e.value.serialized_len_estimate(),
                     e.access & 0xFF_FFFF,
                     clock.saturating_sub(e.access)
                 );
@@ -325,7 +326,9 @@ pub fn feed_monitors(ctx: &Ctx, args: &Args) {
         }
     }
     let line: std::sync::Arc<[u8]> = line.into_bytes().into();
+    // MONITOR clients are limited as normal clients, as in Redis.
+    let limits = ctx.server.normal_limits();
     for m in ctx.server.monitors.lock().iter() {
-        m.deliver(Message::Monitor(line.clone()), Limits::default());
+        m.deliver(Message::Monitor(line.clone()), limits);
     }
 }

@@ -14,14 +14,6 @@ use crate::storage::set::{self, Elem};
 use crate::storage::{DbView, SetValue, Value};
 use crate::util::num::parse_i64;
 
-/// The `Extract` of sets.
-pub fn set_of(v: &mut Value) -> Option<&mut SetValue> {
-    match v {
-        Value::Set(s) => Some(s),
-        _ => None,
-    }
-}
-
 fn reply_elem(reply: &mut Reply, e: Elem) {
     match e {
         Elem::Int(n) => reply.bulk_int(n),
@@ -42,7 +34,7 @@ pub fn sadd(ctx: &mut Ctx, args: Args) {
     let max = ctx.server.hot.encoding_limits().set_max_intset_entries;
     let first = args.get(2);
     let make = || Value::Set(Box::new(SetValue::for_member(first)));
-    let Ok(s) = create_typed(ctx.ks, ctx.reply, key, set_of, make) else {
+    let Ok(s) = create_typed(ctx.ks, ctx.reply, key, Value::as_set, make) else {
         return;
     };
     let mut added = 0;
@@ -58,7 +50,7 @@ pub fn sadd(ctx: &mut Ctx, args: Args) {
 
 pub fn srem(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    let s = match write_typed(ctx.ks, ctx.reply, key, set_of) {
+    let s = match write_typed(ctx.ks, ctx.reply, key, Value::as_set) {
         Err(Replied) => return,
         Ok(None) => return ctx.reply.int(0),
         Ok(Some(s)) => s,
@@ -82,7 +74,7 @@ pub fn srem(ctx: &mut Ctx, args: Args) {
 }
 
 pub fn smembers(ctx: &mut Ctx, args: Args) {
-    if let Ok(s) = read_typed(ctx.ks, ctx.reply, args.get(1), set_of) {
+    if let Ok(s) = read_typed(ctx.ks, ctx.reply, args.get(1), Value::as_set) {
         match s {
             Some(s) => reply_members(ctx.reply, s),
             None => ctx.reply.set(0),
@@ -91,14 +83,14 @@ pub fn smembers(ctx: &mut Ctx, args: Args) {
 }
 
 pub fn sismember(ctx: &mut Ctx, args: Args) {
-    if let Ok(s) = read_typed(ctx.ks, ctx.reply, args.get(1), set_of) {
+    if let Ok(s) = read_typed(ctx.ks, ctx.reply, args.get(1), Value::as_set) {
         ctx.reply
             .int(s.is_some_and(|s| s.contains(args.get(2))) as i64);
     }
 }
 
 pub fn smismember(ctx: &mut Ctx, args: Args) {
-    if let Ok(s) = read_typed(ctx.ks, ctx.reply, args.get(1), set_of) {
+    if let Ok(s) = read_typed(ctx.ks, ctx.reply, args.get(1), Value::as_set) {
         ctx.reply.array(args.len() - 2);
         for member in args.iter().skip(2) {
             ctx.reply
@@ -108,7 +100,7 @@ pub fn smismember(ctx: &mut Ctx, args: Args) {
 }
 
 pub fn scard(ctx: &mut Ctx, args: Args) {
-    if let Ok(s) = read_typed(ctx.ks, ctx.reply, args.get(1), set_of) {
+    if let Ok(s) = read_typed(ctx.ks, ctx.reply, args.get(1), Value::as_set) {
         ctx.reply.int(s.map_or(0, |s| s.len() as i64));
     }
 }
@@ -120,7 +112,7 @@ pub fn spop(ctx: &mut Ctx, args: Args) {
         _ => return ctx.reply.error(SYNTAX_ERR),
     }
     let key = args.get(1);
-    let s = match write_typed(ctx.ks, ctx.reply, key, set_of) {
+    let s = match write_typed(ctx.ks, ctx.reply, key, Value::as_set) {
         Err(Replied) => return,
         Ok(None) => return ctx.reply.null(),
         Ok(Some(s)) => s,
@@ -141,7 +133,7 @@ fn spop_count(ctx: &mut Ctx, args: Args) {
             .error("ERR value is out of range, must be positive");
     };
     let max = ctx.server.hot.encoding_limits().set_max_intset_entries;
-    let s = match write_typed(ctx.ks, ctx.reply, key, set_of) {
+    let s = match write_typed(ctx.ks, ctx.reply, key, Value::as_set) {
         Err(Replied) => return,
         Ok(None) => return ctx.reply.set(0),
         Ok(Some(s)) => s,
@@ -171,7 +163,7 @@ pub fn srandmember(ctx: &mut Ctx, args: Args) {
         3 => return srandmember_count(ctx, args),
         _ => return ctx.reply.error(SYNTAX_ERR),
     }
-    if let Ok(s) = read_typed(ctx.ks, ctx.reply, args.get(1), set_of) {
+    if let Ok(s) = read_typed(ctx.ks, ctx.reply, args.get(1), Value::as_set) {
         match s {
             Some(s) => reply_elem(ctx.reply, s.random()),
             None => ctx.reply.null(),
@@ -188,7 +180,7 @@ fn srandmember_count(ctx: &mut Ctx, args: Args) {
             "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
         );
     }
-    let s = match read_typed(ctx.ks, ctx.reply, args.get(1), set_of) {
+    let s = match read_typed(ctx.ks, ctx.reply, args.get(1), Value::as_set) {
         Err(Replied) => return,
         Ok(None) => return ctx.reply.array(0),
         Ok(Some(s)) => s,
@@ -234,7 +226,11 @@ pub fn smove(ctx: &mut Ctx, args: Args) {
     if dst_is_set == Some(false) {
         return ctx.reply.error(WRONGTYPE);
     }
-    let Some(s) = ctx.ks.get_write(src).and_then(|e| set_of(&mut e.value)) else {
+    let Some(s) = ctx
+        .ks
+        .get_write(src)
+        .and_then(|e| Value::as_set(&mut e.value))
+    else {
         return;
     };
     if src == dst {
@@ -249,7 +245,7 @@ pub fn smove(ctx: &mut Ctx, args: Args) {
     remove_if_empty(ctx.ks, src, empty);
     let max = ctx.server.hot.encoding_limits().set_max_intset_entries;
     let make = || Value::Set(Box::new(SetValue::for_member(member)));
-    let Ok(d) = create_typed(ctx.ks, ctx.reply, dst, set_of, make) else {
+    let Ok(d) = create_typed(ctx.ks, ctx.reply, dst, Value::as_set, make) else {
         return;
     };
     if d.add(member, max) {
@@ -438,7 +434,7 @@ pub fn sscan(ctx: &mut Ctx, args: Args) {
         return ctx.reply.error("ERR invalid cursor");
     };
     // As Redis, the key is looked up before the options are checked.
-    let s = match read_typed(ctx.ks, ctx.reply, args.get(1), set_of) {
+    let s = match read_typed(ctx.ks, ctx.reply, args.get(1), Value::as_set) {
         Err(Replied) => return,
         Ok(None) => {
             ctx.reply.array(2);

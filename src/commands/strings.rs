@@ -18,7 +18,6 @@ pub fn read_str<'a>(
         None => Ok(None),
         Some(e) => match &e.value {
             Value::Str(s) => Ok(Some(s)),
-            #[allow(unreachable_patterns)]
             _ => {
                 reply.error(WRONGTYPE);
                 Err(Replied)
@@ -53,6 +52,8 @@ struct SetOpts {
     persist: bool,
     /// Absolute expiry in unix ms, once resolved.
     expire_at: Option<i64>,
+    /// The expiry option's unit and argument index, before it is resolved.
+    expire_arg: Option<(Unit, usize)>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -72,25 +73,8 @@ fn parse_set_opts(
     is_set: bool,
     cmd: &str,
 ) -> Option<SetOpts> {
-    let (mut o, expire) = parse_set_syntax(ctx, args, from, is_set)?;
-    if let Some((unit, text)) = expire {
-        o.expire_at = Some(resolve_expire(ctx, text, unit, cmd)?);
-    }
-    Some(o)
-}
-
-/// An expiry option not yet resolved to a time: its unit and its argument.
-type PendingExpire<'a> = Option<(Unit, &'a [u8])>;
-
-/// The options and the unresolved expiry (GETEX checks the key before the expiry value).
-fn parse_set_syntax<'a>(
-    ctx: &mut Ctx,
-    args: &Args<'a>,
-    from: usize,
-    is_set: bool,
-) -> Option<(SetOpts, PendingExpire<'a>)> {
     let mut o = SetOpts::default();
-    let mut expire: Option<(Unit, &[u8])> = None;
+    let mut expire: Option<(Unit, usize)> = None;
     let mut j = from;
     while j < args.len() {
         let opt = args.get(j);
@@ -121,7 +105,7 @@ fn parse_set_syntax<'a>(
             && (!has_exp || exp_is(unit))
             && next.is_some()
         {
-            expire = Some((unit, next.unwrap_or_default()));
+            expire = Some((unit, j + 1));
             j += 1;
         } else {
             ctx.reply.error(SYNTAX_ERR);
@@ -129,7 +113,12 @@ fn parse_set_syntax<'a>(
         }
         j += 1;
     }
-    Some((o, expire))
+    o.expire_arg = expire;
+    // SET validates the expiry before looking at the key; GETEX after (see getex).
+    if is_set && let Some((unit, at)) = expire {
+        o.expire_at = Some(resolve_expire(ctx, args.get(at), unit, cmd)?);
+    }
+    Some(o)
 }
 
 fn resolve_expire(ctx: &mut Ctx, text: &[u8], unit: Unit, cmd: &str) -> Option<i64> {
@@ -251,7 +240,7 @@ pub fn getdel(ctx: &mut Ctx, args: Args) {
 }
 
 pub fn getex(ctx: &mut Ctx, args: Args) {
-    let Some((mut o, expire)) = parse_set_syntax(ctx, &args, 2, false) else {
+    let Some(o) = parse_set_opts(ctx, &args, 2, false, "getex") else {
         return;
     };
     let key = args.get(1);
@@ -263,17 +252,17 @@ pub fn getex(ctx: &mut Ctx, args: Args) {
         }
         Ok(Some(_)) => {}
     }
-    if let Some((unit, text)) = expire {
-        match resolve_expire(ctx, text, unit, "getex") {
-            Some(at) => o.expire_at = Some(at),
+    let expire_at = match o.expire_arg {
+        Some((unit, at)) => match resolve_expire(ctx, args.get(at), unit, "getex") {
+            Some(ms) => Some(ms),
             None => return,
-        }
+        },
+        None => None,
+    };
+    if let Some(Value::Str(s)) = ctx.ks.peek(key).map(|e| &e.value) {
+        reply_str(ctx.reply, s);
     }
-    match ctx.ks.get_write(key).map(|e| &e.value) {
-        Some(Value::Str(s)) => reply_str(ctx.reply, s),
-        _ => return,
-    }
-    if let Some(at) = o.expire_at {
+    if let Some(at) = expire_at {
         if at <= ctx.ks.now_ms {
             ctx.ks.remove(key);
             ctx.ks.notify(notify::GENERIC, "del", key);
@@ -292,7 +281,6 @@ pub fn mget(ctx: &mut Ctx, args: Args) {
     for key in args.iter().skip(1) {
         match ctx.ks.get_read(key).map(|e| &e.value) {
             Some(Value::Str(s)) => reply_str(ctx.reply, s),
-            #[allow(unreachable_patterns)]
             _ => ctx.reply.null(),
         }
     }
@@ -359,7 +347,6 @@ pub fn string_for_update<'a>(
     }
     match ks.get_write(key).map(|e| &mut e.value) {
         Some(Value::Str(s)) => Ok(Some(s.make_raw())),
-        #[allow(unreachable_patterns)]
         Some(_) => {
             reply.error(WRONGTYPE);
             Err(Replied)
@@ -486,7 +473,6 @@ fn read_str_write(
     match ks.get_write(key).map(|e| &e.value) {
         None => Ok(None),
         Some(Value::Str(s)) => Ok(Some(s.len())),
-        #[allow(unreachable_patterns)]
         Some(_) => {
             reply.error(WRONGTYPE);
             Err(Replied)
@@ -504,7 +490,6 @@ fn incr_generic(ctx: &mut Ctx, key: &[u8], by: i64) {
                 return;
             }
         },
-        #[allow(unreachable_patterns)]
         Some(_) => {
             ctx.reply.error(WRONGTYPE);
             return;
@@ -550,7 +535,6 @@ pub fn incrbyfloat(ctx: &mut Ctx, args: Args) {
     let result = match ctx.ks.get_write(key).map(|e| &e.value) {
         None => num::incrbyfloat(b"0", args.get(2), &mut text),
         Some(Value::Str(s)) => num::incrbyfloat(s.as_bytes(&mut scratch), args.get(2), &mut text),
-        #[allow(unreachable_patterns)]
         Some(_) => return ctx.reply.error(WRONGTYPE),
     };
     match result {
@@ -579,7 +563,6 @@ pub fn lcs(ctx: &mut Ctx, args: Args) {
         match ctx.ks.get_read(key).map(|e| e.value.clone()) {
             None => {}
             Some(Value::Str(s)) => *slot = Some(s),
-            #[allow(unreachable_patterns)]
             Some(_) => {
                 return ctx
                     .reply

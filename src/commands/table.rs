@@ -27,8 +27,6 @@ pub const NO_MULTI: u32 = 1 << 14;
 pub const ALLOW_BUSY: u32 = 1 << 15;
 pub const NO_MANDATORY_KEYS: u32 = 1 << 16;
 pub const SENTINEL: u32 = 1 << 17;
-/// Set by `CommandSpec::keynum`: the keys are found through a count argument.
-pub const MOVABLE_KEYS: u32 = 1 << 18;
 /// Not a Redis flag: the command reads or writes the whole keyspace, so it locks every shard.
 pub const ALL_SHARDS: u32 = 1 << 30;
 
@@ -48,7 +46,6 @@ const FLAG_NAMES: &[(u32, &str)] = &[
     (NO_AUTH, "no_auth"),
     (MAY_REPLICATE, "may_replicate"),
     (NO_MULTI, "no_multi"),
-    (MOVABLE_KEYS, "movablekeys"),
     (ALLOW_BUSY, "allow_busy"),
     (NO_MANDATORY_KEYS, "no_mandatory_keys"),
 ];
@@ -119,15 +116,6 @@ pub const fn keys(first: i32, last: i32, step: i32) -> KeyPos {
     KeyPos { first, last, step }
 }
 
-/// Keys given as a count followed by the names (SINTERCARD numkeys key...): the count is
-/// argument `index`, the first key `first` arguments after it, then every `step`-th.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct KeyNum {
-    pub index: usize,
-    pub first: usize,
-    pub step: usize,
-}
-
 pub struct CommandSpec {
     /// Lower case, as COMMAND reports it (for subcommands, just the subcommand part).
     pub name: &'static str,
@@ -137,10 +125,12 @@ pub struct CommandSpec {
     /// @admin, @dangerous, @pubsub, @blocking from the flags).
     pub categories: u32,
     pub keys: KeyPos,
-    pub keynum: Option<KeyNum>,
     /// Key-spec flags for COMMAND INFO when they differ from the default derived from the
     /// command flags (RO+access for reads, RW+update for writes).
     pub key_flags: Option<&'static [&'static str]>,
+    /// For commands whose keys are counted by an argument (LMPOP numkeys key ...,
+    /// ZUNIONSTORE dest numkeys key ...): the index of that count; the keys follow it.
+    pub numkeys_at: Option<usize>,
     /// Command tips (COMMAND INFO), e.g. "nondeterministic_output".
     pub tips: &'static [&'static str],
     pub handler: Handler,
@@ -165,8 +155,8 @@ impl CommandSpec {
             flags,
             categories,
             keys: NO_KEYS,
-            keynum: None,
             key_flags: None,
+            numkeys_at: None,
             tips: &[],
             handler,
             subcommands: &[],
@@ -182,15 +172,14 @@ impl CommandSpec {
         self
     }
 
-    /// Keys located by a count argument (legacy positions stay 0, as in Redis).
-    pub const fn keynum(mut self, index: usize, first: usize, step: usize) -> Self {
-        self.keynum = Some(KeyNum { index, first, step });
-        self.flags |= MOVABLE_KEYS;
+    pub const fn tips(mut self, tips: &'static [&'static str]) -> Self {
+        self.tips = tips;
         self
     }
 
-    pub const fn tips(mut self, tips: &'static [&'static str]) -> Self {
-        self.tips = tips;
+    /// Keys counted by the argument at `index` (the command has "movablekeys").
+    pub const fn numkeys(mut self, index: usize) -> Self {
+        self.numkeys_at = Some(index);
         self
     }
 
@@ -254,6 +243,7 @@ impl CommandSpec {
             .iter()
             .filter(|(f, _)| self.flags & f != 0)
             .map(|(_, n)| *n)
+            .chain(self.numkeys_at.map(|_| "movablekeys"))
     }
 
     pub fn arity_ok(&self, argc: usize) -> bool {
@@ -261,24 +251,28 @@ impl CommandSpec {
         (a > 0 && argc == a as usize) || (a < 0 && argc >= (-a) as usize)
     }
 
-    /// Indexes of the key arguments of a request, per the legacy key positions or the key
-    /// count (`arg` gives the request's arguments by index).
-    pub fn key_indexes<'a>(
+    /// Indexes of the key arguments of a request: the legacy key positions, then the keys
+    /// counted by a numkeys argument (`arg` reads an argument by index).
+    pub fn key_indexes<'a, F: Fn(usize) -> &'a [u8]>(
         &self,
         argc: usize,
-        arg: impl FnOnce(usize) -> &'a [u8],
-    ) -> impl Iterator<Item = usize> {
-        let KeyPos { first, last, step } = self.keys;
-        let counted = self.keynum.and_then(|k| {
-            let n = crate::util::num::parse_i64(arg(k.index)).filter(|&n| n > 0)?;
-            let start = k.index + k.first;
-            let span = (n - 1).saturating_mul(k.step as i64);
-            let end = (start as i64).saturating_add(span).min(argc as i64 - 1);
-            (start < argc).then_some((start, end as usize, k.step))
+        arg: F,
+    ) -> impl Iterator<Item = usize> + use<F> {
+        let counted = self.numkeys_at.and_then(|at| {
+            if at >= argc {
+                return None;
+            }
+            let n = crate::util::num::parse_i64(arg(at))?;
+            let n = (n.max(0) as usize).min(argc - at - 1);
+            Some(at + 1..at + 1 + n)
         });
-        let (start, end, step) = if let Some(range) = counted {
-            range
-        } else if first <= 0 || first as usize >= argc {
+        self.legacy_key_indexes(argc)
+            .chain(counted.into_iter().flatten())
+    }
+
+    fn legacy_key_indexes(&self, argc: usize) -> impl Iterator<Item = usize> + use<> {
+        let KeyPos { first, last, step } = self.keys;
+        let (start, end, step) = if first <= 0 || first as usize >= argc {
             (1usize, 0usize, 1usize)
         } else {
             let end = if last < 0 {
@@ -445,28 +439,17 @@ mod tests {
     #[test]
     fn key_positions() {
         let mset = CommandSpec::new("mset", -3, WRITE, 0, nop).keys(1, -1, 2);
-        assert_eq!(mset.key_indexes(5, |_| b"").collect::<Vec<_>>(), vec![1, 3]);
+        let none = |_| &b""[..];
+        assert_eq!(mset.key_indexes(5, none).collect::<Vec<_>>(), vec![1, 3]);
         let get = CommandSpec::new("get", 2, READONLY, 0, nop).keys(1, 1, 1);
-        assert_eq!(get.key_indexes(2, |_| b"").collect::<Vec<_>>(), vec![1]);
+        assert_eq!(get.key_indexes(2, none).collect::<Vec<_>>(), vec![1]);
         let bitop = CommandSpec::new("bitop", -4, WRITE, 0, nop).keys(2, -1, 1);
         assert_eq!(
-            bitop.key_indexes(5, |_| b"").collect::<Vec<_>>(),
+            bitop.key_indexes(5, none).collect::<Vec<_>>(),
             vec![2, 3, 4]
         );
         let ping = CommandSpec::new("ping", -1, 0, 0, nop);
-        assert_eq!(ping.key_indexes(2, |_| b"").count(), 0);
-        let sintercard = CommandSpec::new("sintercard", -3, READONLY, 0, nop).keynum(1, 1, 1);
-        let args: [&[u8]; 5] = [b"sintercard", b"2", b"a", b"b", b"LIMIT"];
-        let idx = |argc| {
-            sintercard
-                .key_indexes(argc, |i| args[i])
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(idx(5), vec![2, 3]);
-        assert_eq!(idx(3), vec![2]);
-        let bad: [&[u8]; 3] = [b"sintercard", b"x", b"a"];
-        assert_eq!(sintercard.key_indexes(3, |i| bad[i]).count(), 0);
-        assert!(sintercard.flag_names().any(|f| f == "movablekeys"));
+        assert_eq!(ping.key_indexes(2, none).count(), 0);
     }
 
     #[test]

@@ -155,6 +155,9 @@ pub struct Config {
     /// notify-keyspace-events, canonical letters.
     pub notify_keyspace_events: String,
     pub encoding: EncodingLimits,
+    pub latency_monitor_threshold: u64,
+    pub latency_tracking: bool,
+    pub latency_tracking_info_percentiles: Vec<f64>,
 }
 
 /// Parses a memory value like Redis's memtoll: digits with an optional unit.
@@ -308,14 +311,16 @@ fn normalize(param: &Param, args: &[String]) -> Result<String, String> {
         }
         Kind::Percentiles => {
             let words: Vec<&str> = args.iter().flat_map(|a| a.split_whitespace()).collect();
-            if words.iter().any(|w| {
-                w.parse::<f64>().is_ok_and(|v| !(0.0..=100.0).contains(&v))
-                    || w.parse::<f64>().is_err()
-            }) {
-                return Err(
-                    "latency-tracking-info-percentiles parameter should be between 0.0 and 100.0"
-                        .into(),
-                );
+            for w in &words {
+                match w.parse::<f64>() {
+                    Ok(v) if v.is_nan() => {}
+                    Ok(v) if (0.0..=100.0).contains(&v) => continue,
+                    Ok(_) => {
+                        return Err("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]".into());
+                    }
+                    Err(_) => {}
+                }
+                return Err("Invalid latency-tracking-info-percentiles parameters".into());
             }
             Ok(words.join(" "))
         }
@@ -410,6 +415,9 @@ impl Config {
             enable_protected_configs: Enablement::No,
             notify_keyspace_events: String::new(),
             encoding: EncodingLimits::default(),
+            latency_monitor_threshold: 0,
+            latency_tracking: true,
+            latency_tracking_info_percentiles: Vec::new(),
         };
         c.refresh();
         c
@@ -586,6 +594,12 @@ impl Config {
         self.enable_debug_command = enablement("enable-debug-command");
         self.enable_protected_configs = enablement("enable-protected-configs");
         self.notify_keyspace_events = v("notify-keyspace-events").to_string();
+        self.latency_monitor_threshold = int("latency-monitor-threshold") as u64;
+        self.latency_tracking = yes("latency-tracking");
+        self.latency_tracking_info_percentiles = v("latency-tracking-info-percentiles")
+            .split_whitespace()
+            .filter_map(|w| w.parse().ok())
+            .collect();
         self.encoding = EncodingLimits {
             list_max_listpack_size: int("list-max-listpack-size"),
             hash_max_listpack_entries: int("hash-max-listpack-entries") as usize,

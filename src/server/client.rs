@@ -44,12 +44,20 @@ pub struct ClientInfo {
     /// Index into the command table's `names` of the last command run (CLIENT LIST cmd=).
     pub last_cmd: AtomicUsize,
     pub query_buf: AtomicUsize,
+    /// Reply bytes waiting for the socket to take them.
     pub output_buf: AtomicUsize,
+    /// Unix seconds since the client's output has been at or past its soft limit; 0 if not.
+    pub obuf_soft_since: AtomicI64,
     pub meta: Mutex<ClientMeta>,
     pub killed: AtomicBool,
     pub kill: tokio::sync::Notify,
     /// Subscription counts shown by CLIENT LIST (sub, psub, ssub).
     pub subscriptions: [AtomicUsize; 3],
+    /// Waiting in a blocking command (CLIENT LIST flag b).
+    pub blocked: AtomicBool,
+    /// CLIENT TRACKING on (CLIENT LIST flag t), in BCAST mode (flag B).
+    pub tracking: AtomicBool,
+    pub tracking_bcast: AtomicBool,
 }
 
 impl ClientInfo {
@@ -65,6 +73,7 @@ impl ClientInfo {
             last_cmd: AtomicUsize::new(usize::MAX),
             query_buf: AtomicUsize::new(0),
             output_buf: AtomicUsize::new(0),
+            obuf_soft_since: AtomicI64::new(0),
             meta: Mutex::new(ClientMeta {
                 resp: 2,
                 user: "default".into(),
@@ -73,6 +82,9 @@ impl ClientInfo {
             killed: AtomicBool::new(false),
             kill: tokio::sync::Notify::new(),
             subscriptions: Default::default(),
+            blocked: AtomicBool::new(false),
+            tracking: AtomicBool::new(false),
+            tracking_bcast: AtomicBool::new(false),
         }
     }
 
@@ -110,6 +122,13 @@ pub struct Client {
     /// Where PUBLISH delivers to this connection; created by the first subscription.
     pub mailbox: Option<Mailbox>,
     pub inbox: Option<UnboundedReceiver<Message>>,
+    /// Set by a blocking command that found nothing: the connection waits on it before
+    /// running anything else.
+    pub blocked: Option<Arc<super::blocking::Waiter>>,
+    /// CLIENT TRACKING options while tracking is on.
+    pub tracking: Option<super::tracking::Options>,
+    /// CLIENT CACHING yes|no: applies to the next command only.
+    pub caching: Option<bool>,
 }
 
 impl Client {
@@ -127,6 +146,9 @@ impl Client {
             subscribed: Default::default(),
             mailbox: None,
             inbox: None,
+            blocked: None,
+            tracking: None,
+            caching: None,
         }
     }
 
@@ -153,7 +175,6 @@ impl Client {
         let m = Mailbox {
             tx,
             queued: Arc::new(AtomicUsize::new(0)),
-            over_soft_since: Arc::new(std::sync::atomic::AtomicI64::new(0)),
             info: self.info.clone(),
         };
         self.mailbox = Some(m.clone());

@@ -1,5 +1,10 @@
 //! Listeners and the per-connection loop: read what the socket has, execute every complete
 //! request in it, write all their replies in one go (pipelining costs one write per batch).
+//!
+//! Replies the socket cannot take yet stay pending. When the client's class has no
+//! client-output-buffer-limit, the connection waits for them to be written before reading more
+//! (the socket itself holds the client back). With limits, it goes on serving requests as Redis
+//! does, and closes the client once its pending output breaks them.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,8 +17,9 @@ use tokio::net::{TcpListener, TcpStream};
 
 use tokio::sync::mpsc::UnboundedReceiver;
 
+use super::blocking::{self, Unblocked};
 use super::client::{Client, ClientInfo, ReplyMode};
-use super::pubsub::{Kind, Message};
+use super::pubsub::{Kind, Limits, Message};
 use super::{Server, unix_ms};
 use crate::commands;
 use crate::protocol::parse::Parsed;
@@ -97,6 +103,7 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
     let info = client.info.clone();
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let mut reply = Reply::new();
+    let mut out = Outbox::default();
     let mut parser = RequestParser::default();
     'conn: loop {
         if buf.capacity() - buf.len() < 512 {
@@ -123,25 +130,34 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
                 read_some(&stream, &mut buf).await
             }
         };
+        let soft_check = soft_limit_recheck(server, &client, &out);
         let event = tokio::select! {
             r = read => Event::Read(r),
+            r = stream.writable(), if out.len() > 0 => Event::Writable(r),
             _ = info.kill.notified() => Event::Killed,
             m = next_message(&mut client.inbox) => Event::Message(m),
+            _ = soft_limit_timer(soft_check) => Event::SoftLimitCheck,
         };
         let n = match event {
-            Event::Read(Ok(0) | Err(_)) | Event::Killed => break,
+            Event::Read(Ok(0) | Err(_)) | Event::Killed | Event::Writable(Err(_)) => break,
             Event::Read(Ok(n)) => n,
+            Event::Writable(Ok(())) => {
+                if !write_pending(server, &stream, &mut out, &client) {
+                    break;
+                }
+                continue 'conn;
+            }
+            Event::SoftLimitCheck => {
+                if over_limits(server, &client, &out) {
+                    break;
+                }
+                continue 'conn;
+            }
             Event::Message(first) => {
                 // Deliver everything queued in one write.
-                let mut next = Some(first);
-                while let Some(msg) = next {
-                    if let Some(m) = &client.mailbox {
-                        m.queued.fetch_sub(msg.size(), Ordering::Relaxed);
-                    }
-                    commands::pubsub::encode_message(&mut reply, &msg);
-                    next = client.inbox.as_mut().and_then(|rx| rx.try_recv().ok());
-                }
-                if !flush(server, &mut stream, &mut reply, &info).await {
+                encode_message(&client, &mut reply, &first);
+                drain_inbox(&mut client, &mut reply);
+                if !flush(server, &stream, &mut reply, &mut out, &client).await {
                     break;
                 }
                 continue 'conn;
@@ -150,6 +166,9 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
         if info.killed.load(Ordering::Relaxed) {
             break;
         }
+        // Messages queued before these requests arrived (an invalidation caused by another
+        // client's write, say) go out before their replies, as Redis orders them.
+        drain_inbox(&mut client, &mut reply);
         info.last_interaction_ms.store(unix_ms(), Ordering::Relaxed);
         server
             .stats
@@ -171,7 +190,7 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
                         // Flush what we have, wait out the pause, then go on with this request.
                         buf.advance(consumed);
                         consumed = 0;
-                        if !flush(server, &mut stream, &mut reply, &info).await {
+                        if !flush(server, &stream, &mut reply, &mut out, &client).await {
                             break 'conn;
                         }
                         wait_unpause(server, until).await;
@@ -180,6 +199,32 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
                     let args = parser.args(pending);
                     let mark = reply.out.len();
                     commands::dispatch(server, &mut client, &mut reply, args);
+                    if let Some(waiter) = client.blocked.take() {
+                        // Nothing else runs until this client is answered; what it sends
+                        // meanwhile stays in the buffer, as in Redis.
+                        buf.advance(consumed + len);
+                        consumed = 0;
+                        // Its earlier replies are all written before it waits.
+                        if !flush(server, &stream, &mut reply, &mut out, &client).await
+                            || !drain(server, &stream, &mut out, &info).await
+                        {
+                            blocking::forget(server, &info, &waiter);
+                            break 'conn;
+                        }
+                        // A blocked client may wait for hours: give its buffers back meanwhile
+                        // (they are allocated again on the next request or reply).
+                        if buf.is_empty() {
+                            buf = BytesMut::new();
+                        }
+                        reply.out = Vec::new();
+                        let gone = client_gone(&stream, &mut buf, &info);
+                        match blocking::wait(server, &info, &waiter, gone).await {
+                            Unblocked::Reply(bytes) => reply.out.extend_from_slice(&bytes),
+                            Unblocked::Gone => break 'conn,
+                        }
+                        info.last_interaction_ms.store(unix_ms(), Ordering::Relaxed);
+                        continue;
+                    }
                     match client.reply_mode {
                         ReplyMode::On => {}
                         ReplyMode::Off => reply.out.truncate(mark),
@@ -194,7 +239,7 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
                     if reply.out.len() >= FLUSH_AT {
                         buf.advance(consumed);
                         consumed = 0;
-                        if !flush(server, &mut stream, &mut reply, &info).await {
+                        if !flush(server, &stream, &mut reply, &mut out, &client).await {
                             break 'conn;
                         }
                     }
@@ -226,7 +271,11 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
         }
         buf.advance(consumed);
         info.query_buf.store(buf.len(), Ordering::Relaxed);
-        if !flush(server, &mut stream, &mut reply, &info).await || client.close_after_reply {
+        if !flush(server, &stream, &mut reply, &mut out, &client).await {
+            break;
+        }
+        if client.close_after_reply {
+            drain(server, &stream, &mut out, &info).await;
             break;
         }
     }
@@ -245,10 +294,49 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
     }
 }
 
+/// Resolves when a blocked client goes away: killed, or its socket closed. Whatever it sends
+/// meanwhile is kept in `buf` for after.
+async fn client_gone(stream: &TcpStream, buf: &mut BytesMut, info: &ClientInfo) {
+    loop {
+        tokio::select! {
+            r = stream.readable() => {
+                if r.is_err() {
+                    return;
+                }
+                // Only now does the buffer need room again.
+                if buf.capacity() - buf.len() < 512 {
+                    buf.reserve(READ_CHUNK);
+                }
+                if matches!(read_some(stream, buf).await, Ok(0) | Err(_)) {
+                    return;
+                }
+            }
+            _ = info.kill.notified() => return,
+        }
+    }
+}
+
 enum Event {
     Read(std::io::Result<usize>),
+    Writable(std::io::Result<()>),
     Killed,
     Message(Message),
+    /// Time to see whether pending output has now been over the soft limit for too long.
+    SoftLimitCheck,
+}
+
+fn encode_message(client: &Client, reply: &mut Reply, msg: &Message) {
+    if let Some(m) = &client.mailbox {
+        m.queued.fetch_sub(msg.size(), Ordering::Relaxed);
+    }
+    commands::pubsub::encode_message(reply, msg);
+}
+
+/// Encodes every message already queued for this connection.
+fn drain_inbox(client: &mut Client, reply: &mut Reply) {
+    while let Some(msg) = client.inbox.as_mut().and_then(|rx| rx.try_recv().ok()) {
+        encode_message(client, reply, &msg);
+    }
 }
 
 /// The next pub/sub message for this connection; never resolves before it subscribes.
@@ -292,33 +380,153 @@ async fn read_some(stream: &TcpStream, buf: &mut BytesMut) -> std::io::Result<us
     }
 }
 
+/// Reply bytes the socket has not taken yet, oldest first.
+#[derive(Default)]
+struct Outbox {
+    buf: Vec<u8>,
+    /// How much of `buf` is already written.
+    start: usize,
+}
+
+impl Outbox {
+    fn len(&self) -> usize {
+        self.buf.len() - self.start
+    }
+
+    /// Queues the replies written so far (without copying them when nothing is waiting).
+    fn take(&mut self, reply: &mut Reply) {
+        if self.len() == 0 {
+            self.buf.clear();
+            self.start = 0;
+            std::mem::swap(&mut self.buf, &mut reply.out);
+        } else {
+            self.buf.extend_from_slice(&reply.out);
+            reply.out.clear();
+        }
+        if reply.out.capacity() > 4 * FLUSH_AT {
+            reply.out.shrink_to(FLUSH_AT);
+        }
+    }
+
+    /// Writes what the socket takes now, without waiting. Err: the connection is broken.
+    fn write_now(&mut self, server: &Server, stream: &TcpStream) -> std::io::Result<()> {
+        while self.len() > 0 {
+            match stream.try_write(&self.buf[self.start..]) {
+                Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.start += n;
+                    server
+                        .stats
+                        .writes_processed
+                        .fetch_add(1, Ordering::Relaxed);
+                    server
+                        .stats
+                        .net_output_bytes
+                        .fetch_add(n as u64, Ordering::Relaxed);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(e),
+            }
+        }
+        if self.len() == 0 {
+            self.buf.clear();
+            self.start = 0;
+            if self.buf.capacity() > 4 * FLUSH_AT {
+                self.buf.shrink_to(FLUSH_AT);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The client-output-buffer-limit class of a client: pubsub while subscribed, else normal.
+fn output_limits(server: &Server, client: &Client) -> Limits {
+    if client.is_subscribed() {
+        server.pubsub_limits()
+    } else {
+        server.normal_limits()
+    }
+}
+
+/// All of a client's output not yet taken by its socket: pending replies and queued messages.
+fn pending_output(client: &Client, out: &Outbox) -> usize {
+    out.len()
+        + client
+            .mailbox
+            .as_ref()
+            .map_or(0, |m| m.queued.load(Ordering::Relaxed))
+}
+
+/// Publishes the pending size and checks the client's limits; true when it was closed.
+fn over_limits(server: &Server, client: &Client, out: &Outbox) -> bool {
+    client.info.output_buf.store(out.len(), Ordering::Relaxed);
+    let limits = output_limits(server, client);
+    !limits.is_unlimited() && limits.enforce(pending_output(client, out), &client.info)
+}
+
+/// When the client's output is over its soft limit: how long until staying there breaks it.
+fn soft_limit_recheck(server: &Server, client: &Client, out: &Outbox) -> Option<Duration> {
+    let since = client.info.obuf_soft_since.load(Ordering::Relaxed);
+    if out.len() == 0 || since == 0 {
+        return None;
+    }
+    let limits = output_limits(server, client);
+    let due_ms = (since + limits.soft_secs + 1) * 1000;
+    Some(Duration::from_millis((due_ms - unix_ms()).max(0) as u64))
+}
+
+/// Sleeps for the given time; never resolves without one (and then costs no timer).
+async fn soft_limit_timer(after: Option<Duration>) {
+    match after {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Writes more pending output now that the socket is writable; false when the connection
+/// must close.
+fn write_pending(server: &Server, stream: &TcpStream, out: &mut Outbox, client: &Client) -> bool {
+    out.write_now(server, stream).is_ok() && !over_limits(server, client, out)
+}
+
+/// Hands the replies written so far to the socket. Without output limits, waits until they are
+/// all written; with limits, keeps what the socket cannot take and checks the limits. False when
+/// the connection must close.
 async fn flush(
     server: &Server,
-    stream: &mut TcpStream,
+    stream: &TcpStream,
     reply: &mut Reply,
-    info: &ClientInfo,
+    out: &mut Outbox,
+    client: &Client,
 ) -> bool {
-    if reply.out.is_empty() {
+    if reply.out.is_empty() && out.len() == 0 {
         return true;
     }
-    // A client killed while its socket is full (a stalled subscriber) must not keep us waiting.
-    let ok = tokio::select! {
-        r = stream.write_all(&reply.out) => r.is_ok(),
-        _ = info.kill.notified() => false,
-    };
-    server
-        .stats
-        .writes_processed
-        .fetch_add(1, Ordering::Relaxed);
-    server
-        .stats
-        .net_output_bytes
-        .fetch_add(reply.out.len() as u64, Ordering::Relaxed);
-    reply.out.clear();
-    if reply.out.capacity() > 4 * FLUSH_AT {
-        reply.out.shrink_to(FLUSH_AT);
+    out.take(reply);
+    if out.write_now(server, stream).is_err() {
+        return false;
     }
-    ok
+    if out.len() > 0 && output_limits(server, client).is_unlimited() {
+        return drain(server, stream, out, &client.info).await;
+    }
+    !over_limits(server, client, out)
+}
+
+/// Waits until all pending output is written. A client killed meanwhile (a stalled reader)
+/// must not keep us waiting. False when the connection must close.
+async fn drain(server: &Server, stream: &TcpStream, out: &mut Outbox, info: &ClientInfo) -> bool {
+    while out.len() > 0 {
+        info.output_buf.store(out.len(), Ordering::Relaxed);
+        let writable = tokio::select! {
+            r = stream.writable() => r.is_ok(),
+            _ = info.kill.notified() => false,
+        };
+        if !writable || out.write_now(server, stream).is_err() {
+            return false;
+        }
+    }
+    info.output_buf.store(0, Ordering::Relaxed);
+    true
 }
 
 /// When clients are paused and this request must wait, the unix ms the pause ends.

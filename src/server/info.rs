@@ -7,7 +7,8 @@ use std::sync::atomic::Ordering;
 use super::Server;
 use crate::storage::DbView;
 
-const DEFAULT_SECTIONS: &[&str] = &[
+/// Every section, in the order Redis 7.0 prints them whatever order they are asked in.
+const ALL_SECTIONS: &[&str] = &[
     "server",
     "clients",
     "memory",
@@ -16,11 +17,14 @@ const DEFAULT_SECTIONS: &[&str] = &[
     "replication",
     "cpu",
     "modules",
+    "commandstats",
     "errorstats",
+    "latencystats",
     "cluster",
     "keyspace",
 ];
-const ALL_EXTRA: &[&str] = &["commandstats", "latencystats"];
+/// Sections only printed when asked for (or by "all"/"everything").
+const NOT_DEFAULT: &[&str] = &["commandstats", "latencystats"];
 
 /// Bytes in Redis's human form (bytesToHuman): 1.50K, 2.00M...
 pub fn human_bytes(n: u64) -> String {
@@ -84,32 +88,26 @@ fn total_system_memory() -> u64 {
 }
 
 pub fn render(server: &Server, ks: &mut DbView, requested: &[&[u8]]) -> String {
+    let defaults = || {
+        ALL_SECTIONS
+            .iter()
+            .filter(|s| !NOT_DEFAULT.contains(s))
+            .map(|s| s.to_string())
+    };
     let mut wanted: Vec<String> = Vec::new();
-    let mut everything = false;
     if requested.is_empty() {
-        wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
+        wanted.extend(defaults());
     }
     for r in requested {
         let r = String::from_utf8_lossy(r).to_ascii_lowercase();
         match r.as_str() {
-            "default" => wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string())),
-            "all" | "everything" => {
-                everything = true;
-            }
+            "default" => wanted.extend(defaults()),
+            "all" | "everything" => wanted.extend(ALL_SECTIONS.iter().map(|s| s.to_string())),
             _ => wanted.push(r),
         }
     }
-    if everything {
-        wanted.extend(
-            DEFAULT_SECTIONS
-                .iter()
-                .chain(ALL_EXTRA)
-                .map(|s| s.to_string()),
-        );
-    }
-    let order = DEFAULT_SECTIONS.iter().chain(ALL_EXTRA);
     let mut out = String::with_capacity(4096);
-    for section in order {
+    for section in ALL_SECTIONS {
         if !wanted.iter().any(|w| w == section) {
             continue;
         }
@@ -129,7 +127,7 @@ pub fn render(server: &Server, ks: &mut DbView, requested: &[&[u8]]) -> String {
             "cluster" => out.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
             "keyspace" => keyspace_section(ks, &mut out),
             "commandstats" => commandstats_section(server, &mut out),
-            "latencystats" => out.push_str("# Latencystats\r\n"),
+            "latencystats" => latencystats_section(server, &mut out),
             _ => {}
         }
     }
@@ -197,6 +195,11 @@ fn clients_section(server: &Server, out: &mut String) {
         .map(|c| c.query_buf.load(Ordering::Relaxed))
         .max()
         .unwrap_or(0);
+    let max_out = clients
+        .iter()
+        .map(|c| c.output_buf.load(Ordering::Relaxed))
+        .max()
+        .unwrap_or(0);
     out.push_str("# Clients\r\n");
     line!(out, "connected_clients:{}", clients.len());
     line!(out, "cluster_connections:0");
@@ -206,9 +209,9 @@ fn clients_section(server: &Server, out: &mut String) {
         server.hot.maxclients.load(Ordering::Relaxed)
     );
     line!(out, "client_recent_max_input_buffer:{}", max_in);
-    line!(out, "client_recent_max_output_buffer:0");
-    line!(out, "blocked_clients:0");
-    line!(out, "tracking_clients:0");
+    line!(out, "client_recent_max_output_buffer:{}", max_out);
+    line!(out, "blocked_clients:{}", server.blocked.lock().len());
+    line!(out, "tracking_clients:{}", server.tracking.counts().0);
     line!(out, "clients_in_timeout_table:0");
 }
 
@@ -399,9 +402,14 @@ fn stats_section(server: &Server, ks: &mut DbView, out: &mut String) {
     line!(out, "active_defrag_key_misses:0");
     line!(out, "total_active_defrag_time:0");
     line!(out, "current_active_defrag_time:0");
-    line!(out, "tracking_total_keys:0");
-    line!(out, "tracking_total_items:0");
-    line!(out, "tracking_total_prefixes:0");
+    let (keys, items) = ks.tracking_counts();
+    line!(out, "tracking_total_keys:{keys}");
+    line!(out, "tracking_total_items:{items}");
+    line!(
+        out,
+        "tracking_total_prefixes:{}",
+        server.tracking.counts().1
+    );
     line!(
         out,
         "unexpected_error_replies:{}",
@@ -494,6 +502,25 @@ fn commandstats_section(server: &Server, out: &mut String) {
             rejected,
             failed
         );
+    }
+}
+
+fn latencystats_section(server: &Server, out: &mut String) {
+    out.push_str("# Latencystats\r\n");
+    let percentiles = server
+        .config
+        .read()
+        .latency_tracking_info_percentiles
+        .clone();
+    for (index, (name, _)) in server.commands.all_stats().enumerate() {
+        if let Some(h) = server.histograms.snapshot(index) {
+            line!(
+                out,
+                "latency_percentiles_usec_{}:{}",
+                name,
+                super::latency::percentiles_line(&h, &percentiles)
+            );
+        }
     }
 }
 

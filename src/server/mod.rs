@@ -1,11 +1,14 @@
 //! The server: shared state, listeners, the periodic cron (active expiry, stats sampling,
 //! LRU clock) and shutdown.
 
+pub mod blocking;
 pub mod client;
 pub mod connection;
 pub mod info;
+pub mod latency;
 pub mod notify;
 pub mod pubsub;
+pub mod tracking;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -87,7 +90,14 @@ pub struct Server {
     pub pubsub: Mutex<pubsub::PubSub>,
     /// MONITOR clients, and their number for a lock-free check on every command.
     pub monitors: Mutex<Vec<pubsub::Mailbox>>,
+    pub tracking: tracking::Tracking,
+    /// Blocked clients by client id (CLIENT UNBLOCK, INFO blocked_clients).
+    pub blocked: Mutex<std::collections::HashMap<u64, Arc<blocking::Waiter>>>,
     pub monitor_count: std::sync::atomic::AtomicUsize,
+    /// LATENCY's event history (latency-monitor-threshold).
+    pub latency_events: Mutex<latency::LatencyEvents>,
+    /// Per-command latency histograms (latency-tracking), indexed like command statistics.
+    pub histograms: latency::CommandHistograms,
 }
 
 #[derive(Default)]
@@ -104,8 +114,13 @@ pub struct HotConfig {
     pub lfu_decay_time: AtomicU32,
     pub slowlog_slower_than: AtomicI64,
     pub slowlog_max_len: AtomicU64,
-    /// client-output-buffer-limit of the pubsub class: hard bytes, soft bytes, soft seconds.
+    /// client-output-buffer-limit of the normal and pubsub classes: hard bytes, soft bytes,
+    /// soft seconds.
+    pub normal_limits: [AtomicU64; 3],
     pub pubsub_limits: [AtomicU64; 3],
+    /// latency-monitor-threshold in ms (0: the monitor is off) and latency-tracking.
+    pub latency_threshold_ms: AtomicU64,
+    pub latency_tracking: AtomicBool,
     /// notify-keyspace-events as `notify` flags (0: off).
     pub notify_flags: AtomicU32,
     /// Encoding thresholds of collections (list-max-listpack-size...).
@@ -136,13 +151,18 @@ impl HotConfig {
             .store(c.slowlog_log_slower_than, Ordering::Relaxed);
         self.slowlog_max_len
             .store(c.slowlog_max_len, Ordering::Relaxed);
-        for (slot, v) in self
-            .pubsub_limits
-            .iter()
-            .zip(c.output_buffer_limit("pubsub"))
-        {
-            slot.store(v, Ordering::Relaxed);
+        for (class, slots) in [
+            ("normal", &self.normal_limits),
+            ("pubsub", &self.pubsub_limits),
+        ] {
+            for (slot, v) in slots.iter().zip(c.output_buffer_limit(class)) {
+                slot.store(v, Ordering::Relaxed);
+            }
         }
+        self.latency_threshold_ms
+            .store(c.latency_monitor_threshold, Ordering::Relaxed);
+        self.latency_tracking
+            .store(c.latency_tracking, Ordering::Relaxed);
         self.notify_flags.store(
             notify::parse_flags(&c.notify_keyspace_events),
             Ordering::Relaxed,
@@ -186,6 +206,7 @@ impl Server {
         }
         let hot = HotConfig::default();
         hot.refresh(&config);
+        let histograms = latency::CommandHistograms::new(commands.all_stats().count());
         let now = unix_ms();
         let mut id = [0u8; 20];
         for b in id.iter_mut() {
@@ -220,7 +241,11 @@ impl Server {
             slowlog: Mutex::new(Default::default()),
             pubsub: Mutex::new(Default::default()),
             monitors: Mutex::new(Vec::new()),
+            blocked: Mutex::new(Default::default()),
+            tracking: Default::default(),
             monitor_count: std::sync::atomic::AtomicUsize::new(0),
+            latency_events: Mutex::new(Default::default()),
+            histograms,
         }))
     }
 
@@ -252,6 +277,7 @@ impl Server {
         }
         st.error_counts.lock().clear();
         self.commands.reset_stats();
+        self.histograms.reset();
         self.keyspace.reset_stats();
         self.memory_peak.store(0, Ordering::Relaxed);
     }
@@ -276,12 +302,12 @@ impl Server {
     }
 
     pub fn pubsub_limits(&self) -> pubsub::Limits {
-        let l = &self.hot.pubsub_limits;
-        pubsub::Limits {
-            hard: l[0].load(Ordering::Relaxed) as usize,
-            soft: l[1].load(Ordering::Relaxed) as usize,
-            soft_secs: l[2].load(Ordering::Relaxed) as i64,
-        }
+        pubsub::Limits::from_config(&self.hot.pubsub_limits)
+    }
+
+    /// client-output-buffer-limit of the normal class (also MONITOR clients, as in Redis).
+    pub fn normal_limits(&self) -> pubsub::Limits {
+        pubsub::Limits::from_config(&self.hot.normal_limits)
     }
 
     pub fn lru_clock(&self) -> u32 {
@@ -332,14 +358,24 @@ impl Server {
                 let _ = tokio::task::spawn_blocking(move || {
                     let flags = server.hot.notify_flags.load(Ordering::Relaxed);
                     let mut events = Vec::new();
+                    let mut changed = Vec::new();
+                    let tracking = server.tracking.active();
+                    let started = Instant::now();
                     server.keyspace.active_expire(
                         unix_ms(),
-                        Instant::now() + budget,
+                        started + budget,
                         flags,
                         &mut events,
+                        tracking.then_some(&mut changed),
                     );
+                    let ms = started.elapsed().as_millis() as u64;
+                    latency::record_event(&server, "expire-cycle", ms);
                     if !events.is_empty() {
                         notify::publish(&server, flags, &mut events);
+                    }
+                    if !changed.is_empty() {
+                        let limits = server.pubsub_limits();
+                        server.tracking.invalidate(&server, 0, &changed, limits);
                     }
                 })
                 .await;
@@ -394,6 +430,7 @@ impl Server {
 
     pub fn unregister_client(&self, id: u64) {
         self.clients.lock().remove(&id);
+        self.tracking.disable(id);
         let mut monitors = self.monitors.lock();
         monitors.retain(|m| m.info.id != id);
         self.monitor_count.store(monitors.len(), Ordering::Relaxed);

@@ -1,11 +1,12 @@
 //! The pub/sub registry: channel and pattern subscribers, each reached through its connection's
 //! message queue. A subscriber whose queue holds more than the pubsub class of
 //! client-output-buffer-limit allows is disconnected, as Redis does, so a slow reader cannot
-//! grow the server's memory without bound.
+//! grow the server's memory without bound. The limit check itself (`Limits`) is shared with the
+//! connection, which applies it to the replies a client leaves unread.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -30,6 +31,8 @@ pub enum Message {
     },
     /// A MONITOR line (a status reply).
     Monitor(Arc<[u8]>),
+    /// CLIENT TRACKING: keys to drop from the client's cache (None: all of them).
+    Invalidate(Option<Arc<[Box<[u8]>]>>),
 }
 
 impl Message {
@@ -44,6 +47,11 @@ impl Message {
                 payload,
             } => pattern.len() + channel.len() + payload.len() + 48,
             Message::Monitor(line) => line.len() + 3,
+            Message::Invalidate(keys) => {
+                48 + keys
+                    .as_ref()
+                    .map_or(0, |k| k.iter().map(|k| k.len() + 16).sum())
+            }
         }
     }
 }
@@ -53,50 +61,78 @@ impl Message {
 pub struct Mailbox {
     pub tx: UnboundedSender<Message>,
     pub queued: Arc<AtomicUsize>,
-    /// Unix ms since the queue has been above the soft limit; 0 when it is not.
-    pub over_soft_since: Arc<AtomicI64>,
     pub info: Arc<ClientInfo>,
 }
 
-/// client-output-buffer-limit for the pubsub class: hard bytes, soft bytes, soft seconds.
-#[derive(Clone, Copy, Default)]
+/// client-output-buffer-limit of one client class: hard bytes, soft bytes, soft seconds
+/// (0 bytes: no such limit).
+#[derive(Clone, Copy, Default, Debug)]
 pub struct Limits {
     pub hard: usize,
     pub soft: usize,
     pub soft_secs: i64,
 }
 
+impl Limits {
+    pub fn from_config(values: &[AtomicU64; 3]) -> Limits {
+        let v = |i: usize| values[i].load(Ordering::Relaxed);
+        Limits {
+            hard: v(0) as usize,
+            soft: v(1) as usize,
+            soft_secs: v(2) as i64,
+        }
+    }
+
+    pub fn is_unlimited(&self) -> bool {
+        self.hard == 0 && self.soft == 0
+    }
+
+    /// Whether a client with `used` bytes of pending output must be closed (Redis's
+    /// checkClientOutputBufferLimits): at or past the hard limit, or at or past the soft limit
+    /// for more than its seconds. Tracks when the soft limit was first reached in the client's
+    /// `obuf_soft_since` (unix seconds, 0 while under it).
+    pub fn reached(&self, used: usize, info: &ClientInfo) -> bool {
+        let hard = self.hard > 0 && used >= self.hard;
+        if self.soft == 0 || used < self.soft {
+            info.obuf_soft_since.store(0, Ordering::Relaxed);
+            return hard;
+        }
+        let now = unix_ms() / 1000;
+        let since = info.obuf_soft_since.load(Ordering::Relaxed);
+        if since == 0 {
+            info.obuf_soft_since.store(now, Ordering::Relaxed);
+            return hard;
+        }
+        hard || now - since > self.soft_secs
+    }
+
+    /// Checks `used` against the limits and closes the client if they are reached; returns
+    /// whether it was closed.
+    pub fn enforce(&self, used: usize, info: &ClientInfo) -> bool {
+        if !self.reached(used, info) {
+            return false;
+        }
+        tracing::warn!(
+            "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+            info.id,
+            info.addr
+        );
+        info.kill();
+        true
+    }
+}
+
 impl Mailbox {
-    /// Queues a message; disconnects the subscriber once it is over its limits. Returns
-    /// whether the message was queued.
+    /// Queues a message; disconnects the subscriber once its output (queued messages plus
+    /// replies it has not read) is over its limits. Returns whether the message was queued.
     pub fn deliver(&self, msg: Message, limits: Limits) -> bool {
         if self.info.killed.load(Ordering::Relaxed) {
             return false;
         }
-        let total = self.queued.fetch_add(msg.size(), Ordering::Relaxed) + msg.size();
-        if limits.hard > 0 && total > limits.hard {
-            tracing::info!(
-                "client {} closed for overcoming of output buffer limits",
-                self.info.addr
-            );
-            self.info.kill();
+        let queued = self.queued.fetch_add(msg.size(), Ordering::Relaxed) + msg.size();
+        let used = queued + self.info.output_buf.load(Ordering::Relaxed);
+        if limits.enforce(used, &self.info) {
             return false;
-        }
-        if limits.soft > 0 && total > limits.soft {
-            let now = unix_ms();
-            let since = self.over_soft_since.load(Ordering::Relaxed);
-            if since == 0 {
-                self.over_soft_since.store(now, Ordering::Relaxed);
-            } else if now - since > limits.soft_secs * 1000 {
-                tracing::info!(
-                    "client {} closed for overcoming of output buffer limits",
-                    self.info.addr
-                );
-                self.info.kill();
-                return false;
-            }
-        } else {
-            self.over_soft_since.store(0, Ordering::Relaxed);
         }
         self.tx.send(msg).is_ok()
     }
@@ -186,6 +222,11 @@ impl PubSub {
             }
         }
         receivers
+    }
+
+    /// The mailbox of client `id` if it subscribes to `channel`.
+    pub fn mailbox_of(&self, channel: &[u8], id: u64) -> Option<Mailbox> {
+        self.channels.get(channel)?.get(&id).cloned()
     }
 
     /// Channels with at least one subscriber, optionally matching a pattern (PUBSUB CHANNELS).

@@ -3,7 +3,7 @@
 //! commands can never deadlock); MULTI/EXEC, scripts and whole-keyspace commands lock every shard.
 //! See DESIGN.md.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,6 +13,7 @@ use parking_lot::{Mutex, MutexGuard};
 use super::Value;
 use super::access::AccessClock;
 use super::table::{Hashed, OrdTable};
+use crate::server::blocking::Waiter;
 use crate::server::notify;
 
 pub const SHARD_BITS: u32 = 6;
@@ -124,6 +125,13 @@ pub struct Shard {
     pub stats: ShardStats,
     /// WATCHed keys of this shard: key -> (database, the watching client's dirty flag).
     watchers: Watchers,
+    /// Clients blocked on keys of this shard, in the order they blocked (any database).
+    blocked: HashMap<Box<[u8]>, VecDeque<Arc<Waiter>>, foldhash::fast::RandomState>,
+    /// CLIENT TRACKING: key -> ids of the clients that read it since it last changed (key
+    /// names of every database share one table, as in Redis).
+    tracked: HashMap<Box<[u8]>, Vec<u64>, foldhash::fast::RandomState>,
+    /// While a command runs with tracking active: the keys it changed in this shard.
+    modified: Option<Vec<Box<[u8]>>>,
 }
 
 impl Shard {
@@ -156,11 +164,15 @@ impl Shard {
         }
     }
 
-    /// Marks the clients watching `key` in `db` dirty: any change invalidates WATCH, expiry
-    /// included.
+    /// Signals a change to `key` in `db`: the clients watching it are marked dirty (any
+    /// change invalidates WATCH, expiry included) and, while tracking is on, the key is noted
+    /// for invalidation messages.
     #[inline]
-    fn touch_watched(&self, db: usize, key: &[u8]) {
+    fn touch_watched(&mut self, db: usize, key: &[u8]) {
         watchers_touch(&self.watchers, db, key);
+        if let Some(m) = &mut self.modified {
+            m.push(key.into());
+        }
     }
 
     /// Marks dirty the watchers in `dbs` of keys that exist in any of `dbs` (FLUSHDB and
@@ -187,11 +199,34 @@ enum Lookup {
     Expired,
 }
 
+/// A changed key and the CLIENT TRACKING clients that read it.
+pub type KeyReaders = (Box<[u8]>, Vec<u64>);
+
 /// A keyspace notification recorded while a command runs (see `server::notify`).
 pub struct KeyEvent {
     pub event: &'static str,
     pub db: usize,
     pub key: Box<[u8]>,
+}
+
+impl Shard {
+    #[inline]
+    fn has_waiters(&self, db: usize, key: &[u8]) -> bool {
+        !self.blocked.is_empty()
+            && self
+                .blocked
+                .get(key)
+                .is_some_and(|q| q.iter().any(|w| w.db == db))
+    }
+
+    fn drop_waiter(&mut self, key: &[u8], waiter: &Arc<Waiter>) {
+        if let Some(q) = self.blocked.get_mut(key) {
+            q.retain(|w| !Arc::ptr_eq(w, waiter));
+            if q.is_empty() {
+                self.blocked.remove(key);
+            }
+        }
+    }
 }
 
 type Watchers = HashMap<Box<[u8]>, Vec<(usize, Arc<AtomicBool>)>, foldhash::fast::RandomState>;
@@ -237,6 +272,9 @@ impl Keyspace {
                     dbs: (0..databases).map(|_| Db::default()).collect(),
                     stats: ShardStats::default(),
                     watchers: HashMap::default(),
+                    blocked: HashMap::default(),
+                    tracked: HashMap::default(),
+                    modified: None,
                 })
             })
             .collect();
@@ -303,6 +341,27 @@ impl Keyspace {
         }
     }
 
+    /// The first client blocked on `key` in `db` that nobody has answered yet.
+    pub fn front_waiter(&self, db: usize, key: &[u8]) -> Option<Arc<Waiter>> {
+        let shard = self.shards[self.locate(key).0].lock();
+        shard
+            .blocked
+            .get(key)?
+            .iter()
+            .find(|w| w.db == db && !w.is_claimed())
+            .cloned()
+    }
+
+    /// Drops a blocked client's registrations, locking one shard at a time (no lock may be
+    /// held).
+    pub fn remove_waiter(&self, waiter: &Arc<Waiter>) {
+        for key in &waiter.keys {
+            self.shards[self.locate(key).0]
+                .lock()
+                .drop_waiter(key, waiter);
+        }
+    }
+
     /// Drops every watch of one client, locking one shard at a time (no lock may be held).
     pub fn unwatch_all(&self, watched: &[(usize, Vec<u8>)], flag: &Arc<AtomicBool>) {
         for (db, key) in watched {
@@ -331,7 +390,9 @@ impl Keyspace {
         deadline: std::time::Instant,
         notify_flags: u32,
         events: &mut Vec<KeyEvent>,
+        tracking: Option<&mut Vec<KeyReaders>>,
     ) -> u64 {
+        let mut tracking = tracking;
         let mut removed = 0;
         let start = fastrand::usize(..SHARD_COUNT);
         for k in 0..SHARD_COUNT {
@@ -357,6 +418,10 @@ impl Keyspace {
                         {
                             let e = db.remove_index(i);
                             watchers_touch(&shard.watchers, db_index, &e.key);
+                            if let Some(changed) = tracking.as_deref_mut() {
+                                let readers = shard.tracked.remove(&e.key).unwrap_or_default();
+                                changed.push((e.key.clone(), readers));
+                            }
                             if notify_flags & notify::EXPIRED != 0 {
                                 events.push(KeyEvent {
                                     event: "expired",
@@ -458,6 +523,9 @@ pub struct DbView<'a> {
     /// notify-keyspace-events flags (0: none) and the events recorded so far.
     pub notify_flags: u32,
     pub events: Vec<KeyEvent>,
+    /// Keys created while clients were blocked on them (database, key): served once the
+    /// command is done (see `server::blocking`).
+    pub ready: Vec<(usize, Box<[u8]>)>,
 }
 
 impl<'a> DbView<'a> {
@@ -477,6 +545,7 @@ impl<'a> DbView<'a> {
             touch: true,
             notify_flags: 0,
             events: Vec::new(),
+            ready: Vec::new(),
         }
     }
 
@@ -618,6 +687,10 @@ impl<'a> DbView<'a> {
             if expire_at != 0 {
                 d.expires.insert_new(Volatile(h));
             }
+            let waited_on = shard.has_waiters(db, key);
+            if waited_on {
+                self.ready.push((db, key.into()));
+            }
             self.notify_in(db, notify::NEW, "new", key);
         }
     }
@@ -690,6 +763,16 @@ impl<'a> DbView<'a> {
         }
     }
 
+    /// CLIENT TRACKING table size: (keys, key-client pairs) for INFO.
+    pub fn tracking_counts(&mut self) -> (usize, usize) {
+        let (mut keys, mut items) = (0, 0);
+        self.visit_shards(|s| {
+            keys += s.tracked.len();
+            items += s.tracked.values().map(Vec::len).sum::<usize>();
+        });
+        (keys, items)
+    }
+
     /// Summed per-shard counters (INFO stats).
     pub fn stats(&mut self) -> ShardStats {
         let mut t = ShardStats::default();
@@ -726,6 +809,53 @@ impl<'a> DbView<'a> {
     /// a change for its watchers, as Redis's isWatchedKeyExpired does at EXEC).
     pub fn probe_in(&mut self, db: usize, key: &[u8]) -> bool {
         self.find_live(db, key).is_some()
+    }
+
+    /// CLIENT TRACKING is on somewhere: collect the keys this command changes.
+    pub fn track_changes(&mut self) {
+        for s in self.locked.shards_mut() {
+            s.modified = Some(Vec::new());
+        }
+    }
+
+    /// The keys changed since `track_changes`, each with the clients that read it (taken out
+    /// of the table: they are told once).
+    pub fn take_changes(&mut self) -> Vec<KeyReaders> {
+        let mut out: Vec<KeyReaders> = Vec::new();
+        for s in self.locked.shards_mut() {
+            for key in s.modified.take().unwrap_or_default() {
+                if out.iter().any(|(k, _)| *k == key) {
+                    continue;
+                }
+                let readers = s.tracked.remove(&key).unwrap_or_default();
+                out.push((key, readers));
+            }
+        }
+        out
+    }
+
+    /// CLIENT TRACKING: client `id` read `key`.
+    pub fn track_read(&mut self, key: &[u8], id: u64) {
+        let (shard, _) = self.parts(key);
+        let readers = shard.tracked.entry(key.into()).or_default();
+        if !readers.contains(&id) {
+            readers.push(id);
+        }
+    }
+
+    /// Registers a blocked client on `key` (whose shard this command holds).
+    pub fn block_on(&mut self, key: &[u8], waiter: &Arc<Waiter>) {
+        let (shard, _) = self.parts(key);
+        shard
+            .blocked
+            .entry(key.into())
+            .or_default()
+            .push_back(waiter.clone());
+    }
+
+    pub fn drop_waiter(&mut self, key: &[u8], waiter: &Arc<Waiter>) {
+        let (shard, _) = self.parts(key);
+        shard.drop_waiter(key, waiter);
     }
 
     /// WATCH: `flag` is set by any later change to `key` in the current database.
@@ -774,6 +904,8 @@ impl<'a> DbView<'a> {
                     *d = Db::default();
                 }
             }
+            // Tracking clients are told to drop everything (see `server::tracking`).
+            s.tracked.clear();
             s.stats.dirty += 1;
         }
         n
@@ -781,11 +913,22 @@ impl<'a> DbView<'a> {
 
     pub fn swap_dbs(&mut self, a: usize, b: usize) {
         let hasher = &self.keyspace.hasher;
+        let mut ready = Vec::new();
         for s in self.locked.shards_mut() {
             s.touch_watched_existing(&[a, b], hasher);
             s.dbs.swap(a, b);
             s.stats.dirty += 1;
+            // Clients blocked in either database may now find their key there.
+            for (key, waiters) in &s.blocked {
+                let h = hasher.hash_one(&**key).rotate_left(SHARD_BITS);
+                for db in [a, b] {
+                    if waiters.iter().any(|w| w.db == db) && s.dbs[db].find(h, key).is_some() {
+                        ready.push((db, key.clone()));
+                    }
+                }
+            }
         }
+        self.ready.extend(ready);
     }
 
     /// Visits live keys of the current database (all shards locked), in no particular order.

@@ -2,9 +2,11 @@
 //! hashes, sets and sorted sets, and the nodes of lists, are kept this way, so a collection of a
 //! few short elements costs one allocation and a byte or two of overhead per element.
 //!
-//! Each entry is its length as a LEB128 varint followed by its bytes. Access is by a forward
-//! walk, which is what Redis does too below its listpack thresholds (a few hundred entries or
-//! a few KiB), and is cache-friendly at those sizes.
+//! Each entry is its length as a LEB128 varint, its bytes, and its length again written to be
+//! read backwards (Redis's "backlen"), so the list can be walked from either end: popping the
+//! last entry of a list node is O(1). Access in the middle is by a walk, which is what Redis
+//! does too below its listpack thresholds (a few hundred entries or a few KiB), and is
+//! cache-friendly at those sizes.
 
 /// The byte offset of an entry inside a `Listpack`.
 pub type Offset = usize;
@@ -42,10 +44,29 @@ fn write_varint(out: &mut [u8], mut n: usize) {
     out[i] = n as u8;
 }
 
+/// Writes `n` so it can be read from its last byte backwards: the least significant group
+/// last, every byte but the first flagged with 0x80 ("more before me").
+fn write_backlen(out: &mut [u8], n: usize) {
+    let len = out.len();
+    let mut v = n;
+    for i in (0..len).rev() {
+        out[i] = (v as u8 & 0x7f) | if i > 0 { 0x80 } else { 0 };
+        v >>= 7;
+    }
+}
+
 /// The encoded size of an entry holding `n` bytes.
 #[inline]
 pub fn entry_size(n: usize) -> usize {
-    varint_len(n) + n
+    2 * varint_len(n) + n
+}
+
+/// Encodes one entry into `out` (which has exactly `entry_size(value.len())` bytes).
+fn write_entry(out: &mut [u8], value: &[u8]) {
+    let hdr = varint_len(value.len());
+    write_varint(&mut out[..hdr], value.len());
+    out[hdr..hdr + value.len()].copy_from_slice(value);
+    write_backlen(&mut out[hdr + value.len()..], value.len());
 }
 
 impl Listpack {
@@ -98,7 +119,30 @@ impl Listpack {
             }
             shift += 7;
         }
-        (&self.buf[i..i + n], i + n)
+        (&self.buf[i..i + n], i + n + varint_len(n))
+    }
+
+    /// The offset of the entry before the one at `off` (None at the start).
+    #[inline]
+    pub fn prev_offset(&self, off: Offset) -> Option<Offset> {
+        if off == 0 {
+            return None;
+        }
+        let mut i = off - 1;
+        let mut n = (self.buf[i] & 0x7f) as usize;
+        let mut shift = 7;
+        while self.buf[i] & 0x80 != 0 {
+            i -= 1;
+            n |= ((self.buf[i] & 0x7f) as usize) << shift;
+            shift += 7;
+        }
+        Some(off - entry_size(n))
+    }
+
+    /// The offset of the last entry.
+    #[inline]
+    pub fn last_offset(&self) -> Option<Offset> {
+        self.prev_offset(self.buf.len())
     }
 
     /// Offset one past the last entry (where `push_back` writes).
@@ -143,7 +187,7 @@ impl Listpack {
     }
 
     pub fn last(&self) -> Option<&[u8]> {
-        self.len().checked_sub(1).and_then(|i| self.get(i))
+        self.last_offset().map(|off| self.entry_at(off).0)
     }
 
     /// Inserts `value` as a new entry at byte offset `off` (an entry boundary).
@@ -153,9 +197,7 @@ impl Listpack {
         self.buf.reserve_exact(size);
         self.buf.resize(old + size, 0);
         self.buf.copy_within(off..old, off + size);
-        let hdr = varint_len(value.len());
-        write_varint(&mut self.buf[off..off + hdr], value.len());
-        self.buf[off + hdr..off + size].copy_from_slice(value);
+        write_entry(&mut self.buf[off..off + size], value);
         self.len += 1;
     }
 
@@ -182,12 +224,8 @@ impl Listpack {
     /// Replaces the entry at `off` with `value`.
     pub fn replace_at(&mut self, off: Offset, value: &[u8]) {
         let next = self.entry_at(off).1;
-        let size = entry_size(value.len());
-        let hdr = varint_len(value.len());
-        let mut entry = Vec::with_capacity(size);
-        entry.resize(hdr, 0);
-        write_varint(&mut entry, value.len());
-        entry.extend_from_slice(value);
+        let mut entry = vec![0; entry_size(value.len())];
+        write_entry(&mut entry, value);
         self.buf.splice(off..next, entry);
         self.shrink();
     }
@@ -278,7 +316,7 @@ mod tests {
             items(&lp),
             vec![b"a".to_vec(), b"b".to_vec(), big.clone(), vec![]]
         );
-        assert_eq!(lp.byte_len(), 2 + 2 + 302 + 1);
+        assert_eq!(lp.byte_len(), 3 + 3 + 304 + 2);
         lp.replace_at(lp.offset_of(2), b"short");
         assert_eq!(lp.get(2), Some(&b"short"[..]));
         lp.replace_at(lp.offset_of(0), &big);
@@ -314,7 +352,10 @@ mod tests {
             lp.push_back(b"z");
             assert_eq!(lp.get(0).unwrap().len(), n);
             assert_eq!(lp.get(1), Some(&b"z"[..]));
-            assert_eq!(lp.byte_len(), entry_size(n) + 2);
+            assert_eq!(lp.byte_len(), entry_size(n) + 3);
+            assert_eq!(lp.last_offset(), Some(entry_size(n)));
+            assert_eq!(lp.prev_offset(entry_size(n)), Some(0));
+            assert_eq!(lp.prev_offset(0), None);
         }
     }
 }

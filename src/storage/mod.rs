@@ -2,8 +2,10 @@
 
 pub mod access;
 pub mod hash;
+pub mod hll;
 pub mod intset;
 pub mod keyspace;
+pub mod list;
 pub mod listpack;
 pub mod set;
 pub mod string;
@@ -11,6 +13,7 @@ pub mod table;
 
 pub use hash::HashValue;
 pub use keyspace::{DbSize, DbView, Entry, KeyEvent, Keyspace, Locked};
+pub use list::List;
 pub use set::SetValue;
 pub use string::StrValue;
 
@@ -18,6 +21,7 @@ pub use string::StrValue;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(StrValue),
+    List(Box<List>),
     Hash(Box<HashValue>),
     Set(Box<SetValue>),
 }
@@ -27,6 +31,7 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
         }
@@ -36,6 +41,8 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            // Redis 7.0 reports every list as a quicklist (of listpack nodes).
+            Value::List(_) => "quicklist",
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
         }
@@ -53,6 +60,42 @@ pub struct EncodingLimits {
     pub zset_max_listpack_entries: usize,
     pub zset_max_listpack_value: usize,
     pub hll_sparse_max_bytes: usize,
+}
+
+impl Value {
+    /// Roughly what the value takes in an RDB file (DEBUG OBJECT's serializedlength).
+    pub fn serialized_len_estimate(&self) -> usize {
+        match self {
+            Value::Str(s) => s.len() + 1,
+            Value::List(l) => 1 + l.iter().map(|e| e.len() + 1).sum::<usize>(),
+            Value::Hash(h) => 1 + h.iter().map(|(f, v)| f.len() + v.len() + 2).sum::<usize>(),
+            Value::Set(s) => 1 + s.len() * 8,
+        }
+    }
+
+    /// `commands::Extract` for lists.
+    pub fn as_list(&mut self) -> Option<&mut List> {
+        match self {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// `commands::Extract` for hashes.
+    pub fn as_hash(&mut self) -> Option<&mut HashValue> {
+        match self {
+            Value::Hash(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// `commands::Extract` for sets.
+    pub fn as_set(&mut self) -> Option<&mut SetValue> {
+        match self {
+            Value::Set(s) => Some(s),
+            _ => None,
+        }
+    }
 }
 
 /// One of two iterators (collections iterate their compact or their table encoding).
@@ -75,8 +118,11 @@ impl<T, L: Iterator<Item = T>, R: Iterator<Item = T>> Iterator for Either<L, R> 
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
-    fn value_stays_small() {
-        assert!(std::mem::size_of::<super::Value>() <= 32);
+    fn values_stay_small() {
+        // Every key's entry holds a Value inline.
+        assert!(std::mem::size_of::<Value>() <= 32);
     }
 }

@@ -1,13 +1,13 @@
 //! Set commands (t_set.c): membership, random members, moves, and the set algebra with its
 //! *STORE variants.
 
-use super::keys::{parse_cursor, parse_scan_opts};
-use super::{
-    Ctx, Replied, SYNTAX_ERR, WRONGTYPE, arg_i64, create_typed, read_typed, remove_if_empty,
-    write_typed,
-};
 use std::ops::Range;
 
+use super::keys::{parse_cursor, parse_scan_opts};
+use super::{
+    Ctx, Replied, SYNTAX_ERR, WRONGTYPE, arg_i64, create_typed, eq_ic, read_typed, remove_if_empty,
+    write_typed,
+};
 use crate::protocol::{Args, Reply};
 use crate::server::notify;
 use crate::storage::set::{self, Elem};
@@ -355,7 +355,7 @@ pub fn sintercard(ctx: &mut Ctx, args: Args) {
     let mut limit = 0usize;
     let mut i = 2 + numkeys;
     while i < args.len() {
-        if super::eq_ic(args.get(i), "limit") && i + 1 < args.len() {
+        if eq_ic(args.get(i), "limit") && i + 1 < args.len() {
             match parse_i64(args.get(i + 1)) {
                 Some(n) if n >= 0 => limit = n as usize,
                 _ => return ctx.reply.error("ERR LIMIT can't be negative"),

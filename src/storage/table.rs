@@ -86,7 +86,9 @@ impl<E: Hashed> OrdTable<E> {
 
     /// Inserts an entry known not to be present (callers look it up first). Returns its index.
     pub fn insert_new(&mut self, entry: E) -> usize {
-        if self.bits == 0 || (self.len + 1) * 4 > (1usize << self.bits) * 3 {
+        // Ordered probing stops unsuccessful lookups early, so the table can run fuller than
+        // classic linear probing: grow past 7/8.
+        if self.bits == 0 || (self.len + 1) * 8 > (1usize << self.bits) * 7 {
             self.resize(self.bits.max(MIN_BITS - 1) + 1);
         }
         let mut entry = entry;

@@ -7,6 +7,7 @@ pub mod client_cmd;
 pub mod config_cmd;
 pub mod connection;
 pub mod geo;
+pub mod hashes;
 pub mod hyperloglog;
 pub mod introspection;
 pub mod keys;
@@ -14,6 +15,7 @@ pub mod latency;
 pub mod lists;
 pub mod pubsub;
 pub mod server_cmd;
+pub mod sets;
 pub mod slowlog;
 pub mod sorted_sets;
 pub mod strings;
@@ -370,6 +372,8 @@ const KEYSPACE: u32 = CAT_KEYSPACE;
 const BITMAP: u32 = CAT_BITMAP;
 const HLL: u32 = CAT_HYPERLOGLOG;
 const CONN: u32 = CAT_CONNECTION;
+const HASH: u32 = CAT_HASH;
+const SET: u32 = CAT_SET;
 const LIST: u32 = CAT_LIST;
 const ZSET: u32 = CAT_SORTEDSET;
 const GEO: u32 = CAT_GEO;
@@ -464,6 +468,41 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("swapdb", 3, WRITE | FAST | ALL_SHARDS, KEYSPACE | CAT_DANGEROUS, keys::swapdb).doc("server", "4.0.0", "O(N) where N is the count of clients watching or blocking on keys from both databases.", "Swaps two Redis databases."),
     CommandSpec::new("flushdb", -1, WRITE | ALL_SHARDS, KEYSPACE | CAT_DANGEROUS, keys::flushdb).doc("server", "1.0.0", "O(N) where N is the total number of keys in the selected database", "Remove all keys from the current database."),
     CommandSpec::new("flushall", -1, WRITE | ALL_SHARDS, KEYSPACE | CAT_DANGEROUS, keys::flushall).doc("server", "1.0.0", "O(N) where N is the total number of keys in all databases", "Removes all keys from all databases."),
+    // hashes
+    CommandSpec::new("hset", -4, WRITE | DENYOOM | FAST, HASH, hashes::hset).keys(1, 1, 1).doc("hash", "2.0.0", "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.", "Set the string value of a hash field"),
+    CommandSpec::new("hsetnx", 4, WRITE | DENYOOM | FAST, HASH, hashes::hsetnx).keys(1, 1, 1).key_flags(&["RW", "insert"]).doc("hash", "2.0.0", "O(1)", "Set the value of a hash field, only if the field does not exist"),
+    CommandSpec::new("hget", 3, READONLY | FAST, HASH, hashes::hget).keys(1, 1, 1).doc("hash", "2.0.0", "O(1)", "Get the value of a hash field"),
+    CommandSpec::new("hmget", -3, READONLY | FAST, HASH, hashes::hmget).keys(1, 1, 1).doc("hash", "2.0.0", "O(N) where N is the number of fields being requested.", "Get the values of all the given hash fields"),
+    CommandSpec::new("hmset", -4, WRITE | DENYOOM | FAST, HASH, hashes::hmset).keys(1, 1, 1).doc("hash", "2.0.0", "O(N) where N is the number of fields being set.", "Set multiple hash fields to multiple values"),
+    CommandSpec::new("hgetall", 2, READONLY, HASH, hashes::hgetall).keys(1, 1, 1).tips(&["nondeterministic_output_order"]).doc("hash", "2.0.0", "O(N) where N is the size of the hash.", "Get all the fields and values in a hash"),
+    CommandSpec::new("hdel", -3, WRITE | FAST, HASH, hashes::hdel).keys(1, 1, 1).key_flags(&["RW", "delete"]).doc("hash", "2.0.0", "O(N) where N is the number of fields to be removed.", "Delete one or more hash fields"),
+    CommandSpec::new("hlen", 2, READONLY | FAST, HASH, hashes::hlen).keys(1, 1, 1).key_flags(&["RO"]).doc("hash", "2.0.0", "O(1)", "Get the number of fields in a hash"),
+    CommandSpec::new("hexists", 3, READONLY | FAST, HASH, hashes::hexists).keys(1, 1, 1).key_flags(&["RO"]).doc("hash", "2.0.0", "O(1)", "Determine if a hash field exists"),
+    CommandSpec::new("hkeys", 2, READONLY, HASH, hashes::hkeys).keys(1, 1, 1).tips(&["nondeterministic_output_order"]).doc("hash", "2.0.0", "O(N) where N is the size of the hash.", "Get all the fields in a hash"),
+    CommandSpec::new("hvals", 2, READONLY, HASH, hashes::hvals).keys(1, 1, 1).tips(&["nondeterministic_output_order"]).doc("hash", "2.0.0", "O(N) where N is the size of the hash.", "Get all the values in a hash"),
+    CommandSpec::new("hstrlen", 3, READONLY | FAST, HASH, hashes::hstrlen).keys(1, 1, 1).key_flags(&["RO"]).doc("hash", "3.2.0", "O(1)", "Get the length of the value of a hash field"),
+    CommandSpec::new("hincrby", 4, WRITE | DENYOOM | FAST, HASH, hashes::hincrby).keys(1, 1, 1).key_flags(&["RW", "access", "update"]).doc("hash", "2.0.0", "O(1)", "Increment the integer value of a hash field by the given number"),
+    CommandSpec::new("hincrbyfloat", 4, WRITE | DENYOOM | FAST, HASH, hashes::hincrbyfloat).keys(1, 1, 1).key_flags(&["RW", "access", "update"]).doc("hash", "2.6.0", "O(1)", "Increment the float value of a hash field by the given amount"),
+    CommandSpec::new("hrandfield", -2, READONLY, HASH, hashes::hrandfield).keys(1, 1, 1).tips(&["nondeterministic_output"]).doc("hash", "6.2.0", "O(N) where N is the number of fields returned", "Get one or multiple random fields from a hash"),
+    CommandSpec::new("hscan", -3, READONLY, HASH, hashes::hscan).keys(1, 1, 1).tips(&["nondeterministic_output"]).doc("hash", "2.8.0", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", "Incrementally iterate hash fields and associated values"),
+    // sets
+    CommandSpec::new("sadd", -3, WRITE | DENYOOM | FAST, SET, sets::sadd).keys(1, 1, 1).key_flags(&["RW", "insert"]).doc("set", "1.0.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", "Add one or more members to a set"),
+    CommandSpec::new("srem", -3, WRITE | FAST, SET, sets::srem).keys(1, 1, 1).key_flags(&["RW", "delete"]).doc("set", "1.0.0", "O(N) where N is the number of members to be removed.", "Remove one or more members from a set"),
+    CommandSpec::new("smembers", 2, READONLY, SET, sets::smembers).keys(1, 1, 1).tips(&["nondeterministic_output_order"]).doc("set", "1.0.0", "O(N) where N is the set cardinality.", "Get all the members in a set"),
+    CommandSpec::new("sismember", 3, READONLY | FAST, SET, sets::sismember).keys(1, 1, 1).key_flags(&["RO"]).doc("set", "1.0.0", "O(1)", "Determine if a given value is a member of a set"),
+    CommandSpec::new("smismember", -3, READONLY | FAST, SET, sets::smismember).keys(1, 1, 1).doc("set", "6.2.0", "O(N) where N is the number of elements being checked for membership", "Returns the membership associated with the given elements for a set"),
+    CommandSpec::new("scard", 2, READONLY | FAST, SET, sets::scard).keys(1, 1, 1).key_flags(&["RO"]).doc("set", "1.0.0", "O(1)", "Get the number of members in a set"),
+    CommandSpec::new("spop", -2, WRITE | FAST, SET, sets::spop).keys(1, 1, 1).key_flags(&["RW", "access", "delete"]).tips(&["nondeterministic_output"]).doc("set", "1.0.0", "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.", "Remove and return one or multiple random members from a set"),
+    CommandSpec::new("srandmember", -2, READONLY, SET, sets::srandmember).keys(1, 1, 1).tips(&["nondeterministic_output"]).doc("set", "1.0.0", "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.", "Get one or multiple random members from a set"),
+    CommandSpec::new("smove", 4, WRITE | FAST, SET, sets::smove).keys(1, 2, 1).key_flags(&["RW", "access", "delete"]).doc("set", "1.0.0", "O(1)", "Move a member from one set to another"),
+    CommandSpec::new("sinter", -2, READONLY, SET, sets::sinter).keys(1, -1, 1).tips(&["nondeterministic_output_order"]).doc("set", "1.0.0", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", "Intersect multiple sets"),
+    CommandSpec::new("sintercard", -3, READONLY, SET, sets::sintercard).numkeys(1).doc("set", "7.0.0", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", "Intersect multiple sets and return the cardinality of the result"),
+    CommandSpec::new("sinterstore", -3, WRITE | DENYOOM, SET, sets::sinterstore).keys(1, -1, 1).doc("set", "1.0.0", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", "Intersect multiple sets and store the resulting set in a key"),
+    CommandSpec::new("sunion", -2, READONLY, SET, sets::sunion).keys(1, -1, 1).tips(&["nondeterministic_output_order"]).doc("set", "1.0.0", "O(N) where N is the total number of elements in all given sets.", "Add multiple sets"),
+    CommandSpec::new("sunionstore", -3, WRITE | DENYOOM, SET, sets::sunionstore).keys(1, -1, 1).key_flags(&["OW", "update"]).doc("set", "1.0.0", "O(N) where N is the total number of elements in all given sets.", "Add multiple sets and store the resulting set in a key"),
+    CommandSpec::new("sdiff", -2, READONLY, SET, sets::sdiff).keys(1, -1, 1).tips(&["nondeterministic_output_order"]).doc("set", "1.0.0", "O(N) where N is the total number of elements in all given sets.", "Subtract multiple sets"),
+    CommandSpec::new("sdiffstore", -3, WRITE | DENYOOM, SET, sets::sdiffstore).keys(1, -1, 1).key_flags(&["OW", "update"]).doc("set", "1.0.0", "O(N) where N is the total number of elements in all given sets.", "Subtract multiple sets and store the resulting set in a key"),
+    CommandSpec::new("sscan", -3, READONLY, SET, sets::sscan).keys(1, 1, 1).tips(&["nondeterministic_output"]).doc("set", "2.8.0", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", "Incrementally iterate Set elements"),
     // sorted sets
     CommandSpec::new("zadd", -4, WRITE | DENYOOM | FAST, ZSET, sorted_sets::zadd).keys(1, 1, 1).doc("sorted-set", "1.2.0", "O(log(N)) for each item added, where N is the number of elements in the sorted set.", "Add one or more members to a sorted set, or update its score if it already exists"),
     CommandSpec::new("zincrby", 4, WRITE | DENYOOM | FAST, ZSET, sorted_sets::zincrby).keys(1, 1, 1).key_flags(&["RW", "access", "update"]).doc("sorted-set", "1.2.0", "O(log(N)) where N is the number of elements in the sorted set.", "Increment the score of a member in a sorted set"),
@@ -488,7 +527,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("zpopmin", -2, WRITE | FAST, ZSET, sorted_sets::zpopmin).keys(1, 1, 1).key_flags(&["RW", "access", "delete"]).doc("sorted-set", "5.0.0", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.", "Remove and return members with the lowest scores in a sorted set"),
     CommandSpec::new("zpopmax", -2, WRITE | FAST, ZSET, sorted_sets::zpopmax).keys(1, 1, 1).key_flags(&["RW", "access", "delete"]).doc("sorted-set", "5.0.0", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.", "Remove and return members with the highest scores in a sorted set"),
     CommandSpec::new("zmpop", -4, WRITE, ZSET, sorted_sets::zmpop).numkeys(1).key_flags(&["RW", "access", "delete"]).doc("sorted-set", "7.0.0", "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.", "Remove and return members with scores in a sorted set"),
-    CommandSpec::new("zrandmember", -2, READONLY, ZSET, sorted_sets::zrandmember).keys(1, 1, 1).doc("sorted-set", "6.2.0", "O(N) where N is the number of elements returned", "Get one or multiple random elements from a sorted set"),
+    CommandSpec::new("zrandmember", -2, READONLY, ZSET, sorted_sets::zrandmember).keys(1, 1, 1).tips(&["nondeterministic_output"]).doc("sorted-set", "6.2.0", "O(N) where N is the number of elements returned", "Get one or multiple random elements from a sorted set"),
     CommandSpec::new("zunion", -3, READONLY, ZSET, sorted_sets::zunion).numkeys(1).doc("sorted-set", "6.2.0", "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.", "Add multiple sorted sets"),
     CommandSpec::new("zunionstore", -4, WRITE | DENYOOM, ZSET, sorted_sets::zunionstore).keys(1, 1, 1).numkeys(2).key_flags(&["OW", "update"]).doc("sorted-set", "2.0.0", "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.", "Add multiple sorted sets and store the resulting sorted set in a new key"),
     CommandSpec::new("zinter", -3, READONLY, ZSET, sorted_sets::zinter).numkeys(1).doc("sorted-set", "6.2.0", "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.", "Intersect multiple sorted sets"),
@@ -496,7 +535,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("zintercard", -3, READONLY, ZSET, sorted_sets::zintercard).numkeys(1).doc("sorted-set", "7.0.0", "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.", "Intersect multiple sorted sets and return the cardinality of the result"),
     CommandSpec::new("zdiff", -3, READONLY, ZSET, sorted_sets::zdiff).numkeys(1).doc("sorted-set", "6.2.0", "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.", "Subtract multiple sorted sets"),
     CommandSpec::new("zdiffstore", -4, WRITE | DENYOOM, ZSET, sorted_sets::zdiffstore).keys(1, 1, 1).numkeys(2).key_flags(&["OW", "update"]).doc("sorted-set", "6.2.0", "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.", "Subtract multiple sorted sets and store the resulting sorted set in a new key"),
-    CommandSpec::new("zscan", -3, READONLY, ZSET, sorted_sets::zscan).keys(1, 1, 1).doc("sorted-set", "2.8.0", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", "Incrementally iterate sorted sets elements and associated scores"),
+    CommandSpec::new("zscan", -3, READONLY, ZSET, sorted_sets::zscan).keys(1, 1, 1).tips(&["nondeterministic_output"]).doc("sorted-set", "2.8.0", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", "Incrementally iterate sorted sets elements and associated scores"),
     CommandSpec::new("bzpopmin", -3, WRITE | NOSCRIPT | BLOCKING | FAST, ZSET, sorted_sets::bzpopmin).keys(1, -2, 1).key_flags(&["RW", "access", "delete"]).doc("sorted-set", "5.0.0", "O(log(N)) with N being the number of elements in the sorted set.", "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available"),
     CommandSpec::new("bzpopmax", -3, WRITE | NOSCRIPT | BLOCKING | FAST, ZSET, sorted_sets::bzpopmax).keys(1, -2, 1).key_flags(&["RW", "access", "delete"]).doc("sorted-set", "5.0.0", "O(log(N)) with N being the number of elements in the sorted set.", "Remove and return the member with the highest score from one or more sorted sets, or block until one is available"),
     CommandSpec::new("bzmpop", -5, WRITE | BLOCKING, ZSET, sorted_sets::bzmpop).numkeys(2).key_flags(&["RW", "access", "delete"]).doc("sorted-set", "7.0.0", "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.", "Remove and return members with scores in a sorted set or block until one is available"),

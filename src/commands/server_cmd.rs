@@ -8,8 +8,8 @@ use crate::protocol::Args;
 use crate::server::pubsub::Message;
 use crate::storage::{DbView, Value};
 use crate::util::digest::{
-    OBJ_LIST, OBJ_STRING, OBJ_ZSET, dataset_digest_add, dataset_digest_db, digest_add_expire,
-    digest_hex, mix_digest, object_digest_begin, xor_digest,
+    OBJ_HASH, OBJ_LIST, OBJ_SET, OBJ_STRING, OBJ_ZSET, dataset_digest_add, dataset_digest_db,
+    digest_add_expire, digest_hex, mix_digest, object_digest_begin, xor_digest,
 };
 use crate::util::num::fmt_g17_to_vec;
 
@@ -69,6 +69,8 @@ fn type_id(v: &Value) -> u32 {
     match v {
         Value::Str(_) => OBJ_STRING,
         Value::List(_) => OBJ_LIST,
+        Value::Hash(_) => OBJ_HASH,
+        Value::Set(_) => OBJ_SET,
         Value::ZSet(_) => OBJ_ZSET,
     }
 }
@@ -98,6 +100,22 @@ fn mix_value(d: &mut [u8; 20], v: &Value, volatile: bool) {
         Value::List(l) => {
             for e in l.iter() {
                 mix_digest(d, e);
+            }
+        }
+        // Hashes and sets are order-independent: each member (a hash's field mixed with its
+        // value) is xored in.
+        Value::Hash(h) => {
+            for (field, value) in h.iter() {
+                let mut pair = [0u8; 20];
+                mix_digest(&mut pair, field);
+                mix_digest(&mut pair, value);
+                xor_digest(d, &pair);
+            }
+        }
+        Value::Set(set) => {
+            let mut scratch = itoa::Buffer::new();
+            for e in set.iter() {
+                xor_digest(d, e.bytes(&mut scratch));
             }
         }
         Value::ZSet(z) => {

@@ -3,15 +3,14 @@
 
 use super::lists;
 use super::{
-    Ctx, NOT_FLOAT, NOT_INT, Replied, SYNTAX_ERR, WRONGTYPE, arg_i64, create_typed, eq_ic,
-    read_typed, remove_if_empty, write_typed,
+    Ctx, NOT_FLOAT, Replied, SYNTAX_ERR, WRONGTYPE, arg_i64, create_typed, eq_ic, read_typed,
+    remove_if_empty, write_typed,
 };
 use crate::protocol::{Args, Reply};
 use crate::server::blocking::{self, BlockedOp};
 use crate::server::notify;
 use crate::storage::zset::{AddFlags, AddOutcome, LexRange, ScoreRange, ZRange};
-use crate::storage::{DbView, EncodingLimits, Value, ZSet};
-use crate::util::glob::glob_match;
+use crate::storage::{DbView, EncodingLimits, SetValue, Value, ZSet};
 use crate::util::num::{fmt_g17_to_vec, fmt_i64, parse_f64, parse_i64};
 
 const SCORE_RANGE_ERR: &str = "ERR min or max is not a float";
@@ -45,11 +44,11 @@ fn element(reply: &mut Reply, member: &[u8], score: f64, withscores: bool) {
 }
 
 /// Parses a long that must not be negative (getPositiveLongFromObjectOrReply).
-fn positive(ctx: &mut Ctx, arg: &[u8], err: &str) -> Option<i64> {
+fn positive(reply: &mut Reply, arg: &[u8], err: &str) -> Option<i64> {
     match parse_i64(arg) {
         Some(v) if v >= 0 => Some(v),
         _ => {
-            ctx.reply.error(err);
+            reply.error(err);
             None
         }
     }
@@ -630,7 +629,7 @@ fn zpop_generic(ctx: &mut Ctx, args: Args, side: Side) {
         return ctx.reply.error(SYNTAX_ERR);
     }
     let count = if args.len() == 3 {
-        match positive(ctx, args.get(2), POSITIVE_ERR) {
+        match positive(ctx.reply, args.get(2), POSITIVE_ERR) {
             Some(c) => Some(c as usize),
             None => return,
         }
@@ -906,37 +905,58 @@ impl Aggregate {
     }
 }
 
-/// One input of a set operation, looked up once up front.
+/// One input of a set operation: its key, weight and contents (sorted sets, and plain sets
+/// read with score 1), all borrowed at once.
 struct Source<'a> {
     key: &'a [u8],
-    len: usize,
     weight: f64,
+    input: Input<'a>,
 }
 
-/// An input's contents: sorted sets, and plain sets read with score 1.
+#[derive(Clone, Copy)]
 enum Input<'a> {
+    Missing,
     ZSet(&'a ZSet),
+    Set(&'a SetValue),
 }
 
-impl Input<'_> {
+impl<'a> Input<'a> {
+    fn of(value: Option<&'a Value>) -> Input<'a> {
+        match value {
+            Some(Value::ZSet(z)) => Input::ZSet(z),
+            Some(Value::Set(s)) => Input::Set(s),
+            _ => Input::Missing,
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Input::Missing => 0,
+            Input::ZSet(z) => z.len(),
+            Input::Set(s) => s.len(),
+        }
+    }
+
     fn score(&self, member: &[u8]) -> Option<f64> {
         match self {
+            Input::Missing => None,
             Input::ZSet(z) => z.score(member),
+            Input::Set(s) => s.contains(member).then_some(1.0),
         }
     }
 
-    fn for_each(&self, f: impl FnMut(&[u8], f64)) {
+    /// Every member with its score (set members as text, integers formatted on the way).
+    fn for_each(&self, mut f: impl FnMut(&[u8], f64)) {
         match self {
+            Input::Missing => {}
             Input::ZSet(z) => z.for_each(f),
+            Input::Set(s) => {
+                let mut scratch = itoa::Buffer::new();
+                for e in s.iter() {
+                    f(e.bytes(&mut scratch), 1.0);
+                }
+            }
         }
-    }
-}
-
-/// Runs `f` over the contents of an input already checked to exist with a usable type.
-fn with_input<R>(ks: &mut DbView, key: &[u8], f: impl FnOnce(Input) -> R) -> R {
-    match ks.peek(key).map(|e| &e.value) {
-        Some(Value::ZSet(z)) => f(Input::ZSet(z)),
-        _ => unreachable!("inputs are checked before use"),
     }
 }
 
@@ -985,19 +1005,23 @@ fn setop_generic(ctx: &mut Ctx, args: Args, dst: Option<&[u8]>, op: SetOp, cardi
         return ctx.reply.error(SYNTAX_ERR);
     }
     let numkeys = numkeys as usize;
-    let mut sources = Vec::with_capacity(numkeys);
-    for key in args.iter().skip(numkeys_at + 1).take(numkeys) {
-        let len = match ctx.ks.get_read(key).map(|e| &e.value) {
-            None => 0,
-            Some(Value::ZSet(z)) => z.len(),
-            Some(_) => return ctx.reply.error(WRONGTYPE),
-        };
-        sources.push(Source {
-            key,
-            len,
-            weight: 1.0,
-        });
+    let keys = (numkeys_at + 1..numkeys_at + 1 + numkeys).map(|i| args.get(i));
+    // Look each input up for real first (lazy expiry, statistics); then borrow them all.
+    for key in keys.clone() {
+        if let Some(v) = ctx.ks.get_read(key).map(|e| &e.value)
+            && !matches!(v, Value::ZSet(_) | Value::Set(_))
+        {
+            return ctx.reply.error(WRONGTYPE);
+        }
     }
+    let ks = &*ctx.ks;
+    let mut sources: Vec<Source> = keys
+        .map(|key| Source {
+            key,
+            weight: 1.0,
+            input: Input::of(ks.get_shared(key).map(|e| &e.value)),
+        })
+        .collect();
     let mut aggregate = Aggregate::Sum;
     let mut withscores = false;
     let mut limit = 0usize;
@@ -1026,7 +1050,7 @@ fn setop_generic(ctx: &mut Ctx, args: Args, dst: Option<&[u8]>, op: SetOp, cardi
             withscores = true;
             j += 1;
         } else if cardinality_only && left >= 2 && eq_ic(a, "limit") {
-            match positive(ctx, args.get(j + 1), "ERR LIMIT can't be negative") {
+            match positive(ctx.reply, args.get(j + 1), "ERR LIMIT can't be negative") {
                 Some(l) => limit = l as usize,
                 None => return,
             }
@@ -1038,18 +1062,24 @@ fn setop_generic(ctx: &mut Ctx, args: Args, dst: Option<&[u8]>, op: SetOp, cardi
     if op != SetOp::Diff {
         // Smallest first (a stable sort, as glibc's qsort is here): the order inputs are
         // combined in, which decides floating-point sums.
-        sources.sort_by_key(|s| s.len);
+        sources.sort_by_key(|s| s.input.len());
     }
-    let mut result = match op {
-        SetOp::Union => union(ctx.ks, &sources, aggregate),
-        SetOp::Inter => inter(ctx.ks, &sources, aggregate),
-        SetOp::Diff => diff(ctx.ks, &sources),
-    };
     if cardinality_only {
-        let n = result.len();
-        return ctx
-            .reply
-            .int(if limit > 0 { n.min(limit) } else { n } as i64);
+        let mut n = 0usize;
+        inter(&sources, aggregate, |_, _| {
+            n += 1;
+            limit == 0 || n < limit
+        });
+        return ctx.reply.int(n as i64);
+    }
+    let mut result: Vec<(Box<[u8]>, f64)> = Vec::new();
+    match op {
+        SetOp::Union => result = union(&sources, aggregate),
+        SetOp::Inter => inter(&sources, aggregate, |m, s| {
+            result.push((m.into(), s));
+            true
+        }),
+        SetOp::Diff => result = diff(&sources),
     }
     result.sort_unstable_by(|a, b| {
         a.1.partial_cmp(&b.1)
@@ -1080,72 +1110,63 @@ fn weighted(score: f64, weight: f64) -> f64 {
     if v.is_nan() { 0.0 } else { v }
 }
 
-fn union(ks: &mut DbView, sources: &[Source], aggregate: Aggregate) -> Vec<(Box<[u8]>, f64)> {
+fn union(sources: &[Source], aggregate: Aggregate) -> Vec<(Box<[u8]>, f64)> {
     let mut acc: std::collections::HashMap<Box<[u8]>, f64, foldhash::fast::RandomState> =
         Default::default();
-    acc.reserve(sources.last().map_or(0, |s| s.len));
-    for s in sources.iter().filter(|s| s.len > 0) {
-        with_input(ks, s.key, |input| {
-            input.for_each(|m, score| {
-                let v = weighted(score, s.weight);
-                match acc.get_mut(m) {
-                    Some(t) => aggregate.apply(t, v),
-                    None => {
-                        acc.insert(m.into(), v);
-                    }
+    acc.reserve(sources.last().map_or(0, |s| s.input.len()));
+    for s in sources {
+        s.input.for_each(|m, score| {
+            let v = weighted(score, s.weight);
+            match acc.get_mut(m) {
+                Some(t) => aggregate.apply(t, v),
+                None => {
+                    acc.insert(m.into(), v);
                 }
-            })
+            }
         });
     }
     acc.into_iter().collect()
 }
 
-fn inter(ks: &mut DbView, sources: &[Source], aggregate: Aggregate) -> Vec<(Box<[u8]>, f64)> {
-    let first = &sources[0];
-    if first.len == 0 {
-        return Vec::new();
-    }
-    let mut found = Vec::with_capacity(first.len);
-    with_input(ks, first.key, |input| {
-        input.for_each(|m, score| found.push((m.into(), weighted(score, first.weight))))
-    });
-    // Each further input in turn keeps the members it holds, adding its weighted score: the
-    // same per-member order of aggregation as Redis's member-by-member walk.
-    for s in &sources[1..] {
-        if s.len == 0 {
-            return Vec::new();
+/// Members of the first (smallest) input found in every other one, with their aggregated
+/// scores, given to `found` until it returns false.
+fn inter(sources: &[Source], aggregate: Aggregate, mut found: impl FnMut(&[u8], f64) -> bool) {
+    let (first, rest) = sources.split_first().expect("at least one input");
+    let mut more = true;
+    first.input.for_each(|m, score| {
+        if !more {
+            return;
         }
-        with_input(ks, s.key, |input| {
-            found.retain_mut(|(m, t): &mut (Box<[u8]>, f64)| match input.score(m) {
-                Some(score) => {
-                    aggregate.apply(t, score * s.weight);
-                    true
-                }
-                None => false,
-            })
-        });
-    }
-    found
+        let mut total = weighted(score, first.weight);
+        for s in rest {
+            // The same key twice is read once, as Redis does.
+            let value = if s.key == first.key {
+                Some(score)
+            } else {
+                s.input.score(m)
+            };
+            match value {
+                Some(v) => aggregate.apply(&mut total, v * s.weight),
+                None => return,
+            }
+        }
+        more = found(m, total);
+    });
 }
 
-fn diff(ks: &mut DbView, sources: &[Source]) -> Vec<(Box<[u8]>, f64)> {
-    let first = &sources[0];
-    if first.len == 0 {
-        return Vec::new();
+/// Members of the first input in no other one, with their scores.
+fn diff(sources: &[Source]) -> Vec<(Box<[u8]>, f64)> {
+    let (first, rest) = sources.split_first().expect("at least one input");
+    let mut out = Vec::new();
+    if rest.iter().any(|s| s.key == first.key) {
+        return out;
     }
-    let mut left = Vec::with_capacity(first.len);
-    with_input(ks, first.key, |input| {
-        input.for_each(|m, score| left.push((m.into(), score)))
-    });
-    for s in sources[1..].iter().filter(|s| s.len > 0) {
-        with_input(ks, s.key, |input| {
-            left.retain(|(m, _): &(Box<[u8]>, f64)| input.score(m).is_none())
-        });
-        if left.is_empty() {
-            break;
+    first.input.for_each(|m, score| {
+        if rest.iter().all(|s| s.input.score(m).is_none()) {
+            out.push((m.into(), score));
         }
-    }
-    left
+    });
+    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1182,29 +1203,13 @@ pub fn zscan(ctx: &mut Ctx, args: Args) {
         }
         Ok(Some(z)) => z,
     };
-    let mut count = 10usize;
-    let mut pattern: Option<&[u8]> = None;
-    let mut j = 3;
-    while j < args.len() {
-        let a = args.get(j);
-        if eq_ic(a, "count") && j + 1 < args.len() {
-            match parse_i64(args.get(j + 1)) {
-                None => return ctx.reply.error(NOT_INT),
-                Some(c) if c < 1 => return ctx.reply.error(SYNTAX_ERR),
-                Some(c) => count = c as usize,
-            }
-        } else if eq_ic(a, "match") && j + 1 < args.len() {
-            let p = args.get(j + 1);
-            pattern = (p != b"*").then_some(p);
-        } else {
-            return ctx.reply.error(SYNTAX_ERR);
-        }
-        j += 2;
-    }
+    let Some(opts) = super::keys::parse_scan_opts(ctx.reply, &args, 3, false) else {
+        return;
+    };
     let listpack = matches!(z, ZSet::Listpack(_));
     let mut found: Vec<(&[u8], f64)> = Vec::new();
-    let next = z.scan(cursor, count, |m, s| {
-        if pattern.is_none_or(|p| glob_match(p, m, false)) {
+    let next = z.scan(cursor, opts.count, |m, s| {
+        if opts.matches(m) {
             found.push((m, s));
         }
     });

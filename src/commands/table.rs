@@ -131,6 +131,8 @@ pub struct CommandSpec {
     /// For commands whose keys are counted by an argument (LMPOP numkeys key ...,
     /// ZUNIONSTORE dest numkeys key ...): the index of that count; the keys follow it.
     pub numkeys_at: Option<usize>,
+    /// Command tips (COMMAND INFO), e.g. "nondeterministic_output".
+    pub tips: &'static [&'static str],
     /// For commands that write to a key named after a STORE or STOREDIST keyword (GEORADIUS):
     /// the index the keywords are searched from.
     pub store_key_from: Option<usize>,
@@ -158,6 +160,7 @@ impl CommandSpec {
             keys: NO_KEYS,
             key_flags: None,
             numkeys_at: None,
+            tips: &[],
             store_key_from: None,
             handler,
             subcommands: &[],
@@ -170,6 +173,11 @@ impl CommandSpec {
 
     pub const fn keys(mut self, first: i32, last: i32, step: i32) -> Self {
         self.keys = keys(first, last, step);
+        self
+    }
+
+    pub const fn tips(mut self, tips: &'static [&'static str]) -> Self {
+        self.tips = tips;
         self
     }
 

@@ -483,6 +483,22 @@ impl<'a> Locked<'a> {
         }
     }
 
+    #[inline]
+    fn shard_ref(&self, idx: usize) -> &Shard {
+        match &self.guards {
+            Guards::One(i, g) if *i == idx => g,
+            Guards::Many(v) => {
+                let pos = v
+                    .iter()
+                    .position(|(i, _)| *i == idx)
+                    .expect("command touched a key it did not declare");
+                &v[pos].1
+            }
+            Guards::All(v) => &v[idx],
+            _ => panic!("command touched a key it did not declare"),
+        }
+    }
+
     pub fn holds_all(&self) -> bool {
         matches!(self.guards, Guards::All(_))
     }
@@ -600,6 +616,16 @@ impl<'a> DbView<'a> {
                 None
             }
         }
+    }
+
+    /// A live key through a shared borrow, with no side effects, so that several values can be
+    /// read at once (SINTER and friends look each key up with `get_read` first, which does the
+    /// lazy expiry, statistics and access time).
+    pub fn get_shared(&self, key: &[u8]) -> Option<&Entry> {
+        let (s, h) = self.keyspace.locate(key);
+        let d = &self.locked.shard_ref(s).dbs[self.db];
+        let e = d.keys.at(d.find(h, key)?);
+        (e.expire_at == 0 || e.expire_at > self.now_ms).then_some(e)
     }
 
     /// A key for writing (no hit/miss accounting).

@@ -1,16 +1,21 @@
 //! Data structures and the sharded keyspace that holds them.
 
 pub mod access;
+pub mod hash;
 pub mod hll;
+pub mod intset;
 pub mod keyspace;
 pub mod list;
 pub mod listpack;
+pub mod set;
 pub mod string;
 pub mod table;
 pub mod zset;
 
+pub use hash::HashValue;
 pub use keyspace::{DbSize, DbView, Entry, KeyEvent, Keyspace, Locked};
 pub use list::List;
+pub use set::SetValue;
 pub use string::StrValue;
 pub use zset::ZSet;
 
@@ -19,6 +24,8 @@ pub use zset::ZSet;
 pub enum Value {
     Str(StrValue),
     List(Box<List>),
+    Hash(Box<HashValue>),
+    Set(Box<SetValue>),
     ZSet(Box<ZSet>),
 }
 
@@ -28,6 +35,8 @@ impl Value {
         match self {
             Value::Str(_) => "string",
             Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
         }
     }
@@ -38,6 +47,8 @@ impl Value {
             Value::Str(s) => s.encoding(),
             // Redis 7.0 reports every list as a quicklist (of listpack nodes).
             Value::List(_) => "quicklist",
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
         }
     }
@@ -62,6 +73,8 @@ impl Value {
         match self {
             Value::Str(s) => s.len() + 1,
             Value::List(l) => 1 + l.iter().map(|e| e.len() + 1).sum::<usize>(),
+            Value::Hash(h) => 1 + h.iter().map(|(f, v)| f.len() + v.len() + 2).sum::<usize>(),
+            Value::Set(s) => 1 + s.len() * 8,
             Value::ZSet(z) => z.serialized_len_estimate(),
         }
     }
@@ -74,11 +87,45 @@ impl Value {
         }
     }
 
+    /// `commands::Extract` for hashes.
+    pub fn as_hash(&mut self) -> Option<&mut HashValue> {
+        match self {
+            Value::Hash(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// `commands::Extract` for sets.
+    pub fn as_set(&mut self) -> Option<&mut SetValue> {
+        match self {
+            Value::Set(s) => Some(s),
+            _ => None,
+        }
+    }
+
     /// `commands::Extract` for sorted sets.
     pub fn as_zset(&mut self) -> Option<&mut ZSet> {
         match self {
             Value::ZSet(z) => Some(z),
             _ => None,
+        }
+    }
+}
+
+/// One of two iterators (collections iterate their compact or their table encoding).
+pub(crate) enum Either<L, R> {
+    Left(L),
+    Right(R),
+}
+
+impl<T, L: Iterator<Item = T>, R: Iterator<Item = T>> Iterator for Either<L, R> {
+    type Item = T;
+
+    #[inline]
+    fn next(&mut self) -> Option<T> {
+        match self {
+            Either::Left(l) => l.next(),
+            Either::Right(r) => r.next(),
         }
     }
 }

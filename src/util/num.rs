@@ -475,6 +475,12 @@ pub fn fmt_human_f64(v: f64, out: &mut Vec<u8>) {
     ld::Ld::from_f64(v).fmt_human(out);
 }
 
+/// Parses a number as Redis's `string2ld` does (HINCRBYFLOAT's arguments and field values):
+/// None when it is not one, otherwise whether it is finite.
+pub fn long_double_is_finite(s: &[u8]) -> Option<bool> {
+    ld::Ld::parse(s).map(|v| v.is_finite())
+}
+
 mod ld;
 
 #[cfg(test)]

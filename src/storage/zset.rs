@@ -11,9 +11,9 @@
 //! exactly (first element >= min, then on while <= max), which matters for lexicographic ranges
 //! over members with different scores, where the walk is not a simple interval.
 
-use super::EncodingLimits;
 use super::listpack::{Listpack, Offset, entry_size};
 use super::table::{Hashed, OrdTable, member_hash};
+use super::{Either, EncodingLimits};
 
 /// How ZADD treats a member (its NX/XX/GT/LT/INCR options).
 #[derive(Clone, Copy, Debug, Default)]
@@ -1002,29 +1002,24 @@ impl ZSet {
 
     /// The elements from rank `start` upwards, lazily (for walks that may stop early).
     pub fn iter_from(&self, start: usize) -> impl Iterator<Item = (&[u8], f64)> {
-        let (compact, full) = match self {
-            ZSet::Listpack(lp) => (Some(lp_pairs(lp).skip(start).map(|(_, m, s)| (m, s))), None),
+        match self {
+            ZSet::Listpack(lp) => Either::Left(lp_pairs(lp).skip(start).map(|(_, m, s)| (m, s))),
             ZSet::Skiplist(sl) => {
                 let mut x = if start < sl.len {
                     sl.at_rank(start)
                 } else {
                     NIL
                 };
-                let walk = std::iter::from_fn(move || {
+                Either::Right(std::iter::from_fn(move || {
                     if x == NIL {
                         return None;
                     }
                     let n = sl.node(x);
                     x = sl.link(x, 0).next;
                     Some((&*n.member, n.score))
-                });
-                (None, Some(walk))
+                }))
             }
-        };
-        compact
-            .into_iter()
-            .flatten()
-            .chain(full.into_iter().flatten())
+        }
     }
 
     /// Every element in ascending order.

@@ -34,6 +34,7 @@ corpus_tests! {
     corpus_hyperloglog => "hyperloglog.redis",
     corpus_latency => "latency.redis",
     corpus_lists => "lists.redis",
+    corpus_sort => "sort.redis",
 }
 
 /// Every corpus file must be listed above (and every listed file must parse),

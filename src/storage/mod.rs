@@ -4,6 +4,7 @@ pub mod access;
 pub mod hash;
 pub mod hll;
 pub mod intset;
+pub mod key;
 pub mod keyspace;
 pub mod list;
 pub mod listpack;

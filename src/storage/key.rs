@@ -72,7 +72,12 @@ mod tests {
 
     #[test]
     fn holds_any_bytes() {
-        for k in [&b""[..], b"k", &[0u8, 255, 10][..], &vec![b'x'; 100_000][..]] {
+        for k in [
+            &b""[..],
+            b"k",
+            &[0u8, 255, 10][..],
+            &vec![b'x'; 100_000][..],
+        ] {
             let key = KeyBytes::new(k);
             assert_eq!(&*key, k);
             assert_eq!(&*key.clone(), k);

@@ -23,7 +23,7 @@ pub use string::StrValue;
 pub enum Value {
     Str(StrValue),
     List(Box<List>),
-    Hash(Box<HashValue>),
+    Hash(HashValue),
     Set(Box<SetValue>),
 }
 

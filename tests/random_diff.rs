@@ -1027,6 +1027,23 @@ impl Gen {
                 push!(self.rng.pick(&["0.001", "-1", "x"]));
             }
             20 => push!("BLMOVE", k, self.key(), self.end(), self.end(), "0.001"),
+            // SORT over whatever the key holds: without BY every form really sorts, so the
+            // order is deterministic for any collection.
+            21 if self.rng.chance(50) => {
+                push!(self.rng.pick(&["SORT", "SORT_RO"]), k);
+                if self.rng.chance(50) {
+                    push!("ALPHA");
+                }
+                if self.rng.chance(30) {
+                    push!("LIMIT", self.int(-1, 3), self.int(-1, 3));
+                }
+                if self.rng.chance(30) {
+                    push!(self.rng.pick(&["ASC", "DESC"]));
+                }
+                if self.rng.chance(20) {
+                    push!("STORE", self.key());
+                }
+            }
             _ => push!("OBJECT", "ENCODING", k),
         }
         a

@@ -11,7 +11,7 @@ use crate::storage::Value;
 use crate::util::num;
 
 fn new_hash() -> Value {
-    Value::Hash(Box::default())
+    Value::Hash(crate::storage::HashValue::default())
 }
 
 fn hset_generic(ctx: &mut Ctx, args: Args, name: &str) {

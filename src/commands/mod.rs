@@ -17,6 +17,7 @@ pub mod pubsub;
 pub mod server_cmd;
 pub mod sets;
 pub mod slowlog;
+pub mod sort;
 pub mod sorted_sets;
 pub mod strings;
 pub mod table;
@@ -440,6 +441,9 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("blmove", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, LIST, lists::blmove).keys(1, 2, 1).doc("list", "6.2.0", "O(1)", "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved."),
     CommandSpec::new("brpoplpush", 4, WRITE | DENYOOM | NOSCRIPT | BLOCKING, LIST, lists::brpoplpush).keys(1, 2, 1).doc("list", "2.2.0", "O(1)", "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped."),
     CommandSpec::new("blmpop", -5, WRITE | BLOCKING, LIST, lists::blmpop).numkeys(2).key_flags(&["RW", "access", "delete"]).doc("list", "7.0.0", "O(N+M) where N is the number of provided keys and M is the number of elements returned.", "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped."),
+    // sort
+    CommandSpec::new("sort", -2, WRITE | DENYOOM | MOVABLE_KEYS | ALL_SHARDS, CAT_SET | CAT_SORTEDSET | CAT_LIST | CAT_DANGEROUS, sort::sort).keys(1, 1, 1).key_flags(&["RO", "access"]).doc("generic", "1.0.0", "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).", "Sorts the elements in a list, a set, or a sorted set, optionally storing the result."),
+    CommandSpec::new("sort_ro", -2, READONLY | MOVABLE_KEYS | ALL_SHARDS, CAT_SET | CAT_SORTEDSET | CAT_LIST | CAT_DANGEROUS, sort::sort_ro).keys(1, 1, 1).key_flags(&["RO", "access"]).doc("generic", "7.0.0", "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).", "Returns the sorted elements of a list, a set, or a sorted set."),
     // generic key commands
     CommandSpec::new("del", -2, WRITE, KEYSPACE, keys::del).keys(1, -1, 1).key_flags(&["RM", "delete"]).doc("generic", "1.0.0", "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).", "Deletes one or more keys."),
     CommandSpec::new("unlink", -2, WRITE | FAST, KEYSPACE, keys::del).keys(1, -1, 1).key_flags(&["RM", "delete"]).doc("generic", "4.0.0", "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.", "Asynchronously deletes one or more keys."),

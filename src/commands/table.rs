@@ -27,6 +27,8 @@ pub const NO_MULTI: u32 = 1 << 14;
 pub const ALLOW_BUSY: u32 = 1 << 15;
 pub const NO_MANDATORY_KEYS: u32 = 1 << 16;
 pub const SENTINEL: u32 = 1 << 17;
+/// Keys found by parsing the arguments (SORT ... STORE dst): reported as "movablekeys".
+pub const MOVABLE_KEYS: u32 = 1 << 18;
 /// Not a Redis flag: the command reads or writes the whole keyspace, so it locks every shard.
 pub const ALL_SHARDS: u32 = 1 << 30;
 
@@ -254,8 +256,10 @@ impl CommandSpec {
             .filter(|(f, _)| self.flags & f != 0)
             .map(|(_, n)| *n)
             .chain(
-                (self.numkeys_at.is_some() || self.store_key_from.is_some())
-                    .then_some("movablekeys"),
+                (self.numkeys_at.is_some()
+                    || self.store_key_from.is_some()
+                    || self.has(MOVABLE_KEYS))
+                .then_some("movablekeys"),
             )
     }
 

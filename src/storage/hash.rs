@@ -50,9 +50,11 @@ impl Field {
 }
 
 #[derive(Clone)]
+/// The compact form is held inline in the key's `Value` (a small hash costs its listpack and
+/// nothing more); the table, only for big hashes, is boxed to keep `HashValue` at 24 bytes.
 pub enum HashValue {
     Listpack(Listpack),
-    Table(OrdTable<Field>),
+    Table(Box<OrdTable<Field>>),
 }
 
 impl std::fmt::Debug for HashValue {
@@ -195,7 +197,7 @@ impl HashValue {
             for (f, v) in Pairs(lp.iter()) {
                 t.insert_new(Field::new(member_hash(f), f, v));
             }
-            *self = HashValue::Table(t);
+            *self = HashValue::Table(Box::new(t));
         }
     }
 

@@ -12,6 +12,7 @@ use parking_lot::{Mutex, MutexGuard};
 
 use super::Value;
 use super::access::AccessClock;
+use super::key::KeyBytes;
 use super::table::{Hashed, OrdTable};
 use crate::server::blocking::Waiter;
 use crate::server::notify;
@@ -26,7 +27,7 @@ const EXPIRE_SAMPLE: usize = 20;
 /// the table orders entries by the remaining bits.
 pub struct Entry {
     hash: u64,
-    pub key: Box<[u8]>,
+    pub key: KeyBytes,
     pub value: Value,
     /// Absolute expiry in unix milliseconds; 0 when the key has no TTL.
     expire_at: i64,
@@ -425,14 +426,14 @@ impl Keyspace {
                             let e = db.remove_index(i);
                             watchers_touch(&shard.watchers, db_index, &e.key);
                             if let Some(changed) = tracking.as_deref_mut() {
-                                let readers = shard.tracked.remove(&e.key).unwrap_or_default();
-                                changed.push((e.key.clone(), readers));
+                                let readers = shard.tracked.remove(&*e.key).unwrap_or_default();
+                                changed.push((Box::from(&*e.key), readers));
                             }
                             if notify_flags & notify::EXPIRED != 0 {
                                 events.push(KeyEvent {
                                     event: "expired",
                                     db: db_index,
-                                    key: e.key,
+                                    key: Box::from(&*e.key),
                                 });
                             }
                             expired += 1;
@@ -685,7 +686,7 @@ impl<'a> DbView<'a> {
         } else {
             d.keys.insert_new(Entry {
                 hash: h,
-                key: key.into(),
+                key: KeyBytes::new(key),
                 value,
                 expire_at,
                 access: clock.new_key(),
@@ -1020,5 +1021,15 @@ impl<'a> DbView<'a> {
             shard.touch_watched(db, &e.key);
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_fit_a_cache_line() {
+        assert_eq!(std::mem::size_of::<Entry>(), 64);
     }
 }

@@ -4,6 +4,7 @@ pub mod access;
 pub mod hash;
 pub mod hll;
 pub mod intset;
+pub mod key;
 pub mod keyspace;
 pub mod list;
 pub mod listpack;
@@ -24,7 +25,7 @@ pub use zset::ZSet;
 pub enum Value {
     Str(StrValue),
     List(Box<List>),
-    Hash(Box<HashValue>),
+    Hash(HashValue),
     Set(Box<SetValue>),
     ZSet(Box<ZSet>),
 }

@@ -755,7 +755,8 @@ impl ZSet {
         }
     }
 
-    fn convert_to_skiplist(&mut self) {
+    /// Switches a listpack to the skiplist encoding (SORT does, as in Redis).
+    pub fn convert_to_skiplist(&mut self) {
         if let ZSet::Listpack(lp) = self {
             let mut sl = SkipList::new();
             for (_, m, s) in lp_pairs(lp) {

@@ -154,7 +154,7 @@ pub fn add_checked<'a>(
             }
         }
     } else {
-        let make = || Value::ZSet(Box::new(ZSet::for_first_member(first.1.len(), &lim)));
+        let make = || Value::ZSet(ZSet::for_first_member(first.1.len(), &lim));
         match create_typed(ctx.ks, ctx.reply, key, Value::as_zset, make) {
             Ok(z) => z,
             Err(Replied) => return,
@@ -475,7 +475,7 @@ pub fn store_result(ctx: &mut Ctx, dst: &[u8], items: Vec<(Box<[u8]>, f64)>, eve
     }
     let n = items.len();
     let z = ZSet::from_sorted(items, &limits(ctx));
-    ctx.ks.set(dst, Value::ZSet(Box::new(z)), 0);
+    ctx.ks.set(dst, Value::ZSet(z), 0);
     ctx.reply.int(n as i64);
     ctx.ks.notify(notify::ZSET, event, dst);
 }

@@ -27,7 +27,7 @@ pub enum Value {
     List(Box<List>),
     Hash(HashValue),
     Set(Box<SetValue>),
-    ZSet(Box<ZSet>),
+    ZSet(ZSet),
 }
 
 impl Value {

@@ -193,18 +193,46 @@ fn before(score: f64, member: &[u8], than_score: f64, than_member: &[u8]) -> boo
 }
 
 // ---------------------------------------------------------------------------------------------
-// Listpack encoding: member entry, then the score as 8 little-endian bytes.
+// Listpack encoding: member entry, then the score entry. As in Redis, an integral score is
+// stored as an integer (here: little-endian, sign-extended, in as few bytes as it needs, 0 for
+// zero), anything else as the 8 raw bytes of the double. The length tells them apart.
 
-/// Redis stores integral listpack scores as integers, which loses the sign of -0.
+/// Largest magnitude stored as an integer: 7 bytes signed.
+const LP_INT_LIMIT: f64 = (1u64 << 55) as f64;
+
+/// A score's entry bytes and their length. Like Redis's, this loses the sign of -0.
 #[inline]
-fn lp_score_bytes(score: f64) -> [u8; 8] {
-    let s = if score == 0.0 { 0.0 } else { score };
-    s.to_le_bytes()
+fn lp_score_bytes(score: f64) -> ([u8; 8], usize) {
+    if score.fract() == 0.0 && score.abs() < LP_INT_LIMIT {
+        let v = score as i64;
+        // The fewest bytes that sign-extend back to v.
+        let fits = |len: u32| len > 0 && (v << (64 - 8 * len)) >> (64 - 8 * len) == v;
+        let len = if v == 0 {
+            0
+        } else {
+            (1..=7).find(|&l| fits(l)).unwrap_or(7)
+        };
+        (v.to_le_bytes(), len as usize)
+    } else {
+        (score.to_le_bytes(), 8)
+    }
 }
 
 #[inline]
 fn lp_score(entry: &[u8]) -> f64 {
-    f64::from_le_bytes(entry.try_into().expect("8-byte score entry"))
+    if entry.len() == 8 {
+        return f64::from_le_bytes(entry.try_into().expect("8 bytes"));
+    }
+    let mut v: i64 = 0;
+    for (i, b) in entry.iter().enumerate() {
+        v |= (*b as i64) << (8 * i);
+    }
+    if let Some(&last) = entry.last()
+        && last & 0x80 != 0
+    {
+        v |= -1i64 << (8 * entry.len());
+    }
+    v as f64
 }
 
 /// (offset of the member entry, member, score) of each pair, in order.
@@ -248,7 +276,8 @@ fn lp_insert(lp: &mut Listpack, member: &[u8], score: f64) {
         .find(|(_, m, s)| before(score, member, *s, m))
         .map_or(lp.end(), |(off, _, _)| off);
     lp.insert_at(at, member);
-    lp.insert_at(at + entry_size(member.len()), &lp_score_bytes(score));
+    let (bytes, len) = lp_score_bytes(score);
+    lp.insert_at(at + entry_size(member.len()), &bytes[..len]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -708,7 +737,8 @@ impl ZSet {
             let mut lp = Listpack::new();
             for (m, s) in &items {
                 lp.push_back(m);
-                lp.push_back(&lp_score_bytes(*s));
+                let (bytes, len) = lp_score_bytes(*s);
+                lp.push_back(&bytes[..len]);
             }
             ZSet::Listpack(lp)
         } else {

@@ -483,3 +483,89 @@ fn memory(admin: &mut Raw) -> i64 {
         .and_then(|v| v.trim().parse().ok())
         .expect("used_memory")
 }
+
+#[test]
+fn sorted_set_pops_block_and_wake_like_redis() {
+    differential(|s| {
+        let mut admin = s.raw();
+        let mut c1 = block(s, &mut admin, 0, &["BZPOPMIN", "z", "0"]);
+        let mut c2 = block(s, &mut admin, 1, &["BZPOPMAX", "other", "z", "0"]);
+        let mut c3 = block(
+            s,
+            &mut admin,
+            2,
+            &["BZMPOP", "0", "2", "z", "x", "MAX", "COUNT", "5"],
+        );
+        let mut out = vec![admin.cmd_str(&["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"])];
+        out.push(c1.read_reply());
+        out.push(c2.read_reply());
+        out.push(c3.read_reply());
+        out.push(admin.cmd_str(&["EXISTS", "z"]));
+        // Data already there: no blocking, in RESP2 and RESP3 shapes.
+        let mut c = s.raw();
+        out.push(c.cmd_str(&["ZADD", "r", "1.5", "m", "2", "n", "3", "o"]));
+        out.push(c.cmd_str(&["BZPOPMAX", "missing", "r", "0"]));
+        out.push(c.cmd_str(&["BZMPOP", "0", "1", "r", "MIN"]));
+        c.cmd_str(&["HELLO", "3"]);
+        out.push(c.cmd_str(&["BZPOPMIN", "r", "0"]));
+        out.push(c.cmd_str(&["ZADD", "r", "7", "p", "8", "q"]));
+        out.push(c.cmd_str(&["BZMPOP", "0", "1", "r", "MAX", "COUNT", "9"]));
+        out.push(c.cmd_str(&["BZPOPMIN", "r", "0.01"]));
+        c.cmd_str(&["HELLO", "2"]);
+        out.push(c.cmd_str(&["BZMPOP", "0.01", "1", "r", "MIN"]));
+        // Errors come before blocking.
+        out.push(c.cmd_str(&["SET", "str", "v"]));
+        out.push(c.cmd_str(&["BZPOPMIN", "missing", "str", "0"]));
+        out.push(c.cmd_str(&["BZPOPMIN", "r", "-1"]));
+        out.push(c.cmd_str(&["BZPOPMIN", "r", "abc"]));
+        out.push(c.cmd_str(&["BZMPOP", "abc", "0", "r", "MIN"]));
+        out.push(c.cmd_str(&["BZMPOP", "-1", "1", "r", "MIN"]));
+        out.push(c.cmd_str(&["BZMPOP", "0", "1", "r", "MIDDLE"]));
+        out.push(c.cmd_str(&["BZMPOP", "0", "1", "str", "MIN"]));
+        // Inside MULTI nothing blocks.
+        out.push(c.cmd_str(&["MULTI"]));
+        out.push(c.cmd_str(&["BZPOPMIN", "r", "0"]));
+        out.push(c.cmd_str(&["BZMPOP", "0", "1", "r", "MIN"]));
+        out.push(c.cmd_str(&["EXEC"]));
+        out
+    });
+}
+
+#[test]
+fn sorted_set_waiters_wake_on_stores_and_ignore_lists() {
+    differential(|s| {
+        let mut admin = s.raw();
+        let mut out = Vec::new();
+        // A list waiter ahead of a sorted set waiter on the same key: the set serves the
+        // second, the first stays blocked until a list shows up.
+        let mut lister = block(s, &mut admin, 0, &["BLPOP", "k", "0"]);
+        let mut zpopper = block(s, &mut admin, 1, &["BZPOPMIN", "k", "0"]);
+        out.push(admin.cmd_str(&["ZADD", "k", "5", "five"]));
+        out.push(zpopper.read_reply());
+        wait_blocked(&mut admin, 1);
+        out.push(admin.cmd_str(&["RPUSH", "k", "item"]));
+        out.push(lister.read_reply());
+        // Stores create the key and wake the waiter.
+        let mut c = block(s, &mut admin, 0, &["BZPOPMAX", "dst", "0"]);
+        out.push(admin.cmd_str(&["ZADD", "src", "1", "a", "2", "b"]));
+        out.push(admin.cmd_str(&["ZUNIONSTORE", "dst", "1", "src"]));
+        out.push(c.read_reply());
+        let mut c = block(
+            s,
+            &mut admin,
+            0,
+            &["BZMPOP", "0", "1", "dst2", "MIN", "COUNT", "2"],
+        );
+        out.push(admin.cmd_str(&["ZRANGESTORE", "dst2", "src", "0", "-1"]));
+        out.push(c.read_reply());
+        // A transaction that creates and empties the set wakes nobody.
+        let mut c = block(s, &mut admin, 0, &["BZPOPMIN", "t", "0"]);
+        out.push(admin.cmd_str(&["MULTI"]));
+        out.push(admin.cmd_str(&["ZADD", "t", "1", "x"]));
+        out.push(admin.cmd_str(&["ZREM", "t", "x"]));
+        out.push(admin.cmd_str(&["EXEC"]));
+        out.push(admin.cmd_str(&["ZADD", "t", "2", "y"]));
+        out.push(c.read_reply());
+        out
+    });
+}

@@ -43,7 +43,10 @@ fn reply_info(reply: &mut Reply, spec: &CommandSpec, parent: Option<&CommandSpec
     for n in names {
         reply.simple(format!("@{n}").as_bytes());
     }
-    reply.set(0);
+    reply.set(spec.tips.len());
+    for t in spec.tips {
+        reply.bulk(t.as_bytes());
+    }
     let specs = (spec.keys.first > 0) as usize
         + spec.numkeys_at.is_some() as usize
         + spec.keyword_keys.is_some() as usize;

@@ -716,8 +716,12 @@ pub fn serve_blocked(
                 reply.bulk(&v);
             }
         }
-        // Stream reads are served by `streams::serve_blocked`.
-        BlockedOp::XRead { .. } | BlockedOp::XReadGroup { .. } => return false,
+        BlockedOp::ZPop(_) | BlockedOp::ZMPop { .. } => {
+            unreachable!("sorted set waiters are served by sorted_sets")
+        }
+        BlockedOp::XRead { .. } | BlockedOp::XReadGroup { .. } => {
+            unreachable!("stream readers are served by streams")
+        }
     }
     true
 }

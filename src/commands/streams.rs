@@ -1644,6 +1644,7 @@ pub static XINFO_SUBCOMMANDS: &[CommandSpec] = &[
         ),
     CommandSpec::new("consumers", 4, READONLY, STREAM, xinfo_consumers)
         .keys(2, 2, 1)
+        .tips(&["nondeterministic_output"])
         .doc(
             "stream",
             "5.0.0",

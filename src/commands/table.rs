@@ -27,6 +27,8 @@ pub const NO_MULTI: u32 = 1 << 14;
 pub const ALLOW_BUSY: u32 = 1 << 15;
 pub const NO_MANDATORY_KEYS: u32 = 1 << 16;
 pub const SENTINEL: u32 = 1 << 17;
+/// Keys found by parsing the arguments (SORT ... STORE dst): reported as "movablekeys".
+pub const MOVABLE_KEYS: u32 = 1 << 18;
 /// Not a Redis flag: the command reads or writes the whole keyspace, so it locks every shard.
 pub const ALL_SHARDS: u32 = 1 << 30;
 
@@ -145,6 +147,11 @@ pub struct CommandSpec {
     pub numkeys_at: Option<usize>,
     /// For commands whose keys follow a keyword (XREAD ... STREAMS key ... id ...).
     pub keyword_keys: Option<KeywordKeys>,
+    /// Command tips (COMMAND INFO), e.g. "nondeterministic_output".
+    pub tips: &'static [&'static str],
+    /// For commands that write to a key named after a STORE or STOREDIST keyword (GEORADIUS):
+    /// the index the keywords are searched from.
+    pub store_key_from: Option<usize>,
     pub handler: Handler,
     pub subcommands: &'static [CommandSpec],
     pub group: &'static str,
@@ -170,6 +177,8 @@ impl CommandSpec {
             key_flags: None,
             numkeys_at: None,
             keyword_keys: None,
+            tips: &[],
+            store_key_from: None,
             handler,
             subcommands: &[],
             group: "generic",
@@ -181,6 +190,11 @@ impl CommandSpec {
 
     pub const fn keys(mut self, first: i32, last: i32, step: i32) -> Self {
         self.keys = keys(first, last, step);
+        self
+    }
+
+    pub const fn tips(mut self, tips: &'static [&'static str]) -> Self {
+        self.tips = tips;
         self
     }
 
@@ -205,6 +219,12 @@ impl CommandSpec {
             limit,
             finder,
         });
+        self
+    }
+
+    /// A key after a STORE/STOREDIST keyword at `index` or later ("movablekeys").
+    pub const fn store_key(mut self, index: usize) -> Self {
+        self.store_key_from = Some(index);
         self
     }
 
@@ -269,7 +289,11 @@ impl CommandSpec {
             .filter(|(f, _)| self.flags & f != 0)
             .map(|(_, n)| *n)
             .chain(
-                (self.numkeys_at.is_some() || self.keyword_keys.is_some()).then_some("movablekeys"),
+                (self.numkeys_at.is_some()
+                    || self.keyword_keys.is_some()
+                    || self.store_key_from.is_some()
+                    || self.has(MOVABLE_KEYS))
+                .then_some("movablekeys"),
             )
     }
 
@@ -279,8 +303,9 @@ impl CommandSpec {
     }
 
     /// Indexes of the key arguments of a request: the legacy key positions, then the keys
-    /// counted by a numkeys argument (`arg` reads an argument by index).
-    pub fn key_indexes<'a, F: Fn(usize) -> &'a [u8]>(
+    /// counted by a numkeys argument or named after STORE keywords (`arg` reads an argument by
+    /// index).
+    pub fn key_indexes<'a, F: Fn(usize) -> &'a [u8] + Copy>(
         &self,
         argc: usize,
         arg: F,
@@ -294,8 +319,19 @@ impl CommandSpec {
             Some(at + 1..at + 1 + n)
         });
         let after_keyword = self.keyword_keys.map(|k| (k.finder)(argc, &arg));
+        // Every argument after a STORE/STOREDIST word may be the key: locking one too many
+        // is harmless, missing one is not.
+        let stored = self.store_key_from.map(|from| {
+            (from..argc.saturating_sub(1))
+                .filter(move |&i| {
+                    let a = arg(i);
+                    a.eq_ignore_ascii_case(b"store") || a.eq_ignore_ascii_case(b"storedist")
+                })
+                .map(|i| i + 1)
+        });
         self.legacy_key_indexes(argc)
             .chain(counted.into_iter().flatten())
+            .chain(stored.into_iter().flatten())
             .chain(after_keyword.into_iter().flatten())
     }
 
@@ -303,7 +339,7 @@ impl CommandSpec {
     /// spec (the first match of the keyword from `startfrom`, then one key per `limit`
     /// arguments), which may differ from what the command itself reads on odd input; without
     /// the keyword, from the finder.
-    pub fn spec_key_indexes<'a, F: Fn(usize) -> &'a [u8]>(
+    pub fn spec_key_indexes<'a, F: Fn(usize) -> &'a [u8] + Copy>(
         &self,
         argc: usize,
         arg: F,
@@ -503,6 +539,26 @@ mod tests {
         );
         let ping = CommandSpec::new("ping", -1, 0, 0, nop);
         assert_eq!(ping.key_indexes(2, none).count(), 0);
+        // GEORADIUS src lon lat r unit COUNT 3 STORE dst: the destination follows STORE.
+        let georadius = CommandSpec::new("georadius", -6, WRITE, 0, nop)
+            .keys(1, 1, 1)
+            .store_key(5);
+        let args: [&[u8]; 10] = [
+            b"georadius",
+            b"src",
+            b"1",
+            b"2",
+            b"3",
+            b"km",
+            b"COUNT",
+            b"3",
+            b"store",
+            b"dst",
+        ];
+        let found: Vec<usize> = georadius.key_indexes(10, |i| args[i]).collect();
+        assert_eq!(found, vec![1, 9]);
+        assert_eq!(georadius.key_indexes(9, |i| args[i]).count(), 1);
+        assert!(georadius.flag_names().any(|f| f == "movablekeys"));
     }
 
     #[test]

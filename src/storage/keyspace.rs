@@ -12,6 +12,7 @@ use parking_lot::{Mutex, MutexGuard};
 
 use super::Value;
 use super::access::AccessClock;
+use super::key::KeyBytes;
 use super::table::{Hashed, OrdTable};
 use crate::server::blocking::Waiter;
 use crate::server::notify;
@@ -26,7 +27,7 @@ const EXPIRE_SAMPLE: usize = 20;
 /// the table orders entries by the remaining bits.
 pub struct Entry {
     hash: u64,
-    pub key: Box<[u8]>,
+    pub key: KeyBytes,
     pub value: Value,
     /// Absolute expiry in unix milliseconds; 0 when the key has no TTL.
     expire_at: i64,
@@ -356,6 +357,23 @@ impl Keyspace {
         }
     }
 
+    /// The first client blocked on `key` in `db` that nobody has answered yet, other than the
+    /// `passed` ones.
+    pub fn front_waiter(
+        &self,
+        db: usize,
+        key: &[u8],
+        passed: &[Arc<Waiter>],
+    ) -> Option<Arc<Waiter>> {
+        let shard = self.shards[self.locate(key).0].lock();
+        shard
+            .blocked
+            .get(key)?
+            .iter()
+            .find(|w| w.db == db && !w.is_claimed() && !passed.iter().any(|p| Arc::ptr_eq(p, w)))
+            .cloned()
+    }
+
     /// The clients blocked on `key` in `db` that nobody has answered yet, in the order they
     /// blocked.
     pub fn waiters(&self, db: usize, key: &[u8]) -> Vec<Arc<Waiter>> {
@@ -437,20 +455,20 @@ impl Keyspace {
                             watchers_touch(&shard.watchers, db_index, &e.key);
                             if shard
                                 .blocked
-                                .get(&e.key)
+                                .get(&*e.key)
                                 .is_some_and(|q| q.iter().any(|w| w.db == db_index))
                             {
-                                ready.push((db_index, e.key.clone()));
+                                ready.push((db_index, Box::from(&*e.key)));
                             }
                             if let Some(changed) = tracking.as_deref_mut() {
-                                let readers = shard.tracked.remove(&e.key).unwrap_or_default();
-                                changed.push((e.key.clone(), readers));
+                                let readers = shard.tracked.remove(&*e.key).unwrap_or_default();
+                                changed.push((Box::from(&*e.key), readers));
                             }
                             if notify_flags & notify::EXPIRED != 0 {
                                 events.push(KeyEvent {
                                     event: "expired",
                                     db: db_index,
-                                    key: e.key,
+                                    key: Box::from(&*e.key),
                                 });
                             }
                             expired += 1;
@@ -497,6 +515,22 @@ impl<'a> Locked<'a> {
                 &mut v[pos].1
             }
             Guards::All(v) => &mut v[idx],
+            _ => panic!("command touched a key it did not declare"),
+        }
+    }
+
+    #[inline]
+    fn shard_ref(&self, idx: usize) -> &Shard {
+        match &self.guards {
+            Guards::One(i, g) if *i == idx => g,
+            Guards::Many(v) => {
+                let pos = v
+                    .iter()
+                    .position(|(i, _)| *i == idx)
+                    .expect("command touched a key it did not declare");
+                &v[pos].1
+            }
+            Guards::All(v) => &v[idx],
             _ => panic!("command touched a key it did not declare"),
         }
     }
@@ -622,6 +656,16 @@ impl<'a> DbView<'a> {
         }
     }
 
+    /// A live key through a shared borrow, with no side effects, so that several values can be
+    /// read at once (SINTER and friends look each key up with `get_read` first, which does the
+    /// lazy expiry, statistics and access time).
+    pub fn get_shared(&self, key: &[u8]) -> Option<&Entry> {
+        let (s, h) = self.keyspace.locate(key);
+        let d = &self.locked.shard_ref(s).dbs[self.db];
+        let e = d.keys.at(d.find(h, key)?);
+        (e.expire_at == 0 || e.expire_at > self.now_ms).then_some(e)
+    }
+
     /// A key for writing (no hit/miss accounting).
     pub fn get_write(&mut self, key: &[u8]) -> Option<&mut Entry> {
         let db = self.db;
@@ -680,7 +724,7 @@ impl<'a> DbView<'a> {
         } else {
             d.keys.insert_new(Entry {
                 hash: h,
-                key: key.into(),
+                key: KeyBytes::new(key),
                 value,
                 expire_at,
                 access: clock.new_key(),
@@ -1046,5 +1090,15 @@ impl<'a> DbView<'a> {
             self.signal_ready_in(db, &e.key);
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_fit_a_cache_line() {
+        assert_eq!(std::mem::size_of::<Entry>(), 64);
     }
 }

@@ -720,7 +720,10 @@ impl<'a> DbView<'a> {
                 }
                 _ => {}
             }
-            self.signal_ready_in(db, key);
+            // Overwritten: a stream's group readers must learn it is gone.
+            if shard.has_waiters(db, key) {
+                self.push_ready(db, key);
+            }
         } else {
             d.keys.insert_new(Entry {
                 hash: h,
@@ -763,7 +766,14 @@ impl<'a> DbView<'a> {
     /// is gone, as Redis's signalDeletedKeyAsReady does.
     fn signal_ready_in(&mut self, db: usize, key: &[u8]) {
         let (shard, _) = self.parts(key);
-        if shard.has_waiters(db, key) && !self.ready.iter().any(|(d, k)| *d == db && **k == *key) {
+        if shard.has_waiters(db, key) {
+            self.push_ready(db, key);
+        }
+    }
+
+    /// Queues `key` in `db` as ready, once.
+    fn push_ready(&mut self, db: usize, key: &[u8]) {
+        if !self.ready.iter().any(|(d, k)| *d == db && **k == *key) {
             self.ready.push((db, key.into()));
         }
     }
@@ -793,7 +803,9 @@ impl<'a> DbView<'a> {
         shard.stats.dirty += 1;
         shard.touch_watched(db, key);
         let e = shard.dbs[db].remove_index(i);
-        self.signal_ready_in(db, key);
+        if shard.has_waiters(db, key) {
+            self.push_ready(db, key);
+        }
         Some(e)
     }
 

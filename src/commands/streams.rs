@@ -17,10 +17,6 @@ const INVALID_ID: &str = "ERR Invalid stream ID specified as stream command argu
 const INVALID_START: &str = "ERR invalid start ID for the interval";
 const INVALID_END: &str = "ERR invalid end ID for the interval";
 
-fn new_stream() -> Value {
-    Value::Stream(Box::default())
-}
-
 fn limits(ctx: &Ctx) -> NodeLimits {
     let l = ctx.server.hot.encoding_limits();
     NodeLimits {
@@ -242,10 +238,22 @@ pub fn xadd(ctx: &mut Ctx, args: Args) {
     }
     let key = args.get(1);
     let now = ctx.ks.now_ms.max(0) as u64;
-    let id = match write_stream(ctx.ks, ctx.reply, key) {
+    let limits = limits(ctx);
+    let too_small =
+        "ERR The ID specified in XADD is equal or smaller than the target stream top item";
+    let (id, trimmed) = match write_stream(ctx.ks, ctx.reply, key) {
         Err(Replied) => return,
         Ok(None) if o.no_mkstream => return ctx.reply.null(),
-        Ok(None) => Stream::new().next_id(o.id, now),
+        Ok(None) => {
+            let mut s = Stream::new();
+            let Some(id) = s.next_id(o.id, now) else {
+                return ctx.reply.error(too_small);
+            };
+            s.append(id, pairs, limits);
+            let trimmed = o.trim.map_or(0, |t| s.trim(t, o.approx, o.limit));
+            ctx.ks.set(key, Value::Stream(Box::new(s)), 0);
+            (id, trimmed)
+        }
         Ok(Some(s)) => {
             if s.last_id == StreamId::MAX {
                 return ctx.reply.error(
@@ -256,20 +264,13 @@ pub fn xadd(ctx: &mut Ctx, args: Args) {
             if o.id == Some(IdArg::AnySeq(s.last_id.ms)) && s.last_id.seq == u64::MAX {
                 return ctx.reply.error("ERR Elements are too large to be stored");
             }
-            s.next_id(o.id, now)
+            let Some(id) = s.next_id(o.id, now) else {
+                return ctx.reply.error(too_small);
+            };
+            s.append(id, pairs, limits);
+            (id, o.trim.map_or(0, |t| s.trim(t, o.approx, o.limit)))
         }
     };
-    let Some(id) = id else {
-        return ctx.reply.error(
-            "ERR The ID specified in XADD is equal or smaller than the target stream top item",
-        );
-    };
-    let limits = limits(ctx);
-    let Ok(s) = super::create_typed(ctx.ks, ctx.reply, key, Value::as_stream, new_stream) else {
-        return;
-    };
-    s.append(id, pairs, limits);
-    let trimmed = o.trim.map_or(0, |t| s.trim(t, o.approx, o.limit));
     reply_id(ctx.reply, id);
     ctx.ks.mark_dirty(key, 1);
     ctx.ks.notify(notify::STREAM, "xadd", key);
@@ -868,8 +869,8 @@ pub fn xgroup_create(ctx: &mut Ctx, args: Args) {
         id
     };
     if existing.is_none() {
-        ctx.ks.set(key, new_stream(), 0);
-        ctx.ks.mark_dirty(key, 0);
+        // MKSTREAM, now that nothing can fail any more.
+        ctx.ks.set(key, Value::Stream(Box::default()), 0);
     }
     let Ok(Some(s)) = write_stream(ctx.ks, ctx.reply, key) else {
         return;

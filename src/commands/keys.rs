@@ -392,7 +392,12 @@ fn ttl_generic(ctx: &mut Ctx, args: Args, millis: bool, absolute: bool) {
         None => ctx.reply.int(-1),
         Some(at) => {
             let t = if absolute { at } else { (at - now).max(0) };
-            ctx.reply.int(if millis { t } else { (t + 500) / 1000 });
+            // Redis rounds in 64 bits and lets a far-future time wrap.
+            ctx.reply.int(if millis {
+                t
+            } else {
+                t.wrapping_add(500) / 1000
+            });
         }
     }
 }

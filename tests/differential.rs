@@ -32,6 +32,7 @@ corpus_tests! {
     corpus_hyperloglog => "hyperloglog.redis",
     corpus_latency => "latency.redis",
     corpus_lists => "lists.redis",
+    corpus_scripting_libs => "scripting_libs.redis",
 }
 
 /// Every corpus file must be listed above (and every listed file must parse),

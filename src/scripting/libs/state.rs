@@ -118,8 +118,9 @@ unsafe fn stage(l: *mut lua_State, raise: Raise) -> Throw {
     }
 }
 
-/// The stack of a running library function. Only [`call`] makes one, so the pointer is always
-/// a live state inside a C function call; indexes follow the C API (1 = first argument,
+/// The stack of a running library function (made by [`call`], or by registration code in
+/// protected mode), so the pointer is always a live state whose errors are caught: that is
+/// what makes the C API calls below sound. Indexes follow the C API (1 = first argument,
 /// -1 = top).
 pub(super) struct State {
     l: *mut lua_State,

@@ -124,7 +124,7 @@ pub struct HotConfig {
     /// notify-keyspace-events as `notify` flags (0: off).
     pub notify_flags: AtomicU32,
     /// Encoding thresholds of collections (list-max-listpack-size...).
-    encoding: [AtomicI64; 7],
+    encoding: [AtomicI64; 9],
 }
 
 impl HotConfig {
@@ -176,6 +176,8 @@ impl HotConfig {
             e.zset_max_listpack_entries as i64,
             e.zset_max_listpack_value as i64,
             e.hll_sparse_max_bytes as i64,
+            e.stream_node_max_bytes as i64,
+            e.stream_node_max_entries as i64,
         ]) {
             slot.store(v, Ordering::Relaxed);
         }
@@ -192,6 +194,8 @@ impl HotConfig {
             zset_max_listpack_entries: v(4) as usize,
             zset_max_listpack_value: v(5) as usize,
             hll_sparse_max_bytes: v(6) as usize,
+            stream_node_max_bytes: v(7) as u64,
+            stream_node_max_entries: v(8) as u64,
         }
     }
 }
@@ -359,6 +363,7 @@ impl Server {
                     let flags = server.hot.notify_flags.load(Ordering::Relaxed);
                     let mut events = Vec::new();
                     let mut changed = Vec::new();
+                    let mut ready = Vec::new();
                     let tracking = server.tracking.active();
                     let started = Instant::now();
                     server.keyspace.active_expire(
@@ -367,6 +372,7 @@ impl Server {
                         flags,
                         &mut events,
                         tracking.then_some(&mut changed),
+                        &mut ready,
                     );
                     let ms = started.elapsed().as_millis() as u64;
                     latency::record_event(&server, "expire-cycle", ms);
@@ -376,6 +382,9 @@ impl Server {
                     if !changed.is_empty() {
                         let limits = server.pubsub_limits();
                         server.tracking.invalidate(&server, 0, &changed, limits);
+                    }
+                    if !ready.is_empty() {
+                        blocking::serve_ready(&server, ready);
                     }
                 })
                 .await;

@@ -3,6 +3,7 @@
 pub mod commands;
 pub mod config;
 pub mod protocol;
+pub mod scripting;
 pub mod server;
 pub mod storage;
 pub mod util;

@@ -38,6 +38,7 @@ corpus_tests! {
     corpus_sorted_sets => "sorted_sets.redis",
     corpus_geo => "geo.redis",
     corpus_streams => "streams.redis",
+    corpus_scripting_libs => "scripting_libs.redis",
 }
 
 /// Every corpus file must be listed above (and every listed file must parse),

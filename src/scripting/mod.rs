@@ -1,0 +1,3 @@
+//! Lua scripting (EVAL, FUNCTION).
+
+pub mod libs;

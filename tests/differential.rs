@@ -29,9 +29,16 @@ corpus_tests! {
     corpus_resp3 => "resp3.redis",
     corpus_transactions => "transactions.redis",
     corpus_pubsub => "pubsub.redis",
+    corpus_hashes => "hashes.redis",
+    corpus_sets => "sets.redis",
     corpus_hyperloglog => "hyperloglog.redis",
     corpus_latency => "latency.redis",
     corpus_lists => "lists.redis",
+    corpus_sort => "sort.redis",
+    corpus_sorted_sets => "sorted_sets.redis",
+    corpus_geo => "geo.redis",
+    corpus_streams => "streams.redis",
+    corpus_scripting_libs => "scripting_libs.redis",
     corpus_scripting => "scripting.redis",
 }
 

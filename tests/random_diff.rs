@@ -1,8 +1,8 @@
 //! Seeded random differential test: thousands of generated commands over a
-//! small key space (string, bitmap, list, HyperLogLog, expire and generic
-//! commands, with valid and invalid arguments) are sent to a real redis-server and to ferrodis (or
-//! a second redis-server with `FERRODIS_DIFF_SELFTEST=1`); every reply must be
-//! identical.
+//! small key space (string, bitmap, list, hash, set, sorted set, geo, HyperLogLog, stream,
+//! expire and generic commands, with valid and invalid arguments) are sent to a real
+//! redis-server and to ferrodis (or a second redis-server with
+//! `FERRODIS_DIFF_SELFTEST=1`); every reply must be identical.
 //!
 //! * `FERRODIS_SEED=<u64>` — use another seed (default: fixed).
 //! * `FERRODIS_RANDOM_COMMANDS=<n>` — number of commands (default 5000).
@@ -150,6 +150,512 @@ impl Gen {
         }
     }
 
+    /// A hash field: mostly from a small pool so commands meet existing fields.
+    fn field(&mut self) -> Vec<u8> {
+        match self.rng.below(10) {
+            0..=6 => format!("f{}", self.rng.below(6)).into_bytes(),
+            7 => self.rng.range(-3, 3).to_string().into_bytes(),
+            8 => Vec::new(),
+            _ => self.value(),
+        }
+    }
+
+    /// A set member: mostly small integers (intsets), sometimes strings and edge cases.
+    fn member(&mut self) -> Vec<u8> {
+        match self.rng.below(10) {
+            0..=5 => self.rng.range(-5, 20).to_string().into_bytes(),
+            6 | 7 => self.rng.pick(&["a", "b", "c", "d"]).into(),
+            8 => self
+                .rng
+                .pick(&[
+                    "9223372036854775807",
+                    "-9223372036854775808",
+                    "-0",
+                    "01",
+                    "70000",
+                ])
+                .into(),
+            _ => self.value(),
+        }
+    }
+
+    fn hash_command(&mut self, a: &mut Vec<Vec<u8>>, k: String) {
+        macro_rules! push {
+            ($($x:expr),* $(,)?) => {{ $( a.push(Vec::<u8>::from($x)); )* }};
+        }
+        match self.rng.below(14) {
+            0..=2 => {
+                push!(self.rng.pick(&["HSET", "HSET", "HMSET"]), k);
+                for _ in 0..self.rng.range(1, 3) {
+                    a.push(self.field());
+                    a.push(self.value());
+                }
+            }
+            3 => {
+                push!("HSETNX", k);
+                a.push(self.field());
+                a.push(self.value());
+            }
+            4 => {
+                push!("HGET", k);
+                a.push(self.field());
+            }
+            5 => {
+                push!("HMGET", k);
+                for _ in 0..self.rng.range(1, 3) {
+                    a.push(self.field());
+                }
+            }
+            6 => {
+                push!("HDEL", k);
+                for _ in 0..self.rng.range(1, 3) {
+                    a.push(self.field());
+                }
+            }
+            7 => {
+                push!(self.rng.pick(&["HLEN", "HEXISTS", "HSTRLEN"]), k);
+                a.push(self.field());
+                if a[0] == b"HLEN" {
+                    a.pop();
+                }
+            }
+            8 => push!(self.rng.pick(&["HGETALL", "HKEYS", "HVALS"]), k),
+            9 => {
+                push!("HINCRBY", k);
+                a.push(self.field());
+                push!(self.int(-100, 100));
+            }
+            10 => {
+                push!("HINCRBYFLOAT", k);
+                a.push(self.field());
+                push!(self.float());
+            }
+            11 => {
+                // Only the deterministic forms: the whole hash, nothing, or errors.
+                push!(
+                    "HRANDFIELD",
+                    k,
+                    self.rng.pick(&["100", "0", "x", "-9223372036854775808"])
+                );
+                if self.rng.chance(50) {
+                    push!(self.rng.pick(&["WITHVALUES", "WITHVALUES", "BOGUS"]));
+                }
+            }
+            12 => {
+                push!("HSCAN", k, self.rng.pick(&["0", "0", "x"]));
+                if self.rng.chance(30) {
+                    push!("MATCH", self.rng.pick(&["f*", "*1", "?"]));
+                }
+                push!("COUNT", self.rng.pick(&["1000", "1000", "0"]));
+            }
+            _ => push!(
+                "CONFIG",
+                "SET",
+                self.rng
+                    .pick(&["hash-max-listpack-entries", "hash-max-listpack-value"]),
+                self.rng.pick(&["2", "4", "64", "128"])
+            ),
+        }
+    }
+
+    fn set_command(&mut self, a: &mut Vec<Vec<u8>>, k: String) {
+        macro_rules! push {
+            ($($x:expr),* $(,)?) => {{ $( a.push(Vec::<u8>::from($x)); )* }};
+        }
+        match self.rng.below(16) {
+            0..=2 => {
+                push!(self.rng.pick(&["SADD", "SADD", "SREM"]), k);
+                for _ in 0..self.rng.range(1, 4) {
+                    a.push(self.member());
+                }
+            }
+            3 => {
+                push!(self.rng.pick(&["SISMEMBER", "SMISMEMBER"]), k);
+                for _ in 0..self.rng.range(1, 3) {
+                    a.push(self.member());
+                }
+                if a[0] == b"SISMEMBER" {
+                    a.truncate(3);
+                }
+            }
+            4 => push!(self.rng.pick(&["SCARD", "SMEMBERS"]), k),
+            5 => {
+                // Only the deterministic forms: the whole set, nothing, or errors.
+                push!("SPOP", k, self.rng.pick(&["100", "0", "-1", "x"]));
+            }
+            6 => push!(
+                "SRANDMEMBER",
+                k,
+                self.rng.pick(&["100", "0", "x", "-9223372036854775808"])
+            ),
+            7 => {
+                push!("SMOVE", k, self.key());
+                a.push(self.member());
+            }
+            8 | 9 => {
+                push!(self.rng.pick(&["SINTER", "SUNION", "SDIFF"]), k);
+                for _ in 0..self.rng.range(0, 2) {
+                    a.push(self.key().into_bytes());
+                }
+            }
+            10 | 11 => {
+                push!(
+                    self.rng.pick(&["SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"]),
+                    k
+                );
+                for _ in 0..self.rng.range(1, 3) {
+                    a.push(self.key().into_bytes());
+                }
+            }
+            12 => {
+                let n = self.rng.range(1, 3);
+                push!("SINTERCARD", self.int(n, n), k);
+                for _ in 1..n {
+                    a.push(self.key().into_bytes());
+                }
+                if self.rng.chance(40) {
+                    push!("LIMIT", self.int(0, 3));
+                }
+            }
+            13 => {
+                push!("SSCAN", k, self.rng.pick(&["0", "0", "x"]));
+                if self.rng.chance(30) {
+                    push!("MATCH", self.rng.pick(&["1*", "*a", "?"]));
+                }
+                push!("COUNT", self.rng.pick(&["1000", "1000", "0"]));
+            }
+            14 => push!("DEBUG", "DIGEST-VALUE", k),
+            _ => push!(
+                "CONFIG",
+                "SET",
+                "set-max-intset-entries",
+                self.rng.pick(&["2", "4", "512"])
+            ),
+        }
+    }
+
+    /// A sorted set member: mostly from a small alphabet so members collide.
+    fn zmember(&mut self) -> Vec<u8> {
+        if self.rng.chance(10) {
+            self.value()
+        } else {
+            self.rng
+                .pick(&["a", "b", "c", "d", "e", "f", "1", "10", "-1", ""])
+                .into()
+        }
+    }
+
+    /// A score: mostly small numbers with ties, sometimes infinities or invalid.
+    fn score(&mut self) -> String {
+        match self.rng.below(10) {
+            0 => self.float(),
+            1 => self
+                .rng
+                .pick(&["inf", "-inf", "+inf", "-0", "1e300"])
+                .into(),
+            _ => self.rng.range(-3, 3).to_string(),
+        }
+    }
+
+    /// A score range bound, sometimes exclusive.
+    fn score_bound(&mut self) -> String {
+        let s = self.score();
+        if self.rng.chance(30) {
+            format!("({s}")
+        } else {
+            s
+        }
+    }
+
+    /// A lex range bound.
+    fn lex_bound(&mut self) -> Vec<u8> {
+        match self.rng.below(8) {
+            0 => b"-".to_vec(),
+            1 => b"+".to_vec(),
+            2 => self.zmember(),
+            n => [if n < 5 { &b"["[..] } else { b"(" }, &self.zmember()].concat(),
+        }
+    }
+
+    /// Sorted set commands.
+    fn zset_command(&mut self, k: String) -> Vec<Vec<u8>> {
+        let mut a: Vec<Vec<u8>> = Vec::new();
+        macro_rules! push {
+            ($($x:expr),* $(,)?) => {{ $( a.push(Vec::<u8>::from($x)); )* }};
+        }
+        match self.rng.below(16) {
+            0..=2 => {
+                push!("ZADD", k);
+                for _ in 0..self.rng.below(3) {
+                    push!(self.rng.pick(&["NX", "XX", "GT", "LT", "CH", "INCR"]));
+                }
+                for _ in 0..self.rng.range(1, 3) {
+                    push!(self.score());
+                    a.push(self.zmember());
+                }
+            }
+            3 => {
+                push!("ZINCRBY", k, self.score());
+                a.push(self.zmember());
+            }
+            4 => {
+                push!(
+                    self.rng
+                        .pick(&["ZREM", "ZSCORE", "ZMSCORE", "ZRANK", "ZREVRANK"]),
+                    k
+                );
+                for _ in 0..self.rng.range(1, 3) {
+                    a.push(self.zmember());
+                }
+            }
+            5 => push!(self.rng.pick(&["ZCARD", "ZPOPMIN", "ZPOPMAX"]), k),
+            6 => {
+                let by = self.rng.below(3);
+                push!("ZRANGE", k);
+                match by {
+                    0 => push!(self.int(-4, 4), self.int(-4, 4)),
+                    1 => push!(self.score_bound(), self.score_bound(), "BYSCORE"),
+                    _ => {
+                        a.push(self.lex_bound());
+                        a.push(self.lex_bound());
+                        push!("BYLEX");
+                    }
+                }
+                if self.rng.chance(30) {
+                    push!("REV");
+                }
+                if self.rng.chance(30) {
+                    push!("LIMIT", self.int(-1, 3), self.int(-1, 3));
+                }
+                if self.rng.chance(40) {
+                    push!("WITHSCORES");
+                }
+            }
+            7 => {
+                let cmd = self
+                    .rng
+                    .pick(&["ZRANGEBYSCORE", "ZREVRANGEBYSCORE", "ZCOUNT"]);
+                push!(cmd, k, self.score_bound(), self.score_bound());
+                if cmd != "ZCOUNT" && self.rng.chance(40) {
+                    push!("WITHSCORES");
+                }
+            }
+            8 => {
+                let cmd = self
+                    .rng
+                    .pick(&["ZRANGEBYLEX", "ZREVRANGEBYLEX", "ZLEXCOUNT"]);
+                push!(cmd, k);
+                a.push(self.lex_bound());
+                a.push(self.lex_bound());
+                if cmd != "ZLEXCOUNT" && self.rng.chance(30) {
+                    push!("LIMIT", self.int(-1, 3), self.int(-1, 3));
+                }
+            }
+            9 => {
+                let cmd = self.rng.pick(&["ZREVRANGE", "ZREMRANGEBYRANK"]);
+                push!(cmd, k, self.int(-4, 4), self.int(-4, 4));
+            }
+            10 => match self.rng.below(2) {
+                0 => push!(
+                    "ZREMRANGEBYSCORE",
+                    k,
+                    self.score_bound(),
+                    self.score_bound()
+                ),
+                _ => {
+                    push!("ZREMRANGEBYLEX", k);
+                    a.push(self.lex_bound());
+                    a.push(self.lex_bound());
+                }
+            },
+            11 => {
+                push!(self.rng.pick(&["ZPOPMIN", "ZPOPMAX"]), k, self.int(0, 3));
+            }
+            12 => {
+                push!("ZMPOP", "2", k, self.key(), self.rng.pick(&["MIN", "MAX"]));
+                if self.rng.chance(50) {
+                    push!("COUNT", self.int(1, 3));
+                }
+            }
+            13 => {
+                let cmd = self.rng.pick(&[
+                    "ZUNION",
+                    "ZINTER",
+                    "ZDIFF",
+                    "ZUNIONSTORE",
+                    "ZINTERSTORE",
+                    "ZDIFFSTORE",
+                    "ZINTERCARD",
+                ]);
+                push!(cmd);
+                if cmd.ends_with("STORE") {
+                    push!(self.key());
+                }
+                let n = self.rng.range(1, 3);
+                push!(n.to_string(), k);
+                for _ in 1..n {
+                    push!(self.key());
+                }
+                if cmd != "ZDIFF" && cmd != "ZDIFFSTORE" && cmd != "ZINTERCARD" {
+                    if self.rng.chance(30) {
+                        push!("WEIGHTS");
+                        for _ in 0..n {
+                            push!(self.score());
+                        }
+                    }
+                    if self.rng.chance(30) {
+                        push!("AGGREGATE", self.rng.pick(&["SUM", "MIN", "MAX"]));
+                    }
+                }
+                if !cmd.ends_with("STORE") && cmd != "ZINTERCARD" && self.rng.chance(50) {
+                    push!("WITHSCORES");
+                }
+            }
+            14 => {
+                push!(
+                    "ZRANGESTORE",
+                    self.key(),
+                    k,
+                    self.int(-3, 3),
+                    self.int(-3, 3)
+                );
+            }
+            _ => match self.rng.below(2) {
+                // Deterministic forms only: the whole set, or nothing.
+                0 => push!("ZRANDMEMBER", k, "100", "WITHSCORES"),
+                _ => push!("ZSCAN", k, "0"),
+            },
+        }
+        a
+    }
+
+    /// A longitude/latitude pair near a small area (so searches find things and ties occur),
+    /// sometimes invalid.
+    fn lon_lat(&mut self) -> [String; 2] {
+        match self.rng.below(20) {
+            0 => [self.float(), self.float()],
+            1 => [
+                self.rng.pick(&["180", "-180", "181", "0"]).into(),
+                self.rng
+                    .pick(&["85.05112878", "-85.05112878", "86", "0"])
+                    .into(),
+            ],
+            _ => [
+                format!("{}.{}", self.rng.range(9, 10), self.rng.below(4)),
+                format!("{}.{}", self.rng.range(44, 45), self.rng.below(4)),
+            ],
+        }
+    }
+
+    fn geo_unit(&mut self) -> &'static str {
+        self.rng.pick(&["m", "km", "KM", "mi", "ft", "yd"])
+    }
+
+    /// Geo commands.
+    fn geo_command(&mut self, k: String) -> Vec<Vec<u8>> {
+        let mut a: Vec<Vec<u8>> = Vec::new();
+        macro_rules! push {
+            ($($x:expr),* $(,)?) => {{ $( a.push(Vec::<u8>::from($x)); )* }};
+        }
+        match self.rng.below(6) {
+            0 | 1 => {
+                push!("GEOADD", k);
+                if self.rng.chance(20) {
+                    push!(self.rng.pick(&["NX", "XX", "CH"]));
+                }
+                for _ in 0..self.rng.range(1, 3) {
+                    let [lon, lat] = self.lon_lat();
+                    push!(lon, lat);
+                    a.push(self.zmember());
+                }
+            }
+            2 => {
+                push!(self.rng.pick(&["GEOPOS", "GEOHASH"]), k);
+                for _ in 0..self.rng.range(1, 3) {
+                    a.push(self.zmember());
+                }
+            }
+            3 => {
+                push!("GEODIST", k);
+                a.push(self.zmember());
+                a.push(self.zmember());
+                if self.rng.chance(50) {
+                    push!(self.geo_unit());
+                }
+            }
+            _ => {
+                let form = self.rng.below(4);
+                match form {
+                    0 => {
+                        let [lon, lat] = self.lon_lat();
+                        push!(
+                            "GEORADIUS",
+                            k,
+                            lon,
+                            lat,
+                            self.rng.range(1, 200).to_string(),
+                            "km"
+                        );
+                    }
+                    1 => {
+                        push!("GEORADIUSBYMEMBER", k);
+                        a.push(self.zmember());
+                        push!(self.rng.range(1, 200).to_string(), self.geo_unit());
+                    }
+                    _ => {
+                        push!(if form == 2 {
+                            "GEOSEARCH"
+                        } else {
+                            "GEOSEARCHSTORE"
+                        });
+                        if form == 3 {
+                            push!(self.key());
+                        }
+                        push!(k);
+                        if self.rng.chance(50) {
+                            let [lon, lat] = self.lon_lat();
+                            push!("FROMLONLAT", lon, lat);
+                        } else {
+                            push!("FROMMEMBER");
+                            a.push(self.zmember());
+                        }
+                        if self.rng.chance(50) {
+                            push!("BYRADIUS", self.rng.range(0, 200).to_string(), "km");
+                        } else {
+                            push!(
+                                "BYBOX",
+                                self.rng.range(0, 300).to_string(),
+                                self.rng.range(0, 300).to_string(),
+                                "km"
+                            );
+                        }
+                    }
+                }
+                let store_ok = form < 2;
+                for _ in 0..self.rng.below(3) {
+                    match self.rng.below(7) {
+                        0 if form != 3 => push!("WITHDIST"),
+                        1 if form != 3 => push!("WITHCOORD"),
+                        2 if form != 3 => push!("WITHHASH"),
+                        3 => push!(self.rng.pick(&["ASC", "DESC"])),
+                        4 => {
+                            push!("COUNT", self.int(1, 4));
+                            if self.rng.chance(30) {
+                                push!("ANY");
+                            }
+                        }
+                        5 if store_ok => {
+                            push!(self.rng.pick(&["STORE", "STOREDIST"]), self.key())
+                        }
+                        6 if form == 3 => push!("STOREDIST"),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        a
+    }
+
     /// PFADD of a few elements or, now and then, of hundreds (sparse values turn dense), PFCOUNT
     /// and PFMERGE of one or several keys.
     fn hyperloglog(&mut self, k: String) -> Vec<Vec<u8>> {
@@ -206,7 +712,7 @@ impl Gen {
             return self.list_command();
         }
         let k = self.key();
-        match self.rng.below(47) {
+        match self.rng.below(81) {
             0..=2 => {
                 push!("SET", k.clone());
                 a.push(self.value());
@@ -400,7 +906,12 @@ impl Gen {
             38 => push!("KEYS", self.rng.pick(&["*", "k[0-3]", "k?", "x*"])),
             39 => self.latency(&mut a),
             40..=42 => a = self.hyperloglog(k),
-            44..=46 => a = self.script(k),
+            43..=48 => self.hash_command(&mut a, k),
+            49..=54 => self.set_command(&mut a, k),
+            55..=66 => a = self.zset_command(k),
+            67..=70 => a = self.geo_command(k),
+            71..=76 => a = self.stream_command(k),
+            77..=79 => a = self.script(k),
             _ => {
                 // Wrong arity / unknown commands.
                 push!(self.rng.pick(&[
@@ -413,6 +924,9 @@ impl Gen {
                     "EXPIRE",
                     "RENAME",
                     "APPEND",
+                    "ZADD",
+                    "ZRANGE",
+                    "ZUNIONSTORE",
                     "NOSUCHCMD",
                 ]));
                 if self.rng.chance(50) {
@@ -420,8 +934,12 @@ impl Gen {
                 }
             }
         }
-        // Invalid args: occasionally drop the last argument (arity errors).
-        if a.len() > 1 && self.rng.chance(3) {
+        // Invalid args: occasionally drop the last argument (arity errors), but never the count
+        // of a random-member command (its reply and effect would differ between servers).
+        let random_without_count = ["HRANDFIELD", "SRANDMEMBER", "SPOP"]
+            .iter()
+            .any(|c| a[0].eq_ignore_ascii_case(c.as_bytes()));
+        if a.len() > 1 && !random_without_count && self.rng.chance(3) {
             a.pop();
         }
         a
@@ -592,7 +1110,217 @@ impl Gen {
                 push!(self.rng.pick(&["0.001", "-1", "x"]));
             }
             20 => push!("BLMOVE", k, self.key(), self.end(), self.end(), "0.001"),
+            // SORT over whatever the key holds: without BY every form really sorts, so the
+            // order is deterministic for any collection.
+            21 if self.rng.chance(50) => {
+                push!(self.rng.pick(&["SORT", "SORT_RO"]), k);
+                if self.rng.chance(50) {
+                    push!("ALPHA");
+                }
+                if self.rng.chance(30) {
+                    push!("LIMIT", self.int(-1, 3), self.int(-1, 3));
+                }
+                if self.rng.chance(30) {
+                    push!(self.rng.pick(&["ASC", "DESC"]));
+                }
+                if self.rng.chance(20) {
+                    push!("STORE", self.key());
+                }
+            }
             _ => push!("OBJECT", "ENCODING", k),
+        }
+        a
+    }
+}
+
+impl Gen {
+    /// A stream id: small, so that explicit ids collide with the top id, sometimes special.
+    fn stream_id(&mut self) -> String {
+        match self.rng.below(12) {
+            0 => self
+                .rng
+                .pick(&[
+                    "-",
+                    "+",
+                    "0",
+                    "x",
+                    "(3-0",
+                    "18446744073709551615-18446744073709551615",
+                ])
+                .into(),
+            1 => format!("({}", self.rng.below(12)),
+            _ => format!("{}-{}", self.rng.below(12), self.rng.below(3)),
+        }
+    }
+
+    fn stream_group(&mut self) -> &'static str {
+        self.rng.pick(&["g1", "g2", "nog"])
+    }
+
+    fn consumer(&mut self) -> &'static str {
+        self.rng.pick(&["alice", "bob", "carol"])
+    }
+
+    /// Stream commands with explicit ids and no time-dependent replies (no `*`, no idle times).
+    fn stream_command(&mut self, k: String) -> Vec<Vec<u8>> {
+        let mut a: Vec<Vec<u8>> = Vec::new();
+        macro_rules! push {
+            ($($x:expr),* $(,)?) => {{ $( a.push(Vec::<u8>::from($x)); )* }};
+        }
+        match self.rng.below(24) {
+            0..=5 => {
+                push!("XADD", k);
+                if self.rng.chance(10) {
+                    push!("NOMKSTREAM");
+                }
+                if self.rng.chance(20) {
+                    push!(
+                        self.rng.pick(&["MAXLEN", "MINID"]),
+                        self.rng.pick(&["=", "~", "3"])
+                    );
+                    push!(self.rng.below(6).to_string());
+                    if self.rng.chance(20) {
+                        push!("LIMIT", self.int(0, 5));
+                    }
+                }
+                let id = if self.rng.chance(40) {
+                    format!("{}-*", self.rng.below(12))
+                } else {
+                    self.stream_id()
+                };
+                push!(id);
+                for _ in 0..=self.rng.below(2) {
+                    push!(self.rng.pick(&["f", "g", "name"]));
+                    a.push(self.value());
+                }
+            }
+            6 | 7 => {
+                let rev = self.rng.chance(30);
+                push!(if rev { "XREVRANGE" } else { "XRANGE" }, k);
+                push!(self.stream_id(), self.stream_id());
+                if self.rng.chance(40) {
+                    push!("COUNT", self.int(-1, 4));
+                }
+            }
+            8 => push!("XLEN", k),
+            9 => push!("XDEL", k, self.stream_id(), self.stream_id()),
+            10 => {
+                push!("XTRIM", k, self.rng.pick(&["MAXLEN", "MINID", "LIMIT"]));
+                push!(
+                    self.rng.pick(&["=", "~", "2"]),
+                    self.rng.below(8).to_string()
+                );
+            }
+            11 | 12 => {
+                push!("XREAD");
+                if self.rng.chance(20) {
+                    push!("COUNT", self.int(0, 3));
+                }
+                if self.rng.chance(10) {
+                    push!("BLOCK", "1");
+                }
+                let other = self.key();
+                push!("STREAMS", k, other, self.stream_id());
+                push!(if self.rng.chance(30) {
+                    "$".to_string()
+                } else {
+                    self.stream_id()
+                });
+            }
+            13 => {
+                let sub = self.rng.pick(&[
+                    "CREATE",
+                    "SETID",
+                    "DESTROY",
+                    "CREATECONSUMER",
+                    "DELCONSUMER",
+                ]);
+                push!("XGROUP", sub, k, self.stream_group());
+                match sub {
+                    "CREATE" | "SETID" => {
+                        push!(if self.rng.chance(30) {
+                            "$".to_string()
+                        } else {
+                            self.stream_id()
+                        });
+                        if sub == "CREATE" && self.rng.chance(50) {
+                            push!("MKSTREAM");
+                        }
+                        if self.rng.chance(20) {
+                            push!("ENTRIESREAD", self.int(-2, 6));
+                        }
+                    }
+                    "DESTROY" => {}
+                    _ => push!(self.consumer()),
+                }
+            }
+            14..=16 => {
+                push!("XREADGROUP", "GROUP", self.stream_group(), self.consumer());
+                if self.rng.chance(30) {
+                    push!("COUNT", self.int(0, 3));
+                }
+                if self.rng.chance(10) {
+                    push!("NOACK");
+                }
+                if self.rng.chance(10) {
+                    push!("BLOCK", "1");
+                }
+                push!("STREAMS", k);
+                push!(if self.rng.chance(70) {
+                    ">".to_string()
+                } else {
+                    self.stream_id()
+                });
+            }
+            17 => push!(
+                "XACK",
+                k,
+                self.stream_group(),
+                self.stream_id(),
+                self.stream_id()
+            ),
+            18 => push!("XPENDING", k, self.stream_group()),
+            19 => {
+                push!(
+                    "XCLAIM",
+                    k,
+                    self.stream_group(),
+                    self.consumer(),
+                    self.int(0, 1)
+                );
+                push!(self.stream_id(), self.stream_id());
+                for opt in ["JUSTID", "FORCE", "RETRYCOUNT", "LASTID"] {
+                    if self.rng.chance(25) {
+                        push!(opt);
+                        match opt {
+                            "RETRYCOUNT" => push!(self.int(-1, 5)),
+                            "LASTID" => push!(self.stream_id()),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            20 => {
+                push!("XAUTOCLAIM", k, self.stream_group(), self.consumer(), "0");
+                push!(self.stream_id());
+                if self.rng.chance(50) {
+                    push!("COUNT", self.int(0, 3));
+                }
+                if self.rng.chance(30) {
+                    push!("JUSTID");
+                }
+            }
+            21 => push!("XINFO", self.rng.pick(&["STREAM", "GROUPS"]), k),
+            22 => {
+                push!("XSETID", k, self.stream_id());
+                if self.rng.chance(30) {
+                    push!("ENTRIESADDED", self.int(0, 20));
+                }
+                if self.rng.chance(30) {
+                    push!("MAXDELETEDID", self.stream_id());
+                }
+            }
+            _ => push!("DEBUG", "DIGEST-VALUE", k),
         }
         a
     }
@@ -609,7 +1337,28 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 
 /// Replies where element order is unspecified are sorted before comparison.
 fn normalize(args: &[Vec<u8>], reply: Reply) -> Reply {
-    if args[0].eq_ignore_ascii_case(b"KEYS") {
+    const UNORDERED: &[&str] = &[
+        "KEYS",
+        "HGETALL",
+        "HKEYS",
+        "HVALS",
+        "HRANDFIELD",
+        "HSCAN",
+        "SMEMBERS",
+        "SINTER",
+        "SUNION",
+        "SDIFF",
+        "SPOP",
+        "SRANDMEMBER",
+        "SSCAN",
+        // A skiplist's ZSCAN follows its member table, whose order is ours (the corpus checks
+        // the listpack order, which is Redis's).
+        "ZSCAN",
+    ];
+    if UNORDERED
+        .iter()
+        .any(|c| args[0].eq_ignore_ascii_case(c.as_bytes()))
+    {
         reply.sorted()
     } else {
         reply

@@ -43,8 +43,13 @@ fn reply_info(reply: &mut Reply, spec: &CommandSpec, parent: Option<&CommandSpec
     for n in names {
         reply.simple(format!("@{n}").as_bytes());
     }
-    reply.set(0);
-    let specs = (spec.keys.first > 0) as usize + spec.numkeys_at.is_some() as usize;
+    reply.set(spec.tips.len());
+    for t in spec.tips {
+        reply.bulk(t.as_bytes());
+    }
+    let specs = (spec.keys.first > 0) as usize
+        + spec.numkeys_at.is_some() as usize
+        + spec.keyword_keys.is_some() as usize;
     reply.set(specs);
     if spec.keys.first > 0 {
         reply.map(3);
@@ -108,6 +113,37 @@ fn reply_info(reply: &mut Reply, spec: &CommandSpec, parent: Option<&CommandSpec
         reply.int(1);
         reply.bulk(b"keystep");
         reply.int(1);
+    }
+    if let Some(k) = spec.keyword_keys {
+        reply.map(3);
+        reply.bulk(b"flags");
+        let kflags = key_flags(spec);
+        reply.set(kflags.len());
+        for f in kflags {
+            reply.simple(f.as_bytes());
+        }
+        reply.bulk(b"begin_search");
+        reply.map(2);
+        reply.bulk(b"type");
+        reply.bulk(b"keyword");
+        reply.bulk(b"spec");
+        reply.map(2);
+        reply.bulk(b"keyword");
+        reply.bulk(k.keyword.as_bytes());
+        reply.bulk(b"startfrom");
+        reply.int(k.startfrom as i64);
+        reply.bulk(b"find_keys");
+        reply.map(2);
+        reply.bulk(b"type");
+        reply.bulk(b"range");
+        reply.bulk(b"spec");
+        reply.map(3);
+        reply.bulk(b"lastkey");
+        reply.int(-1);
+        reply.bulk(b"keystep");
+        reply.int(1);
+        reply.bulk(b"limit");
+        reply.int(k.limit as i64);
     }
     reply.set(spec.subcommands.len());
     for sub in spec.subcommands {
@@ -254,9 +290,13 @@ fn getkeys_generic(ctx: &mut Ctx, args: Args, with_flags: bool) {
             .reply
             .error("ERR Invalid number of arguments specified for command");
     }
-    let idx: Vec<usize> = spec.key_indexes(argc, |i| args.get(i + 2)).collect();
+    let idx = spec.spec_key_indexes(argc, |i| args.get(i + 2));
     if idx.is_empty() {
-        return ctx.reply.error("ERR The command has no key arguments");
+        return ctx.reply.error(if spec.keyword_keys.is_some() {
+            "ERR Invalid arguments specified for command"
+        } else {
+            "ERR The command has no key arguments"
+        });
     }
     ctx.reply.array(idx.len());
     for i in idx {

@@ -3,11 +3,12 @@
 
 use super::table::{CAT_KEYSPACE, CommandSpec, LOADING, READONLY, STALE};
 use super::{Ctx, NOT_INT, SYNTAX_ERR, arg_i64, eq_ic, reply_help};
-use crate::protocol::Args;
+use crate::protocol::{Args, Reply};
 use crate::server::notify;
 use crate::storage::access::{AccessClock, lfu_decayed};
 use crate::storage::{StrValue, Value};
 use crate::util::glob::glob_match;
+use crate::util::num::parse_i64;
 
 pub fn del(ctx: &mut Ctx, args: Args) {
     let mut n = 0;
@@ -199,45 +200,78 @@ pub fn parse_cursor(a: &[u8]) -> Option<u64> {
     Some(if neg { v.wrapping_neg() } else { v })
 }
 
-pub fn scan(ctx: &mut Ctx, args: Args) {
-    let Some(cursor) = parse_cursor(args.get(1)) else {
-        return ctx.reply.error("ERR invalid cursor");
+/// The options of the SCAN family: COUNT and MATCH, and TYPE for SCAN itself.
+pub struct ScanOpts<'a> {
+    pub count: usize,
+    /// None for no pattern (or "*", which matches everything).
+    pub pattern: Option<&'a [u8]>,
+    pub type_name: Option<&'a [u8]>,
+}
+
+impl ScanOpts<'_> {
+    pub fn matches(&self, item: &[u8]) -> bool {
+        self.pattern.is_none_or(|p| glob_match(p, item, false))
+    }
+}
+
+/// Parses the options from argument `from` on; replies with Redis's error on a bad one.
+pub fn parse_scan_opts<'a>(
+    reply: &mut Reply,
+    args: &Args<'a>,
+    from: usize,
+    allow_type: bool,
+) -> Option<ScanOpts<'a>> {
+    let mut opts = ScanOpts {
+        count: 10,
+        pattern: None,
+        type_name: None,
     };
-    let mut count = 10i64;
-    let mut pattern: Option<&[u8]> = None;
-    let mut type_name: Option<&[u8]> = None;
-    let mut i = 2;
+    let mut i = from;
     while i < args.len() {
         let rest = args.len() - i;
         let a = args.get(i);
         if eq_ic(a, "count") && rest >= 2 {
-            let Some(c) = arg_i64(ctx, args.get(i + 1)) else {
-                return;
+            let Some(c) = parse_i64(args.get(i + 1)) else {
+                reply.error(NOT_INT);
+                return None;
             };
             if c < 1 {
-                return ctx.reply.error(SYNTAX_ERR);
+                reply.error(SYNTAX_ERR);
+                return None;
             }
-            count = c;
+            opts.count = usize::try_from(c).unwrap_or(usize::MAX);
         } else if eq_ic(a, "match") && rest >= 2 {
             let p = args.get(i + 1);
-            pattern = (p != b"*").then_some(p);
-        } else if eq_ic(a, "type") && rest >= 2 {
-            type_name = Some(args.get(i + 1));
+            opts.pattern = (p != b"*").then_some(p);
+        } else if allow_type && eq_ic(a, "type") && rest >= 2 {
+            opts.type_name = Some(args.get(i + 1));
         } else {
-            return ctx.reply.error(SYNTAX_ERR);
+            reply.error(SYNTAX_ERR);
+            return None;
         }
         i += 2;
     }
+    Some(opts)
+}
+
+pub fn scan(ctx: &mut Ctx, args: Args) {
+    let Some(cursor) = parse_cursor(args.get(1)) else {
+        return ctx.reply.error("ERR invalid cursor");
+    };
+    let Some(opts) = parse_scan_opts(ctx.reply, &args, 2, true) else {
+        return;
+    };
     let mut found: Vec<Vec<u8>> = Vec::new();
-    let mut visited = 0i64;
+    let mut visited = 0usize;
     let next = ctx.ks.scan(cursor, |e| {
         visited += 1;
-        let type_ok =
-            type_name.is_none_or(|t| t.eq_ignore_ascii_case(e.value.type_name().as_bytes()));
-        if type_ok && pattern.is_none_or(|p| glob_match(p, &e.key, false)) {
+        let type_ok = opts
+            .type_name
+            .is_none_or(|t| t.eq_ignore_ascii_case(e.value.type_name().as_bytes()));
+        if type_ok && opts.matches(&e.key) {
             found.push(e.key.to_vec());
         }
-        visited < count
+        visited < opts.count
     });
     ctx.reply.array(2);
     ctx.reply.bulk(itoa::Buffer::new().format(next).as_bytes());
@@ -358,7 +392,12 @@ fn ttl_generic(ctx: &mut Ctx, args: Args, millis: bool, absolute: bool) {
         None => ctx.reply.int(-1),
         Some(at) => {
             let t = if absolute { at } else { (at - now).max(0) };
-            ctx.reply.int(if millis { t } else { (t + 500) / 1000 });
+            // Redis rounds in 64 bits and lets a far-future time wrap.
+            ctx.reply.int(if millis {
+                t
+            } else {
+                t.wrapping_add(500) / 1000
+            });
         }
     }
 }

@@ -716,6 +716,12 @@ pub fn serve_blocked(
                 reply.bulk(&v);
             }
         }
+        BlockedOp::ZPop(_) | BlockedOp::ZMPop { .. } => {
+            unreachable!("sorted set waiters are served by sorted_sets")
+        }
+        BlockedOp::XRead { .. } | BlockedOp::XReadGroup { .. } => {
+            unreachable!("stream readers are served by streams")
+        }
     }
     true
 }

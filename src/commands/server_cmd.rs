@@ -6,11 +6,13 @@ use super::{Ctx, SYNTAX_ERR, eq_ic};
 use crate::config::Enablement;
 use crate::protocol::Args;
 use crate::server::pubsub::Message;
+use crate::storage::stream::StreamId;
 use crate::storage::{DbView, Value};
 use crate::util::digest::{
-    OBJ_LIST, OBJ_STRING, dataset_digest_add, dataset_digest_db, digest_add_expire, digest_hex,
-    mix_digest, object_digest_begin,
+    OBJ_HASH, OBJ_LIST, OBJ_SET, OBJ_STREAM, OBJ_STRING, OBJ_ZSET, dataset_digest_add,
+    dataset_digest_db, digest_add_expire, digest_hex, mix_digest, object_digest_begin, xor_digest,
 };
+use crate::util::num::fmt_g17_to_vec;
 
 pub fn time(ctx: &mut Ctx, _args: Args) {
     let now = std::time::SystemTime::now()
@@ -68,6 +70,10 @@ fn type_id(v: &Value) -> u32 {
     match v {
         Value::Str(_) => OBJ_STRING,
         Value::List(_) => OBJ_LIST,
+        Value::Hash(_) => OBJ_HASH,
+        Value::Set(_) => OBJ_SET,
+        Value::ZSet(_) => OBJ_ZSET,
+        Value::Stream(_) => OBJ_STREAM,
     }
 }
 
@@ -96,6 +102,49 @@ fn mix_value(d: &mut [u8; 20], v: &Value, volatile: bool) {
         Value::List(l) => {
             for e in l.iter() {
                 mix_digest(d, e);
+            }
+        }
+        // Hashes and sets are order-independent: each member (a hash's field mixed with its
+        // value) is xored in.
+        Value::Hash(h) => {
+            for (field, value) in h.iter() {
+                let mut pair = [0u8; 20];
+                mix_digest(&mut pair, field);
+                mix_digest(&mut pair, value);
+                xor_digest(d, &pair);
+            }
+        }
+        Value::Set(set) => {
+            let mut scratch = itoa::Buffer::new();
+            for e in set.iter() {
+                xor_digest(d, e.bytes(&mut scratch));
+            }
+        }
+        Value::ZSet(z) => {
+            // Each element digests on its own (member, then "%.17g" score), xored in.
+            let mut text = Vec::with_capacity(24);
+            z.for_each(|member, score| {
+                let mut element = [0u8; 20];
+                mix_digest(&mut element, member);
+                text.clear();
+                fmt_g17_to_vec(score, &mut text);
+                mix_digest(&mut element, &text);
+                xor_digest(d, &element);
+            });
+        }
+        Value::Stream(s) => {
+            // Each entry: "<ms>.<seq>", then its fields and values; groups are not digested.
+            let mut id = Vec::with_capacity(41);
+            for e in s.range(StreamId::ZERO, StreamId::MAX) {
+                id.clear();
+                id.extend_from_slice(itoa::Buffer::new().format(e.id.ms).as_bytes());
+                id.push(b'.');
+                id.extend_from_slice(itoa::Buffer::new().format(e.id.seq).as_bytes());
+                mix_digest(d, &id);
+                for (field, value) in e.fields() {
+                    mix_digest(d, field);
+                    mix_digest(d, value);
+                }
             }
         }
     }

@@ -27,6 +27,8 @@ pub const NO_MULTI: u32 = 1 << 14;
 pub const ALLOW_BUSY: u32 = 1 << 15;
 pub const NO_MANDATORY_KEYS: u32 = 1 << 16;
 pub const SENTINEL: u32 = 1 << 17;
+/// Keys found by parsing the arguments (SORT ... STORE dst): reported as "movablekeys".
+pub const MOVABLE_KEYS: u32 = 1 << 18;
 /// Not a Redis flag: the command reads or writes the whole keyspace, so it locks every shard.
 pub const ALL_SHARDS: u32 = 1 << 30;
 
@@ -116,6 +118,18 @@ pub const fn keys(first: i32, last: i32, step: i32) -> KeyPos {
     KeyPos { first, last, step }
 }
 
+/// Finds the key arguments of a command from its argument count and arguments.
+pub type KeyFinder = for<'a> fn(usize, &dyn Fn(usize) -> &'a [u8]) -> std::ops::Range<usize>;
+
+/// A "keyword" key spec: the keys follow `keyword`.
+#[derive(Clone, Copy)]
+pub struct KeywordKeys {
+    pub keyword: &'static str,
+    pub startfrom: i32,
+    pub limit: i32,
+    pub finder: KeyFinder,
+}
+
 pub struct CommandSpec {
     /// Lower case, as COMMAND reports it (for subcommands, just the subcommand part).
     pub name: &'static str,
@@ -131,6 +145,13 @@ pub struct CommandSpec {
     /// For commands whose keys are counted by an argument (LMPOP numkeys key ...,
     /// ZUNIONSTORE dest numkeys key ...): the index of that count; the keys follow it.
     pub numkeys_at: Option<usize>,
+    /// For commands whose keys follow a keyword (XREAD ... STREAMS key ... id ...).
+    pub keyword_keys: Option<KeywordKeys>,
+    /// Command tips (COMMAND INFO), e.g. "nondeterministic_output".
+    pub tips: &'static [&'static str],
+    /// For commands that write to a key named after a STORE or STOREDIST keyword (GEORADIUS):
+    /// the index the keywords are searched from.
+    pub store_key_from: Option<usize>,
     pub handler: Handler,
     pub subcommands: &'static [CommandSpec],
     pub group: &'static str,
@@ -155,6 +176,9 @@ impl CommandSpec {
             keys: NO_KEYS,
             key_flags: None,
             numkeys_at: None,
+            keyword_keys: None,
+            tips: &[],
+            store_key_from: None,
             handler,
             subcommands: &[],
             group: "generic",
@@ -169,9 +193,38 @@ impl CommandSpec {
         self
     }
 
+    pub const fn tips(mut self, tips: &'static [&'static str]) -> Self {
+        self.tips = tips;
+        self
+    }
+
     /// Keys counted by the argument at `index` (the command has "movablekeys").
     pub const fn numkeys(mut self, index: usize) -> Self {
         self.numkeys_at = Some(index);
+        self
+    }
+
+    /// Keys found after `keyword` (searched from argument `startfrom`) by `finder`; COMMAND INFO
+    /// shows a keyword key spec whose range takes 1 argument in `limit`.
+    pub const fn keys_after(
+        mut self,
+        keyword: &'static str,
+        startfrom: i32,
+        limit: i32,
+        finder: KeyFinder,
+    ) -> Self {
+        self.keyword_keys = Some(KeywordKeys {
+            keyword,
+            startfrom,
+            limit,
+            finder,
+        });
+        self
+    }
+
+    /// A key after a STORE/STOREDIST keyword at `index` or later ("movablekeys").
+    pub const fn store_key(mut self, index: usize) -> Self {
+        self.store_key_from = Some(index);
         self
     }
 
@@ -235,7 +288,13 @@ impl CommandSpec {
             .iter()
             .filter(|(f, _)| self.flags & f != 0)
             .map(|(_, n)| *n)
-            .chain(self.numkeys_at.map(|_| "movablekeys"))
+            .chain(
+                (self.numkeys_at.is_some()
+                    || self.keyword_keys.is_some()
+                    || self.store_key_from.is_some()
+                    || self.has(MOVABLE_KEYS))
+                .then_some("movablekeys"),
+            )
     }
 
     pub fn arity_ok(&self, argc: usize) -> bool {
@@ -244,8 +303,9 @@ impl CommandSpec {
     }
 
     /// Indexes of the key arguments of a request: the legacy key positions, then the keys
-    /// counted by a numkeys argument (`arg` reads an argument by index).
-    pub fn key_indexes<'a, F: Fn(usize) -> &'a [u8]>(
+    /// counted by a numkeys argument or named after STORE keywords (`arg` reads an argument by
+    /// index).
+    pub fn key_indexes<'a, F: Fn(usize) -> &'a [u8] + Copy>(
         &self,
         argc: usize,
         arg: F,
@@ -258,8 +318,45 @@ impl CommandSpec {
             let n = (n.max(0) as usize).min(argc - at - 1);
             Some(at + 1..at + 1 + n)
         });
+        let after_keyword = self.keyword_keys.map(|k| (k.finder)(argc, &arg));
+        // Every argument after a STORE/STOREDIST word may be the key: locking one too many
+        // is harmless, missing one is not.
+        let stored = self.store_key_from.map(|from| {
+            (from..argc.saturating_sub(1))
+                .filter(move |&i| {
+                    let a = arg(i);
+                    a.eq_ignore_ascii_case(b"store") || a.eq_ignore_ascii_case(b"storedist")
+                })
+                .map(|i| i + 1)
+        });
         self.legacy_key_indexes(argc)
             .chain(counted.into_iter().flatten())
+            .chain(stored.into_iter().flatten())
+            .chain(after_keyword.into_iter().flatten())
+    }
+
+    /// The keys COMMAND GETKEYS reports. Keys after a keyword come from Redis's keyword key
+    /// spec (the first match of the keyword from `startfrom`, then one key per `limit`
+    /// arguments), which may differ from what the command itself reads on odd input; without
+    /// the keyword, from the finder.
+    pub fn spec_key_indexes<'a, F: Fn(usize) -> &'a [u8] + Copy>(
+        &self,
+        argc: usize,
+        arg: F,
+    ) -> Vec<usize> {
+        let Some(k) = self.keyword_keys else {
+            return self.key_indexes(argc, arg).collect();
+        };
+        let keyword = (k.startfrom.max(1) as usize..argc)
+            .find(|&i| arg(i).eq_ignore_ascii_case(k.keyword.as_bytes()));
+        match keyword {
+            Some(i) => {
+                let first = i + 1;
+                let n = (argc - first) / k.limit.max(1) as usize;
+                (first..first + n).collect()
+            }
+            None => (k.finder)(argc, &arg).collect(),
+        }
     }
 
     fn legacy_key_indexes(&self, argc: usize) -> impl Iterator<Item = usize> + use<> {
@@ -442,6 +539,26 @@ mod tests {
         );
         let ping = CommandSpec::new("ping", -1, 0, 0, nop);
         assert_eq!(ping.key_indexes(2, none).count(), 0);
+        // GEORADIUS src lon lat r unit COUNT 3 STORE dst: the destination follows STORE.
+        let georadius = CommandSpec::new("georadius", -6, WRITE, 0, nop)
+            .keys(1, 1, 1)
+            .store_key(5);
+        let args: [&[u8]; 10] = [
+            b"georadius",
+            b"src",
+            b"1",
+            b"2",
+            b"3",
+            b"km",
+            b"COUNT",
+            b"3",
+            b"store",
+            b"dst",
+        ];
+        let found: Vec<usize> = georadius.key_indexes(10, |i| args[i]).collect();
+        assert_eq!(found, vec![1, 9]);
+        assert_eq!(georadius.key_indexes(9, |i| args[i]).count(), 1);
+        assert!(georadius.flag_names().any(|f| f == "movablekeys"));
     }
 
     #[test]

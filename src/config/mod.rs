@@ -611,6 +611,8 @@ impl Config {
             zset_max_listpack_entries: int("zset-max-listpack-entries") as usize,
             zset_max_listpack_value: int("zset-max-listpack-value") as usize,
             hll_sparse_max_bytes: int("hll-sparse-max-bytes") as usize,
+            stream_node_max_bytes: int("stream-node-max-bytes") as u64,
+            stream_node_max_entries: int("stream-node-max-entries") as u64,
         };
     }
 

@@ -141,11 +141,17 @@ impl Reply {
     pub fn double(&mut self, v: f64) {
         let mut text = Vec::with_capacity(24);
         crate::util::num::fmt_double_resp(v, &mut text);
+        self.double_text(&text);
+    }
+
+    /// A double already written out (GEOPOS's long-double text): a bulk string in RESP2, a ','
+    /// double in RESP3.
+    pub fn double_text(&mut self, text: &[u8]) {
         match self.resp {
-            RespVersion::Resp2 => self.bulk(&text),
+            RespVersion::Resp2 => self.bulk(text),
             RespVersion::Resp3 => {
                 self.out.push(b',');
-                self.out.extend_from_slice(&text);
+                self.out.extend_from_slice(text);
                 self.out.extend_from_slice(b"\r\n");
             }
         }

@@ -108,6 +108,7 @@ impl LuaState {
             loading: RefCell::new(None),
         });
         lua.set_app_data(natives.clone());
+        super::libs::register_all(&lua).expect("loading cjson, struct, cmsgpack and bit");
         let native = native_table(&lua).expect("creating the redis API");
         let mode_name = match mode {
             Mode::Eval => "eval",

@@ -14,6 +14,7 @@ mod dump;
 pub mod engine;
 mod eval;
 mod functions;
+pub mod libs;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

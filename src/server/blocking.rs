@@ -18,10 +18,12 @@ use parking_lot::Mutex;
 
 use super::client::ClientInfo;
 use super::{Server, unix_ms};
-use crate::commands::{Ctx, lists};
+use crate::commands::sorted_sets::{self, Side};
+use crate::commands::{Ctx, lists, streams};
 use crate::protocol::{Reply, RespVersion};
 use crate::storage::DbView;
 use crate::storage::list::End;
+use crate::storage::stream::StreamId;
 
 /// What a blocked client will do once one of its keys has data.
 #[derive(Debug, Clone)]
@@ -32,6 +34,19 @@ pub enum BlockedOp {
     MPop { end: End, count: usize },
     /// BLMOVE / BRPOPLPUSH: move one element to `dest`, reply the element.
     Move { from: End, to: End, dest: Vec<u8> },
+    /// BZPOPMIN / BZPOPMAX: reply [key, member, score].
+    ZPop(Side),
+    /// BZMPOP: reply [key, [[member, score]...]].
+    ZMPop { side: Side, count: usize },
+    /// XREAD: entries after `ids[i]` in the i-th key, up to `count` (0: all).
+    XRead { ids: Vec<StreamId>, count: usize },
+    /// XREADGROUP with `>`: entries the group has not delivered yet.
+    XReadGroup {
+        group: Box<[u8]>,
+        consumer: Box<[u8]>,
+        count: usize,
+        noack: bool,
+    },
 }
 
 impl BlockedOp {
@@ -40,6 +55,19 @@ impl BlockedOp {
         match self {
             BlockedOp::Move { dest, .. } => Some(dest),
             _ => None,
+        }
+    }
+
+    /// XREAD / XREADGROUP, served by `streams::serve_blocked`.
+    fn reads_stream(&self) -> bool {
+        matches!(self, BlockedOp::XRead { .. } | BlockedOp::XReadGroup { .. })
+    }
+
+    /// The type of value the op pops from (TYPE's name).
+    fn value_type(&self) -> &'static str {
+        match self {
+            BlockedOp::ZPop(_) | BlockedOp::ZMPop { .. } => "zset",
+            _ => "list",
         }
     }
 
@@ -83,9 +111,11 @@ impl Waiter {
         self.claimed.load(Ordering::Acquire)
     }
 
-    /// Gives up a claim that produced no reply (the key had nothing for this client).
+    /// Gives up a claim that produced no reply (the key had nothing for this client). The
+    /// connection is woken to look again: its timeout may have passed while it was claimed.
     fn unclaim(&self) {
         self.claimed.store(false, Ordering::Release);
+        self.wake.notify_one();
     }
 
     /// Hands the reply to the waiting connection (after a successful claim).
@@ -221,34 +251,103 @@ pub fn unblock_client(server: &Server, client_id: u64, with_error: bool) -> bool
 
 /// Serves the clients blocked on keys that became ready, in the order they blocked, after the
 /// command that readied them has finished. Serving may ready more keys (BLMOVE into a key
-/// others wait on); those are served in turn.
+/// others wait on); those are served in turn. Pops stop at the first client the key cannot
+/// serve; clients waiting for another type than the key now holds (BZPOPMIN on a new list) are
+/// passed over and stay blocked. Stream readers each get a look: every XREAD sees the new
+/// entries, an XREADGROUP reader whose group has nothing new stays blocked, one whose stream or
+/// group is gone is told.
 pub fn serve_ready(server: &Arc<Server>, ready: Vec<(usize, Box<[u8]>)>) {
     let mut queue: VecDeque<(usize, Box<[u8]>)> = ready.into();
     let fill = server.hot.encoding_limits().list_max_listpack_size;
     while let Some((db, key)) = queue.pop_front() {
-        while let Some(waiter) = server.keyspace.front_waiter(db, &key) {
-            let keys = std::iter::once(&*key).chain(waiter.op.dest());
-            let locked = server.keyspace.lock_keys(keys);
-            let now = unix_ms();
-            let mut view = DbView::new(&server.keyspace, locked, db, now, server.access_clock(now));
-            view.notify_flags = server.hot.notify_flags.load(Ordering::Relaxed);
-            if !waiter.claim() {
-                // Timed out or unblocked meanwhile: it removes itself; try the next one.
-                view.drop_waiter(&key, &waiter);
+        let mut passed: Vec<Arc<Waiter>> = Vec::new();
+        while let Some(waiter) = server.keyspace.front_waiter(db, &key, &passed) {
+            if waiter.op.reads_stream() {
+                passed.push(waiter);
                 continue;
             }
-            let mut reply = waiter.new_reply();
-            if !lists::serve_blocked(&mut view, &mut reply, &key, &waiter.op, fill) {
-                waiter.unclaim();
-                break;
+            let attempt = try_serve(server, &mut queue, db, &key, &waiter, |view, reply| {
+                match view.peek(&key).map(|e| e.value.type_name()) {
+                    None => return Attempt::Stop,
+                    Some(t) if t != waiter.op.value_type() => return Attempt::Pass,
+                    Some(_) => {}
+                }
+                let served = match waiter.op {
+                    BlockedOp::ZPop(side) => {
+                        sorted_sets::serve_blocked(view, reply, &key, side, None)
+                    }
+                    BlockedOp::ZMPop { side, count } => {
+                        sorted_sets::serve_blocked(view, reply, &key, side, Some(count))
+                    }
+                    _ => lists::serve_blocked(view, reply, &key, &waiter.op, fill),
+                };
+                if served {
+                    Attempt::Served
+                } else {
+                    Attempt::Stop
+                }
+            });
+            match attempt {
+                Some(Attempt::Stop) => break,
+                Some(Attempt::Pass) => passed.push(waiter),
+                _ => {}
             }
-            view.drop_waiter(&key, &waiter);
-            waiter.deliver(reply.out);
-            if !view.events.is_empty() {
-                let flags = view.notify_flags;
-                super::notify::publish(server, flags, &mut view.events);
-            }
-            queue.extend(view.ready.drain(..));
+        }
+        let readers = server.keyspace.waiters(db, &key);
+        for waiter in readers.iter().filter(|w| w.op.reads_stream()) {
+            try_serve(server, &mut queue, db, &key, waiter, |view, reply| {
+                if streams::serve_blocked(view, reply, &key, waiter) {
+                    Attempt::Served
+                } else {
+                    Attempt::Pass
+                }
+            });
         }
     }
+}
+
+/// What serving a blocked client came to.
+enum Attempt {
+    Served,
+    /// Nothing for this client; others may still be served.
+    Pass,
+    /// Nothing for this client nor for those after it.
+    Stop,
+}
+
+/// Locks `key` (and a move's destination), claims `waiter` and runs `serve`; a served client
+/// gets its reply, and the keys serving readied are queued. None when the client had already
+/// been answered (timeout, CLIENT UNBLOCK).
+fn try_serve(
+    server: &Arc<Server>,
+    queue: &mut VecDeque<(usize, Box<[u8]>)>,
+    db: usize,
+    key: &[u8],
+    waiter: &Arc<Waiter>,
+    serve: impl FnOnce(&mut DbView, &mut Reply) -> Attempt,
+) -> Option<Attempt> {
+    let keys = std::iter::once(key).chain(waiter.op.dest());
+    let locked = server.keyspace.lock_keys(keys);
+    let now = unix_ms();
+    let mut view = DbView::new(&server.keyspace, locked, db, now, server.access_clock(now));
+    view.notify_flags = server.hot.notify_flags.load(Ordering::Relaxed);
+    if !waiter.claim() {
+        // Timed out or unblocked meanwhile: it removes itself.
+        view.drop_waiter(key, waiter);
+        return None;
+    }
+    let mut reply = waiter.new_reply();
+    let attempt = serve(&mut view, &mut reply);
+    if !matches!(attempt, Attempt::Served) {
+        waiter.unclaim();
+        return Some(attempt);
+    }
+    view.drop_waiter(key, waiter);
+    waiter.deliver(reply.out);
+    if !view.events.is_empty() {
+        let flags = view.notify_flags;
+        super::notify::publish(server, flags, &mut view.events);
+    }
+    queue.extend(view.ready.drain(..));
+    Some(attempt)
 }

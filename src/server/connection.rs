@@ -211,6 +211,12 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
                             blocking::forget(server, &info, &waiter);
                             break 'conn;
                         }
+                        // A blocked client may wait for hours: give its buffers back meanwhile
+                        // (they are allocated again on the next request or reply).
+                        if buf.is_empty() {
+                            buf = BytesMut::new();
+                        }
+                        reply.out = Vec::new();
                         let gone = client_gone(&stream, &mut buf, &info);
                         match blocking::wait(server, &info, &waiter, gone).await {
                             Unblocked::Reply(bytes) => reply.out.extend_from_slice(&bytes),
@@ -292,12 +298,16 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
 /// meanwhile is kept in `buf` for after.
 async fn client_gone(stream: &TcpStream, buf: &mut BytesMut, info: &ClientInfo) {
     loop {
-        if buf.capacity() - buf.len() < 512 {
-            buf.reserve(READ_CHUNK);
-        }
         tokio::select! {
-            r = read_some(stream, buf) => {
-                if matches!(r, Ok(0) | Err(_)) {
+            r = stream.readable() => {
+                if r.is_err() {
+                    return;
+                }
+                // Only now does the buffer need room again.
+                if buf.capacity() - buf.len() < 512 {
+                    buf.reserve(READ_CHUNK);
+                }
+                if matches!(read_some(stream, buf).await, Ok(0) | Err(_)) {
                     return;
                 }
             }

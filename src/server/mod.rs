@@ -128,7 +128,7 @@ pub struct HotConfig {
     /// busy-reply-threshold in ms: scripts running longer make other clients get BUSY.
     pub busy_reply_threshold: AtomicU64,
     /// Encoding thresholds of collections (list-max-listpack-size...).
-    encoding: [AtomicI64; 7],
+    encoding: [AtomicI64; 9],
 }
 
 impl HotConfig {
@@ -182,6 +182,8 @@ impl HotConfig {
             e.zset_max_listpack_entries as i64,
             e.zset_max_listpack_value as i64,
             e.hll_sparse_max_bytes as i64,
+            e.stream_node_max_bytes as i64,
+            e.stream_node_max_entries as i64,
         ]) {
             slot.store(v, Ordering::Relaxed);
         }
@@ -198,6 +200,8 @@ impl HotConfig {
             zset_max_listpack_entries: v(4) as usize,
             zset_max_listpack_value: v(5) as usize,
             hll_sparse_max_bytes: v(6) as usize,
+            stream_node_max_bytes: v(7) as u64,
+            stream_node_max_entries: v(8) as u64,
         }
     }
 }
@@ -366,6 +370,7 @@ impl Server {
                     let flags = server.hot.notify_flags.load(Ordering::Relaxed);
                     let mut events = Vec::new();
                     let mut changed = Vec::new();
+                    let mut ready = Vec::new();
                     let tracking = server.tracking.active();
                     let started = Instant::now();
                     server.keyspace.active_expire(
@@ -374,6 +379,7 @@ impl Server {
                         flags,
                         &mut events,
                         tracking.then_some(&mut changed),
+                        &mut ready,
                     );
                     let ms = started.elapsed().as_millis() as u64;
                     latency::record_event(&server, "expire-cycle", ms);
@@ -383,6 +389,9 @@ impl Server {
                     if !changed.is_empty() {
                         let limits = server.pubsub_limits();
                         server.tracking.invalidate(&server, 0, &changed, limits);
+                    }
+                    if !ready.is_empty() {
+                        blocking::serve_ready(&server, ready);
                     }
                 })
                 .await;

@@ -12,6 +12,7 @@ use parking_lot::{Mutex, MutexGuard};
 
 use super::Value;
 use super::access::AccessClock;
+use super::key::KeyBytes;
 use super::table::{Hashed, OrdTable};
 use crate::server::blocking::Waiter;
 use crate::server::notify;
@@ -26,7 +27,7 @@ const EXPIRE_SAMPLE: usize = 20;
 /// the table orders entries by the remaining bits.
 pub struct Entry {
     hash: u64,
-    pub key: Box<[u8]>,
+    pub key: KeyBytes,
     pub value: Value,
     /// Absolute expiry in unix milliseconds; 0 when the key has no TTL.
     expire_at: i64,
@@ -219,6 +220,21 @@ impl Shard {
                 .is_some_and(|q| q.iter().any(|w| w.db == db))
     }
 
+    /// The keys of database `db` that exist and have clients blocked on them.
+    fn waited_keys_in(
+        &self,
+        db: usize,
+        hasher: &foldhash::fast::FixedState,
+        out: &mut Vec<(usize, Box<[u8]>)>,
+    ) {
+        for (key, waiters) in &self.blocked {
+            let h = hasher.hash_one(&**key).rotate_left(SHARD_BITS);
+            if waiters.iter().any(|w| w.db == db) && self.dbs[db].find(h, key).is_some() {
+                out.push((db, key.clone()));
+            }
+        }
+    }
+
     fn drop_waiter(&mut self, key: &[u8], waiter: &Arc<Waiter>) {
         if let Some(q) = self.blocked.get_mut(key) {
             q.retain(|w| !Arc::ptr_eq(w, waiter));
@@ -341,15 +357,33 @@ impl Keyspace {
         }
     }
 
-    /// The first client blocked on `key` in `db` that nobody has answered yet.
-    pub fn front_waiter(&self, db: usize, key: &[u8]) -> Option<Arc<Waiter>> {
+    /// The first client blocked on `key` in `db` that nobody has answered yet, other than the
+    /// `passed` ones.
+    pub fn front_waiter(
+        &self,
+        db: usize,
+        key: &[u8],
+        passed: &[Arc<Waiter>],
+    ) -> Option<Arc<Waiter>> {
         let shard = self.shards[self.locate(key).0].lock();
         shard
             .blocked
             .get(key)?
             .iter()
-            .find(|w| w.db == db && !w.is_claimed())
+            .find(|w| w.db == db && !w.is_claimed() && !passed.iter().any(|p| Arc::ptr_eq(p, w)))
             .cloned()
+    }
+
+    /// The clients blocked on `key` in `db` that nobody has answered yet, in the order they
+    /// blocked.
+    pub fn waiters(&self, db: usize, key: &[u8]) -> Vec<Arc<Waiter>> {
+        let shard = self.shards[self.locate(key).0].lock();
+        shard.blocked.get(key).map_or(Vec::new(), |q| {
+            q.iter()
+                .filter(|w| w.db == db && !w.is_claimed())
+                .cloned()
+                .collect()
+        })
     }
 
     /// Drops a blocked client's registrations, locking one shard at a time (no lock may be
@@ -391,6 +425,7 @@ impl Keyspace {
         notify_flags: u32,
         events: &mut Vec<KeyEvent>,
         tracking: Option<&mut Vec<KeyReaders>>,
+        ready: &mut Vec<(usize, Box<[u8]>)>,
     ) -> u64 {
         let mut tracking = tracking;
         let mut removed = 0;
@@ -418,15 +453,22 @@ impl Keyspace {
                         {
                             let e = db.remove_index(i);
                             watchers_touch(&shard.watchers, db_index, &e.key);
+                            if shard
+                                .blocked
+                                .get(&*e.key)
+                                .is_some_and(|q| q.iter().any(|w| w.db == db_index))
+                            {
+                                ready.push((db_index, Box::from(&*e.key)));
+                            }
                             if let Some(changed) = tracking.as_deref_mut() {
-                                let readers = shard.tracked.remove(&e.key).unwrap_or_default();
-                                changed.push((e.key.clone(), readers));
+                                let readers = shard.tracked.remove(&*e.key).unwrap_or_default();
+                                changed.push((Box::from(&*e.key), readers));
                             }
                             if notify_flags & notify::EXPIRED != 0 {
                                 events.push(KeyEvent {
                                     event: "expired",
                                     db: db_index,
-                                    key: e.key,
+                                    key: Box::from(&*e.key),
                                 });
                             }
                             expired += 1;
@@ -473,6 +515,22 @@ impl<'a> Locked<'a> {
                 &mut v[pos].1
             }
             Guards::All(v) => &mut v[idx],
+            _ => panic!("command touched a key it did not declare"),
+        }
+    }
+
+    #[inline]
+    fn shard_ref(&self, idx: usize) -> &Shard {
+        match &self.guards {
+            Guards::One(i, g) if *i == idx => g,
+            Guards::Many(v) => {
+                let pos = v
+                    .iter()
+                    .position(|(i, _)| *i == idx)
+                    .expect("command touched a key it did not declare");
+                &v[pos].1
+            }
+            Guards::All(v) => &v[idx],
             _ => panic!("command touched a key it did not declare"),
         }
     }
@@ -566,6 +624,7 @@ impl<'a> DbView<'a> {
             Lookup::Missing => None,
             Lookup::Expired => {
                 self.notify_in(db, notify::EXPIRED, "expired", key);
+                self.signal_ready_in(db, key);
                 None
             }
         }
@@ -588,12 +647,23 @@ impl<'a> DbView<'a> {
             found => {
                 if matches!(found, Lookup::Expired) {
                     self.notify_in(db, notify::EXPIRED, "expired", key);
+                    self.signal_ready_in(db, key);
                 }
                 self.notify_in(db, notify::KEY_MISS, "keymiss", key);
                 self.locked.shard(s).stats.misses += 1;
                 None
             }
         }
+    }
+
+    /// A live key through a shared borrow, with no side effects, so that several values can be
+    /// read at once (SINTER and friends look each key up with `get_read` first, which does the
+    /// lazy expiry, statistics and access time).
+    pub fn get_shared(&self, key: &[u8]) -> Option<&Entry> {
+        let (s, h) = self.keyspace.locate(key);
+        let d = &self.locked.shard_ref(s).dbs[self.db];
+        let e = d.keys.at(d.find(h, key)?);
+        (e.expire_at == 0 || e.expire_at > self.now_ms).then_some(e)
     }
 
     /// A key for writing (no hit/miss accounting).
@@ -650,10 +720,14 @@ impl<'a> DbView<'a> {
                 }
                 _ => {}
             }
+            // Overwritten: a stream's group readers must learn it is gone.
+            if shard.has_waiters(db, key) {
+                self.push_ready(db, key);
+            }
         } else {
             d.keys.insert_new(Entry {
                 hash: h,
-                key: key.into(),
+                key: KeyBytes::new(key),
                 value,
                 expire_at,
                 access: clock.new_key(),
@@ -680,6 +754,37 @@ impl<'a> DbView<'a> {
         }
     }
 
+    /// Records `key` as ready for the clients blocked on it (a stream got entries, a group
+    /// went away): they are served once the command is done.
+    pub fn signal_ready(&mut self, key: &[u8]) {
+        let db = self.db;
+        self.signal_ready_in(db, key);
+    }
+
+    /// `signal_ready` in database `db`; also called when a key leaves a database (deleted,
+    /// expired, overwritten), so that clients reading a stream through a group learn that it
+    /// is gone, as Redis's signalDeletedKeyAsReady does.
+    fn signal_ready_in(&mut self, db: usize, key: &[u8]) {
+        let (shard, _) = self.parts(key);
+        if shard.has_waiters(db, key) {
+            self.push_ready(db, key);
+        }
+    }
+
+    /// Queues `key` in `db` as ready, once.
+    fn push_ready(&mut self, db: usize, key: &[u8]) {
+        if !self.ready.iter().any(|(d, k)| *d == db && **k == *key) {
+            self.ready.push((db, key.into()));
+        }
+    }
+
+    /// Counts `n` changes against the shard of `key` without signalling a modification: WATCH
+    /// and client tracking ignore them (stream group bookkeeping, as in Redis).
+    pub fn count_changes(&mut self, key: &[u8], n: u64) {
+        let (shard, _) = self.parts(key);
+        shard.stats.dirty += n;
+    }
+
     /// Counts `n` changes against the shard of `key` (for in-place modifications).
     pub fn mark_dirty(&mut self, key: &[u8], n: u64) {
         let db = self.db;
@@ -697,7 +802,11 @@ impl<'a> DbView<'a> {
         let (i, shard) = self.find_live(db, key)?;
         shard.stats.dirty += 1;
         shard.touch_watched(db, key);
-        Some(shard.dbs[db].remove_index(i))
+        let e = shard.dbs[db].remove_index(i);
+        if shard.has_waiters(db, key) {
+            self.push_ready(db, key);
+        }
+        Some(e)
     }
 
     /// Sets (at > 0) or clears (at == 0) the TTL of an existing key. Returns false if absent.
@@ -866,10 +975,12 @@ impl<'a> DbView<'a> {
     pub fn flush(&mut self, db: Option<usize>) -> usize {
         let mut n = 0;
         let hasher = &self.keyspace.hasher;
+        let mut gone = Vec::new();
         for s in self.locked.shards_mut() {
             for i in 0..s.dbs.len() {
                 if db.is_none_or(|x| x == i) {
                     s.touch_watched_existing(&[i], hasher);
+                    s.waited_keys_in(i, hasher, &mut gone);
                 }
             }
             for (i, d) in s.dbs.iter_mut().enumerate() {
@@ -882,6 +993,7 @@ impl<'a> DbView<'a> {
             s.tracked.clear();
             s.stats.dirty += 1;
         }
+        self.ready.extend(gone);
         n
     }
 
@@ -892,11 +1004,12 @@ impl<'a> DbView<'a> {
             s.touch_watched_existing(&[a, b], hasher);
             s.dbs.swap(a, b);
             s.stats.dirty += 1;
-            // Clients blocked in either database may now find their key there.
+            // Clients blocked in either database may now find their key there, or find it gone.
             for (key, waiters) in &s.blocked {
                 let h = hasher.hash_one(&**key).rotate_left(SHARD_BITS);
+                let in_either = [a, b].iter().any(|&db| s.dbs[db].find(h, key).is_some());
                 for db in [a, b] {
-                    if waiters.iter().any(|w| w.db == db) && s.dbs[db].find(h, key).is_some() {
+                    if in_either && waiters.iter().any(|w| w.db == db) {
                         ready.push((db, key.clone()));
                     }
                 }
@@ -986,7 +1099,18 @@ impl<'a> DbView<'a> {
             let e = shard.dbs[db].remove_index(i);
             shard.stats.expired += 1;
             shard.touch_watched(db, &e.key);
+            self.signal_ready_in(db, &e.key);
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_fit_a_cache_line() {
+        assert_eq!(std::mem::size_of::<Entry>(), 64);
     }
 }

@@ -11,9 +11,11 @@
 /// The byte offset of an entry inside a `Listpack`.
 pub type Offset = usize;
 
+/// The buffer is kept at its exact size (a boxed slice, 16 bytes instead of a Vec's 24), so a
+/// listpack is 24 bytes and fits inline in a key's `Value`.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Listpack {
-    buf: Vec<u8>,
+    buf: Box<[u8]>,
     len: u32,
 }
 
@@ -101,7 +103,15 @@ impl Listpack {
 
     /// Bytes allocated (memory accounting).
     pub fn allocated(&self) -> usize {
-        self.buf.capacity()
+        self.buf.len()
+    }
+
+    /// Edits the buffer as a Vec and stores it back at its exact size.
+    fn edit<R>(&mut self, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+        let mut v = std::mem::take(&mut self.buf).into_vec();
+        let r = f(&mut v);
+        self.buf = v.into_boxed_slice();
+        r
     }
 
     /// The entry at `off` and the offset of the next one.
@@ -193,20 +203,21 @@ impl Listpack {
     /// Inserts `value` as a new entry at byte offset `off` (an entry boundary).
     pub fn insert_at(&mut self, off: Offset, value: &[u8]) {
         let size = entry_size(value.len());
-        let old = self.buf.len();
-        self.buf.reserve_exact(size);
-        self.buf.resize(old + size, 0);
-        self.buf.copy_within(off..old, off + size);
-        write_entry(&mut self.buf[off..off + size], value);
+        self.edit(|buf| {
+            let old = buf.len();
+            buf.reserve_exact(size);
+            buf.resize(old + size, 0);
+            buf.copy_within(off..old, off + size);
+            write_entry(&mut buf[off..off + size], value);
+        });
         self.len += 1;
     }
 
     /// Removes the entry at `off`; returns the offset now holding the following entry.
     pub fn remove_at(&mut self, off: Offset) -> Offset {
         let next = self.entry_at(off).1;
-        self.buf.drain(off..next);
+        self.edit(|buf| buf.drain(off..next).for_each(drop));
         self.len -= 1;
-        self.shrink();
         off
     }
 
@@ -216,9 +227,8 @@ impl Listpack {
         for _ in 0..count {
             end = self.entry_at(end).1;
         }
-        self.buf.drain(off..end);
+        self.edit(|buf| buf.drain(off..end).for_each(drop));
         self.len -= count as u32;
-        self.shrink();
     }
 
     /// Replaces the entry at `off` with `value`.
@@ -226,8 +236,7 @@ impl Listpack {
         let next = self.entry_at(off).1;
         let mut entry = vec![0; entry_size(value.len())];
         write_entry(&mut entry, value);
-        self.buf.splice(off..next, entry);
-        self.shrink();
+        self.edit(|buf| buf.splice(off..next, entry).for_each(drop));
     }
 
     pub fn insert(&mut self, index: usize, value: &[u8]) {
@@ -252,27 +261,21 @@ impl Listpack {
     pub fn split_off(&mut self, index: usize) -> Listpack {
         let off = self.offset_of(index);
         let tail = Listpack {
-            buf: self.buf[off..].to_vec(),
+            buf: self.buf[off..].into(),
             len: self.len - index as u32,
         };
-        self.buf.truncate(off);
+        self.edit(|buf| buf.truncate(off));
         self.len = index as u32;
-        self.shrink();
         tail
     }
 
     /// Appends every entry of `other`.
     pub fn append(&mut self, other: &Listpack) {
-        self.buf.reserve_exact(other.buf.len());
-        self.buf.extend_from_slice(&other.buf);
+        self.edit(|buf| {
+            buf.reserve_exact(other.buf.len());
+            buf.extend_from_slice(&other.buf);
+        });
         self.len += other.len;
-    }
-
-    /// Gives back spare capacity once it is a large share of the buffer.
-    fn shrink(&mut self) {
-        if self.buf.capacity() > 64 && self.buf.capacity() > self.buf.len() * 2 {
-            self.buf.shrink_to_fit();
-        }
     }
 }
 

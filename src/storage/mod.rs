@@ -1,22 +1,36 @@
 //! Data structures and the sharded keyspace that holds them.
 
 pub mod access;
+pub mod hash;
 pub mod hll;
+pub mod intset;
+pub mod key;
 pub mod keyspace;
 pub mod list;
 pub mod listpack;
+pub mod set;
+pub mod stream;
 pub mod string;
 pub mod table;
+pub mod zset;
 
+pub use hash::HashValue;
 pub use keyspace::{DbSize, DbView, Entry, KeyEvent, Keyspace, Locked};
 pub use list::List;
+pub use set::SetValue;
+pub use stream::Stream;
 pub use string::StrValue;
+pub use zset::ZSet;
 
 /// A value stored under a key. Collection types join this enum as their modules land.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(StrValue),
     List(Box<List>),
+    Hash(HashValue),
+    Set(Box<SetValue>),
+    ZSet(ZSet),
+    Stream(Box<Stream>),
 }
 
 impl Value {
@@ -25,6 +39,10 @@ impl Value {
         match self {
             Value::Str(_) => "string",
             Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -34,6 +52,10 @@ impl Value {
             Value::Str(s) => s.encoding(),
             // Redis 7.0 reports every list as a quicklist (of listpack nodes).
             Value::List(_) => "quicklist",
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 }
@@ -49,6 +71,8 @@ pub struct EncodingLimits {
     pub zset_max_listpack_entries: usize,
     pub zset_max_listpack_value: usize,
     pub hll_sparse_max_bytes: usize,
+    pub stream_node_max_bytes: u64,
+    pub stream_node_max_entries: u64,
 }
 
 impl Value {
@@ -57,6 +81,10 @@ impl Value {
         match self {
             Value::Str(s) => s.len() + 1,
             Value::List(l) => 1 + l.iter().map(|e| e.len() + 1).sum::<usize>(),
+            Value::Hash(h) => 1 + h.iter().map(|(f, v)| f.len() + v.len() + 2).sum::<usize>(),
+            Value::Set(s) => 1 + s.len() * 8,
+            Value::ZSet(z) => z.serialized_len_estimate(),
+            Value::Stream(s) => 1 + s.allocated(),
         }
     }
 
@@ -65,6 +93,56 @@ impl Value {
         match self {
             Value::List(l) => Some(l),
             _ => None,
+        }
+    }
+
+    /// `commands::Extract` for hashes.
+    pub fn as_hash(&mut self) -> Option<&mut HashValue> {
+        match self {
+            Value::Hash(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// `commands::Extract` for sets.
+    pub fn as_set(&mut self) -> Option<&mut SetValue> {
+        match self {
+            Value::Set(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// `commands::Extract` for sorted sets.
+    pub fn as_zset(&mut self) -> Option<&mut ZSet> {
+        match self {
+            Value::ZSet(z) => Some(z),
+            _ => None,
+        }
+    }
+
+    /// `commands::Extract` for streams.
+    pub fn as_stream(&mut self) -> Option<&mut Stream> {
+        match self {
+            Value::Stream(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// One of two iterators (collections iterate their compact or their table encoding).
+pub(crate) enum Either<L, R> {
+    Left(L),
+    Right(R),
+}
+
+impl<T, L: Iterator<Item = T>, R: Iterator<Item = T>> Iterator for Either<L, R> {
+    type Item = T;
+
+    #[inline]
+    fn next(&mut self) -> Option<T> {
+        match self {
+            Either::Left(l) => l.next(),
+            Either::Right(r) => r.next(),
         }
     }
 }

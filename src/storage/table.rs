@@ -18,6 +18,7 @@ pub trait Hashed {
 const MIN_BITS: u32 = 2;
 const SLACK: usize = 32;
 
+#[derive(Clone)]
 pub struct OrdTable<E> {
     slots: Vec<Option<E>>,
     /// log2 of the number of home slots; 0 means no storage allocated.
@@ -85,7 +86,9 @@ impl<E: Hashed> OrdTable<E> {
 
     /// Inserts an entry known not to be present (callers look it up first). Returns its index.
     pub fn insert_new(&mut self, entry: E) -> usize {
-        if self.bits == 0 || (self.len + 1) * 4 > (1usize << self.bits) * 3 {
+        // Ordered probing stops unsuccessful lookups early, so the table can run fuller than
+        // classic linear probing: grow past 7/8.
+        if self.bits == 0 || (self.len + 1) * 8 > (1usize << self.bits) * 7 {
             self.resize(self.bits.max(MIN_BITS - 1) + 1);
         }
         let mut entry = entry;
@@ -196,7 +199,7 @@ impl<E: Hashed> OrdTable<E> {
     /// Entries in hash order starting at the first one whose hash is >= `cursor`; `visit`
     /// returns false to stop. Returns the hash of the first entry not visited (0 at the end).
     /// Entries sharing a hash are never split across calls.
-    pub fn scan_from(&self, cursor: u64, mut visit: impl FnMut(&E) -> bool) -> u64 {
+    pub fn scan_from<'a>(&'a self, cursor: u64, mut visit: impl FnMut(&'a E) -> bool) -> u64 {
         if self.bits == 0 {
             return 0;
         }
@@ -233,9 +236,32 @@ impl<E: Hashed> OrdTable<E> {
             .find(|&i| self.slots[i].is_some())
     }
 
+    /// Index of an entry picked uniformly at random: random slots until one is occupied (the
+    /// table is kept at least 10% full, so this takes a few tries).
+    pub fn random_index_uniform(&self) -> Option<usize> {
+        if self.len == 0 {
+            return None;
+        }
+        loop {
+            let i = fastrand::usize(..self.slots.len());
+            if self.slots[i].is_some() {
+                return Some(i);
+            }
+        }
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &E> {
         self.slots.iter().filter_map(|s| s.as_ref())
     }
+}
+
+/// The hash of a collection member (hash field, set member): foldhash seeded once per process,
+/// so clients cannot choose members that collide.
+pub fn member_hash(bytes: &[u8]) -> u64 {
+    use std::hash::BuildHasher;
+    static STATE: std::sync::LazyLock<foldhash::fast::FixedState> =
+        std::sync::LazyLock::new(|| foldhash::fast::FixedState::with_seed(fastrand::u64(..)));
+    STATE.hash_one(bytes)
 }
 
 #[cfg(test)]

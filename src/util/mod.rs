@@ -1,11 +1,14 @@
 //! Pure helper routines shared by command handlers: glob matching, Redis
-//! number parsing/formatting, bitmap operations, LCS and DEBUG DIGEST.
+//! number parsing/formatting, bitmap operations, LCS, DEBUG DIGEST, geohash maths
+//! and partial sorting.
 
 pub mod bitmap;
 pub mod digest;
+pub mod geo;
 pub mod glob;
 pub mod lcs;
 pub mod num;
+pub mod pqsort;
 
 /// Redis's sdscatrepr: bytes quoted for humans (MONITOR lines, config text from argv).
 pub fn repr(bytes: &[u8]) -> String {

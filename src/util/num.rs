@@ -308,6 +308,28 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
     Some(if neg { -v } else { v })
 }
 
+/// Parses a double as Redis's score-range bounds do: C `strtod` over the argument (up to a NUL
+/// byte), which must consume all of it. Unlike [`parse_f64`], leading whitespace is skipped,
+/// overflow gives ±inf, underflow gives 0, and the empty string is 0. NaN is rejected.
+pub fn parse_strtod(s: &[u8]) -> Option<f64> {
+    let s = s.iter().position(|&c| c == 0).map_or(s, |end| &s[..end]);
+    if s.is_empty() {
+        return Some(0.0);
+    }
+    let body = &s[s.iter().position(|&c| !c_isspace(c))?..];
+    let (neg, class) = classify_float(body)?;
+    let v = match class {
+        FloatSyntax::Nan => return None,
+        FloatSyntax::Inf => f64::INFINITY,
+        FloatSyntax::Hex { mant, exp } => hex_to_f64(mant, exp),
+        // Rust's parser rounds correctly and saturates to inf / 0 like strtod.
+        FloatSyntax::Decimal { .. } => {
+            return std::str::from_utf8(body).ok()?.parse().ok();
+        }
+    };
+    Some(if neg { -v } else { v })
+}
+
 /// Appends `v` formatted like C `printf("%.17g")`, the way Redis 7.0's
 /// `addReplyDouble` prints doubles (RESP2 bulk body and RESP3 `,` body),
 /// with `inf`/`-inf` for infinities (and glibc's `nan`/`-nan`).
@@ -445,6 +467,18 @@ pub fn incrbyfloat(value: &[u8], incr: &[u8], out: &mut Vec<u8>) -> Result<(), I
     }
     sum.fmt_human(out);
     Ok(())
+}
+
+/// Appends a double as Redis's addReplyHumanLongDouble prints it (GEOPOS coordinates): the
+/// value as a long double in "%.17Lf" with trailing zeros dropped.
+pub fn fmt_human_f64(v: f64, out: &mut Vec<u8>) {
+    ld::Ld::from_f64(v).fmt_human(out);
+}
+
+/// Parses a number as Redis's `string2ld` does (HINCRBYFLOAT's arguments and field values):
+/// None when it is not one, otherwise whether it is finite.
+pub fn long_double_is_finite(s: &[u8]) -> Option<bool> {
+    ld::Ld::parse(s).map(|v| v.is_finite())
 }
 
 mod ld;

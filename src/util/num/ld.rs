@@ -280,6 +280,30 @@ impl Ld {
         }
     }
 
+    /// The exact long double value of a double (every double is one).
+    pub(crate) fn from_f64(v: f64) -> Ld {
+        if v.is_nan() {
+            return Ld::NAN;
+        }
+        let neg = v.is_sign_negative();
+        if v.is_infinite() {
+            return Ld {
+                neg,
+                kind: Kind::Inf,
+                nan: false,
+            };
+        }
+        let bits = v.to_bits();
+        let exp = ((bits >> 52) & 0x7ff) as i64;
+        let frac = bits & ((1 << 52) - 1);
+        let (m, e) = if exp == 0 {
+            (frac, -1074)
+        } else {
+            (frac | (1 << 52), exp - 1075)
+        };
+        Ld::round(neg, m as u128, false, e)
+    }
+
     /// Rounds a big integer times 2^exp.
     fn round_big(neg: bool, mut x: Big, sticky: bool, exp: i64) -> Ld {
         let len = x.bitlen();

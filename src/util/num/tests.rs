@@ -358,3 +358,38 @@ fn long_double_range_edges_match_redis() {
         Ok("7777777777.77777777798473835")
     );
 }
+
+#[test]
+fn strtod_parsing_as_score_ranges_use_it() {
+    assert_eq!(parse_strtod(b""), Some(0.0));
+    assert_eq!(parse_strtod(b" 1.5"), Some(1.5));
+    assert_eq!(parse_strtod(b"\t-2"), Some(-2.0));
+    assert_eq!(parse_strtod(b"1e400"), Some(f64::INFINITY));
+    assert_eq!(parse_strtod(b"-1e400"), Some(f64::NEG_INFINITY));
+    assert_eq!(parse_strtod(b"1e-400"), Some(0.0));
+    assert_eq!(parse_strtod(b"-inf"), Some(f64::NEG_INFINITY));
+    assert_eq!(parse_strtod(b"+Infinity"), Some(f64::INFINITY));
+    assert_eq!(parse_strtod(b"0x10"), Some(16.0));
+    assert_eq!(parse_strtod(b"-0x1p-2"), Some(-0.25));
+    assert_eq!(parse_strtod(b"3\0junk"), Some(3.0));
+    assert_eq!(parse_strtod(b"1."), Some(1.0));
+    assert_eq!(parse_strtod(b".5"), Some(0.5));
+    for bad in [
+        &b" "[..],
+        b"1 ",
+        b"nan",
+        b"-nan",
+        b"1e",
+        b"abc",
+        b"0x",
+        b"1.2.3",
+        b"--1",
+    ] {
+        assert_eq!(
+            parse_strtod(bad),
+            None,
+            "{:?}",
+            String::from_utf8_lossy(bad)
+        );
+    }
+}

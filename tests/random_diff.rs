@@ -963,6 +963,11 @@ const SCRIPTS: &[&str] = &[
     "return redis.call('APPEND', KEYS[1], ARGV[1])",
     "return math.random(100)",
     "return redis.call('EXPIRE', KEYS[1], 100)",
+    "redis.call('HSET', KEYS[1], 'f', ARGV[1]) return redis.call('HGET', KEYS[1], 'f')",
+    "return redis.call('ZADD', KEYS[1], ARGV[1], 'm')",
+    "redis.setresp(3) return redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')",
+    "redis.setresp(3) return redis.call('ZSCORE', KEYS[1], 'm')",
+    "return redis.call('SISMEMBER', KEYS[1], ARGV[1])",
 ];
 
 /// A library for FCALL: loaded (again) by one of the random commands.

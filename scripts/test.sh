@@ -80,7 +80,32 @@ install_prerequisites() {
         cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt || return 1
     fi
 
-    # Client-library tests of later issues add their pip/npm installs here.
+    # Client libraries for tests/clients.rs (Celery...), in a venv under the target dir.
+    local target="${CARGO_TARGET_DIR:-target}"
+    local venv="$target/client-venv"
+    if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+        log "installing python3-venv"
+        apt_install python3-venv python3-pip || return 1
+    fi
+    if [ ! -x "$venv/bin/python" ]; then
+        log "creating $venv"
+        python3 -m venv "$venv" || return 1
+    fi
+    if ! cmp -s tests/clients/requirements.txt "$venv/.installed-requirements"; then
+        log "installing Python client libraries"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check \
+            -r tests/clients/requirements.txt || return 1
+        cp tests/clients/requirements.txt "$venv/.installed-requirements"
+    fi
+    # Node client libraries (BullMQ, ioredis) for tests/clients.rs, pinned by package.json and package-lock.json.
+    if ! command -v npm >/dev/null 2>&1; then
+        log "installing nodejs and npm"
+        apt_install nodejs npm || return 1
+    fi
+    if [ ! -d tests/clients/node_modules/bullmq ]; then
+        log "installing Node client libraries"
+        (cd tests/clients && npm install --no-audit --no-fund --silent) || return 1
+    fi
     return 0
 }
 

@@ -1,0 +1,85 @@
+//! Real client libraries end to end against ferrodis: Celery (its Redis broker transport and
+//! result backend) and BullMQ (queues, workers, events). The Python packages live in
+//! `<target dir>/client-venv` and the Node ones in `tests/clients/node_modules`; both are
+//! installed by `scripts/test.sh` (from `tests/clients/requirements.txt` and `package.json`).
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::Server;
+
+fn client_venv_python() -> PathBuf {
+    if let Ok(p) = std::env::var("FERRODIS_CLIENT_PYTHON") {
+        return p.into();
+    }
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let python = target.join("client-venv/bin/python");
+    assert!(
+        python.exists(),
+        "{python:?} is missing: run `bash scripts/test.sh` (it installs the client libraries)"
+    );
+    python
+}
+
+fn clients_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/clients")
+}
+
+/// Runs a client script against `server`; fails with its output unless it prints OK in time.
+fn run_client_script(server: &Server, program: &std::path::Path, script: &str, deadline: Duration) {
+    let path = clients_dir().join(script);
+    let mut child = Command::new(program)
+        .arg(&path)
+        .arg(server.port.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the client script");
+    let started = Instant::now();
+    loop {
+        if child.try_wait().expect("poll client").is_some() {
+            break;
+        }
+        if started.elapsed() > deadline {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().expect("client output");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.trim_end().ends_with("OK"),
+        "{script} failed ({:?} after {:?}):\n{stdout}\n{}",
+        out.status,
+        started.elapsed(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn celery_broker_and_result_backend() {
+    let server = Server::ferrodis(&[]);
+    let python = client_venv_python();
+    run_client_script(&server, &python, "celery_e2e.py", Duration::from_secs(180));
+}
+
+#[test]
+fn bullmq_queue_worker_and_events() {
+    assert!(
+        clients_dir().join("node_modules/bullmq").exists(),
+        "tests/clients/node_modules is missing: run `bash scripts/test.sh` (it installs bullmq)"
+    );
+    let server = Server::ferrodis(&[]);
+    run_client_script(
+        &server,
+        std::path::Path::new("node"),
+        "bullmq_e2e.mjs",
+        Duration::from_secs(180),
+    );
+}

@@ -51,103 +51,104 @@ fn reply_info(reply: &mut Reply, spec: &CommandSpec, parent: Option<&CommandSpec
         + spec.numkeys_at.is_some() as usize
         + spec.keyword_keys.is_some() as usize;
     reply.set(specs);
+    let kflags = key_flags(spec);
     if spec.keys.first > 0 {
-        reply.map(3);
-        reply.bulk(b"flags");
-        let kflags = key_flags(spec);
-        reply.set(kflags.len());
-        for f in kflags {
-            reply.simple(f.as_bytes());
-        }
-        reply.bulk(b"begin_search");
-        reply.map(2);
-        reply.bulk(b"type");
-        reply.bulk(b"index");
-        reply.bulk(b"spec");
-        reply.map(1);
-        reply.bulk(b"index");
-        reply.int(spec.keys.first as i64);
-        reply.bulk(b"find_keys");
-        reply.map(2);
-        reply.bulk(b"type");
-        reply.bulk(b"range");
-        reply.bulk(b"spec");
-        reply.map(3);
-        reply.bulk(b"lastkey");
         let last = if spec.keys.last < 0 {
             spec.keys.last
         } else {
             spec.keys.last - spec.keys.first
         };
-        reply.int(last as i64);
-        reply.bulk(b"keystep");
-        reply.int(spec.keys.step as i64);
-        reply.bulk(b"limit");
-        reply.int(0);
+        reply_key_spec(
+            reply,
+            kflags,
+            ("index", &[("index", Int(spec.keys.first as i64))]),
+            (
+                "range",
+                &[
+                    ("lastkey", Int(last as i64)),
+                    ("keystep", Int(spec.keys.step as i64)),
+                    ("limit", Int(0)),
+                ],
+            ),
+        );
     }
     if let Some(at) = spec.numkeys_at {
-        reply.map(3);
-        reply.bulk(b"flags");
-        let kflags = key_flags(spec);
-        reply.set(kflags.len());
-        for f in kflags {
-            reply.simple(f.as_bytes());
-        }
-        reply.bulk(b"begin_search");
-        reply.map(2);
-        reply.bulk(b"type");
-        reply.bulk(b"index");
-        reply.bulk(b"spec");
-        reply.map(1);
-        reply.bulk(b"index");
-        reply.int(at as i64);
-        reply.bulk(b"find_keys");
-        reply.map(2);
-        reply.bulk(b"type");
-        reply.bulk(b"keynum");
-        reply.bulk(b"spec");
-        reply.map(3);
-        reply.bulk(b"keynumidx");
-        reply.int(0);
-        reply.bulk(b"firstkey");
-        reply.int(1);
-        reply.bulk(b"keystep");
-        reply.int(1);
+        reply_key_spec(
+            reply,
+            kflags,
+            ("index", &[("index", Int(at as i64))]),
+            (
+                "keynum",
+                &[
+                    ("keynumidx", Int(0)),
+                    ("firstkey", Int(1)),
+                    ("keystep", Int(1)),
+                ],
+            ),
+        );
     }
     if let Some(k) = spec.keyword_keys {
-        reply.map(3);
-        reply.bulk(b"flags");
-        let kflags = key_flags(spec);
-        reply.set(kflags.len());
-        for f in kflags {
-            reply.simple(f.as_bytes());
-        }
-        reply.bulk(b"begin_search");
-        reply.map(2);
-        reply.bulk(b"type");
-        reply.bulk(b"keyword");
-        reply.bulk(b"spec");
-        reply.map(2);
-        reply.bulk(b"keyword");
-        reply.bulk(k.keyword.as_bytes());
-        reply.bulk(b"startfrom");
-        reply.int(k.startfrom as i64);
-        reply.bulk(b"find_keys");
-        reply.map(2);
-        reply.bulk(b"type");
-        reply.bulk(b"range");
-        reply.bulk(b"spec");
-        reply.map(3);
-        reply.bulk(b"lastkey");
-        reply.int(-1);
-        reply.bulk(b"keystep");
-        reply.int(1);
-        reply.bulk(b"limit");
-        reply.int(k.limit as i64);
+        reply_key_spec(
+            reply,
+            kflags,
+            (
+                "keyword",
+                &[
+                    ("keyword", Text(k.keyword.as_bytes())),
+                    ("startfrom", Int(k.startfrom as i64)),
+                ],
+            ),
+            (
+                "range",
+                &[
+                    ("lastkey", Int(-1)),
+                    ("keystep", Int(1)),
+                    ("limit", Int(k.limit as i64)),
+                ],
+            ),
+        );
     }
     reply.set(spec.subcommands.len());
     for sub in spec.subcommands {
         reply_info(reply, sub, Some(spec));
+    }
+}
+
+/// A value inside a key spec's begin_search / find_keys spec map.
+enum SpecValue<'a> {
+    Int(i64),
+    Text(&'a [u8]),
+}
+use SpecValue::{Int, Text};
+
+/// One COMMAND INFO key spec: its flags, then how the search begins and how keys are found,
+/// each a type and a spec map.
+fn reply_key_spec(
+    reply: &mut Reply,
+    flags: &[&str],
+    begin_search: (&str, &[(&str, SpecValue)]),
+    find_keys: (&str, &[(&str, SpecValue)]),
+) {
+    reply.map(3);
+    reply.bulk(b"flags");
+    reply.set(flags.len());
+    for f in flags {
+        reply.simple(f.as_bytes());
+    }
+    for (name, (kind, spec)) in [("begin_search", begin_search), ("find_keys", find_keys)] {
+        reply.bulk(name.as_bytes());
+        reply.map(2);
+        reply.bulk(b"type");
+        reply.bulk(kind.as_bytes());
+        reply.bulk(b"spec");
+        reply.map(spec.len());
+        for (field, value) in spec {
+            reply.bulk(field.as_bytes());
+            match value {
+                Int(n) => reply.int(*n),
+                Text(t) => reply.bulk(t),
+            }
+        }
     }
 }
 

@@ -521,19 +521,19 @@ fn parse_numkeys(ctx: &mut Ctx, args: &Args, at: usize) -> Option<usize> {
     Some(at + 1 + n)
 }
 
-/// The first of `keys` holding a non-empty list: Ok(None) when there is none, Err after a
-/// WRONGTYPE reply.
+/// The first of `keys` holding a non-empty list.
 fn first_nonempty<'k>(
     ks: &mut DbView,
     reply: &mut Reply,
     keys: impl Iterator<Item = &'k [u8]>,
 ) -> Result<Option<&'k [u8]>, Replied> {
-    for key in keys {
-        if write_typed(ks, reply, key, Value::as_list)?.is_some_and(|l| !l.is_empty()) {
-            return Ok(Some(key));
-        }
-    }
-    Ok(None)
+    super::first_nonempty(
+        ks,
+        reply,
+        keys,
+        Value::as_list,
+        crate::storage::List::is_empty,
+    )
 }
 
 /// Writes LMPOP's reply for a pop of up to `count` from `key`: [key, [elements]].

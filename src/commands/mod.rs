@@ -325,7 +325,26 @@ pub fn read_typed<'a, T>(
     key: &[u8],
     extract: Extract<T>,
 ) -> Result<Option<&'a mut T>, Replied> {
-    match ks.get_read(key) {
+    typed(ks.get_read(key), reply, extract)
+}
+
+/// Like `read_typed`, for a write command (no hit/miss statistics, as Redis's lookupKeyWrite).
+pub fn write_typed<'a, T>(
+    ks: &'a mut DbView,
+    reply: &mut Reply,
+    key: &[u8],
+    extract: Extract<T>,
+) -> Result<Option<&'a mut T>, Replied> {
+    typed(ks.get_write(key), reply, extract)
+}
+
+/// The typed value of a looked-up entry, replying WRONGTYPE for another type.
+fn typed<'a, T>(
+    entry: Option<&'a mut crate::storage::Entry>,
+    reply: &mut Reply,
+    extract: Extract<T>,
+) -> Result<Option<&'a mut T>, Replied> {
+    match entry {
         None => Ok(None),
         Some(e) => match extract(&mut e.value) {
             Some(v) => Ok(Some(v)),
@@ -337,23 +356,21 @@ pub fn read_typed<'a, T>(
     }
 }
 
-/// Like `read_typed`, for a write command (no hit/miss statistics, as Redis's lookupKeyWrite).
-pub fn write_typed<'a, T>(
-    ks: &'a mut DbView,
+/// The first of `keys` holding a non-empty value of the type `extract` accepts (LMPOP,
+/// BLPOP, ZMPOP...): Ok(None) when there is none, Err after a WRONGTYPE reply.
+pub fn first_nonempty<'k, T>(
+    ks: &mut DbView,
     reply: &mut Reply,
-    key: &[u8],
+    keys: impl Iterator<Item = &'k [u8]>,
     extract: Extract<T>,
-) -> Result<Option<&'a mut T>, Replied> {
-    match ks.get_write(key) {
-        None => Ok(None),
-        Some(e) => match extract(&mut e.value) {
-            Some(v) => Ok(Some(v)),
-            None => {
-                reply.error(WRONGTYPE);
-                Err(Replied)
-            }
-        },
+    is_empty: fn(&T) -> bool,
+) -> Result<Option<&'k [u8]>, Replied> {
+    for key in keys {
+        if write_typed(ks, reply, key, extract)?.is_some_and(|v| !is_empty(v)) {
+            return Ok(Some(key));
+        }
     }
+    Ok(None)
 }
 
 /// The value at `key` for a write command, created with `make` when missing (the new key counts

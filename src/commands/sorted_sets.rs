@@ -712,12 +712,7 @@ fn first_nonempty<'a>(
     reply: &mut Reply,
     keys: impl Iterator<Item = &'a [u8]>,
 ) -> Result<Option<&'a [u8]>, Replied> {
-    for key in keys {
-        if write_typed(ks, reply, key, Value::as_zset)?.is_some_and(|z| !z.is_empty()) {
-            return Ok(Some(key));
-        }
-    }
-    Ok(None)
+    super::first_nonempty(ks, reply, keys, Value::as_zset, ZSet::is_empty)
 }
 
 pub fn bzpopmin(ctx: &mut Ctx, args: Args) {

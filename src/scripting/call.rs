@@ -37,6 +37,7 @@ impl<'r, 'a, 'k> ScriptHost<'r, 'a, 'k> {
             ctx.ks.now_ms,
         ));
         let mut client = Client::new(info, true);
+        client.in_script = true;
         client.select(ctx.ks.db);
         client.no_touch = ctx.client.no_touch;
         ScriptHost {

@@ -278,3 +278,34 @@ fn tracking_sees_declared_keys_of_read_only_scripts_only() {
         out
     });
 }
+
+/// The commands a script calls are logged by SLOWLOG after the script's own entry, with Redis's
+/// Lua client address ("?:0"). Times and real clients' addresses are masked.
+#[test]
+fn slowlog_records_script_commands() {
+    differential(|s| {
+        let mut c = connect(s);
+        c.cmd_str(&["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
+        c.cmd_str(&["SLOWLOG", "RESET"]);
+        let mut out = vec![c.cmd_str(&[
+            "EVAL",
+            "redis.call('set', KEYS[1], 'v') return redis.call('get', KEYS[1])",
+            "1",
+            "sk",
+        ])];
+        let log = c.cmd_str(&["SLOWLOG", "GET"]);
+        for entry in log.items().unwrap() {
+            let fields = entry.items().unwrap();
+            let addr = match &fields[4] {
+                Reply::Bulk(Some(a)) if a.as_slice() == b"?:0" => Reply::bulk("?:0"),
+                _ => Reply::bulk("client"),
+            };
+            out.push(Reply::array(vec![
+                fields[3].clone(),
+                addr,
+                fields[5].clone(),
+            ]));
+        }
+        out
+    });
+}

@@ -43,7 +43,13 @@ impl<'r, 'a, 'k> ScriptHost<'r, 'a, 'k> {
         ScriptHost {
             ctx,
             client,
-            scratch: Reply::new(),
+            // Reply::new reserves a connection-sized buffer; command replies here are small.
+            scratch: Reply {
+                out: Vec::new(),
+                resp: RespVersion::Resp2,
+                errors: 0,
+                last_error_at: 0,
+            },
             resp3: false,
             read_only,
             wrote,

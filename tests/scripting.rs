@@ -255,3 +255,57 @@ fn no_client_sees_a_half_applied_script() {
         assert_eq!(r.join().unwrap(), 300);
     }
 }
+
+/// Redis 7.0 tracks the keys EVAL_RO declares for the caller, not the keys a script reads.
+#[test]
+fn tracking_sees_declared_keys_of_read_only_scripts_only() {
+    differential(|s| {
+        let mut tracked = connect(s);
+        let mut writer = connect(s);
+        tracked.cmd_str(&["HELLO", "3"]);
+        let mut out = vec![tracked.cmd_str(&["CLIENT", "TRACKING", "on"])];
+        out.push(tracked.cmd_str(&["EVAL", "return redis.call('get', 'read')", "0"]));
+        out.push(tracked.cmd_str(&[
+            "EVAL_RO",
+            "return redis.call('get', KEYS[1])",
+            "1",
+            "declared",
+        ]));
+        out.push(writer.cmd_str(&["MSET", "read", "1", "declared", "2"]));
+        // An invalidation for a tracked key arrives before the PING's reply.
+        out.push(tracked.cmd_str(&["PING"]));
+        out.push(tracked.read_reply());
+        out
+    });
+}
+
+/// The commands a script calls are logged by SLOWLOG after the script's own entry, with Redis's
+/// Lua client address ("?:0"). Times and real clients' addresses are masked.
+#[test]
+fn slowlog_records_script_commands() {
+    differential(|s| {
+        let mut c = connect(s);
+        c.cmd_str(&["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
+        c.cmd_str(&["SLOWLOG", "RESET"]);
+        let mut out = vec![c.cmd_str(&[
+            "EVAL",
+            "redis.call('set', KEYS[1], 'v') return redis.call('get', KEYS[1])",
+            "1",
+            "sk",
+        ])];
+        let log = c.cmd_str(&["SLOWLOG", "GET"]);
+        for entry in log.items().unwrap() {
+            let fields = entry.items().unwrap();
+            let addr = match &fields[4] {
+                Reply::Bulk(Some(a)) if a.as_slice() == b"?:0" => Reply::bulk("?:0"),
+                _ => Reply::bulk("client"),
+            };
+            out.push(Reply::array(vec![
+                fields[3].clone(),
+                addr,
+                fields[5].clone(),
+            ]));
+        }
+        out
+    });
+}

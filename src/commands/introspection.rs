@@ -1,6 +1,8 @@
 //! COMMAND and its subcommands, answered from the command table.
 
-use super::table::{ACL_CATEGORIES, CAT_CONNECTION, CommandSpec, LOADING, STALE, WRITE};
+use super::table::{
+    ACL_CATEGORIES, CAT_CONNECTION, CommandSpec, LOADING, NO_MANDATORY_KEYS, STALE, WRITE,
+};
 use super::{Ctx, SYNTAX_ERR, eq_ic, reply_help};
 use crate::protocol::{Args, Reply};
 use crate::util::glob::glob_match;
@@ -292,6 +294,10 @@ fn getkeys_generic(ctx: &mut Ctx, args: Args, with_flags: bool) {
             .error("ERR Invalid number of arguments specified for command");
     }
     let idx = spec.spec_key_indexes(argc, |i| args.get(i + 2));
+    if idx.is_empty() && spec.has(NO_MANDATORY_KEYS) {
+        // EVAL, FCALL...: no keys is a valid answer for them.
+        return ctx.reply.array(0);
+    }
     if idx.is_empty() {
         return ctx.reply.error(if spec.keyword_keys.is_some() {
             "ERR Invalid arguments specified for command"

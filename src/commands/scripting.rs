@@ -282,50 +282,53 @@ const SCRIPT: u32 = CAT_SCRIPTING;
 
 pub static SCRIPT_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("debug", 3, NOSCRIPT, SCRIPT, script_debug).doc("scripting", "3.2.0", "O(1)", "Set the debug mode for executed scripts."),
-    CommandSpec::new("exists", -3, NOSCRIPT, SCRIPT, script_exists).doc("scripting", "2.6.0", "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).", "Check existence of scripts in the script cache."),
-    CommandSpec::new("flush", -2, NOSCRIPT, SCRIPT, script_flush).doc("scripting", "2.6.0", "O(N) with N being the number of scripts in cache", "Remove all the scripts from the script cache."),
+    CommandSpec::new("exists", -3, NOSCRIPT, SCRIPT, script_exists).tips(&["request_policy:all_shards", "response_policy:agg_logical_and"]).doc("scripting", "2.6.0", "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).", "Check existence of scripts in the script cache."),
+    CommandSpec::new("flush", -2, NOSCRIPT, SCRIPT, script_flush).tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]).doc("scripting", "2.6.0", "O(N) with N being the number of scripts in cache", "Remove all the scripts from the script cache."),
     CommandSpec::new("help", 2, LOADING | STALE, SCRIPT, script_help).doc("scripting", "5.0.0", "O(1)", "Show helpful text about the different subcommands"),
-    CommandSpec::new("kill", 2, NOSCRIPT | ALLOW_BUSY, SCRIPT, script_kill).doc("scripting", "2.6.0", "O(1)", "Kill the script currently in execution."),
-    CommandSpec::new("load", 3, NOSCRIPT | STALE, SCRIPT, script_load).doc("scripting", "2.6.0", "O(N) with N being the length in bytes of the script body.", "Load the specified Lua script into the script cache."),
+    CommandSpec::new("kill", 2, NOSCRIPT | ALLOW_BUSY, SCRIPT, script_kill).tips(&["request_policy:all_shards", "response_policy:one_succeeded"]).doc("scripting", "2.6.0", "O(1)", "Kill the script currently in execution."),
+    CommandSpec::new("load", 3, NOSCRIPT | STALE, SCRIPT, script_load).tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]).doc("scripting", "2.6.0", "O(N) with N being the length in bytes of the script body.", "Load the specified Lua script into the script cache."),
 ];
 
 pub static FUNCTION_SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("delete", 3, WRITE | NOSCRIPT, SCRIPT, function_delete).doc(
-        "scripting",
-        "7.0.0",
-        "O(1)",
-        "Delete a function by name",
-    ),
+    CommandSpec::new("delete", 3, WRITE | NOSCRIPT, SCRIPT, function_delete)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+        .doc("scripting", "7.0.0", "O(1)", "Delete a function by name"),
     CommandSpec::new("dump", 2, NOSCRIPT, SCRIPT, function_dump).doc(
         "scripting",
         "7.0.0",
         "O(N) where N is the number of functions",
         "Dump all functions into a serialized binary payload",
     ),
-    CommandSpec::new("flush", -2, WRITE | NOSCRIPT, SCRIPT, function_flush).doc(
-        "scripting",
-        "7.0.0",
-        "O(N) where N is the number of functions deleted",
-        "Deleting all functions",
-    ),
+    CommandSpec::new("flush", -2, WRITE | NOSCRIPT, SCRIPT, function_flush)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+        .doc(
+            "scripting",
+            "7.0.0",
+            "O(N) where N is the number of functions deleted",
+            "Deleting all functions",
+        ),
     CommandSpec::new("help", 2, LOADING | STALE, SCRIPT, function_help).doc(
         "scripting",
         "7.0.0",
         "O(1)",
         "Show helpful text about the different subcommands",
     ),
-    CommandSpec::new("kill", 2, NOSCRIPT | ALLOW_BUSY, SCRIPT, function_kill).doc(
-        "scripting",
-        "7.0.0",
-        "O(1)",
-        "Kill the function currently in execution.",
-    ),
-    CommandSpec::new("list", -2, NOSCRIPT, SCRIPT, function_list).doc(
-        "scripting",
-        "7.0.0",
-        "O(N) where N is the number of functions",
-        "List information about all the functions",
-    ),
+    CommandSpec::new("kill", 2, NOSCRIPT | ALLOW_BUSY, SCRIPT, function_kill)
+        .tips(&["request_policy:all_shards", "response_policy:one_succeeded"])
+        .doc(
+            "scripting",
+            "7.0.0",
+            "O(1)",
+            "Kill the function currently in execution.",
+        ),
+    CommandSpec::new("list", -2, NOSCRIPT, SCRIPT, function_list)
+        .tips(&["nondeterministic_output_order"])
+        .doc(
+            "scripting",
+            "7.0.0",
+            "O(N) where N is the number of functions",
+            "List information about all the functions",
+        ),
     CommandSpec::new(
         "load",
         -3,
@@ -333,6 +336,7 @@ pub static FUNCTION_SUBCOMMANDS: &[CommandSpec] = &[
         SCRIPT,
         function_load,
     )
+    .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
     .doc(
         "scripting",
         "7.0.0",
@@ -346,16 +350,23 @@ pub static FUNCTION_SUBCOMMANDS: &[CommandSpec] = &[
         SCRIPT,
         function_restore,
     )
+    .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
     .doc(
         "scripting",
         "7.0.0",
         "O(N) where N is the number of functions on the payload",
         "Restore all the functions on the given payload",
     ),
-    CommandSpec::new("stats", 2, NOSCRIPT | ALLOW_BUSY, SCRIPT, function_stats).doc(
-        "scripting",
-        "7.0.0",
-        "O(1)",
-        "Return information about the function currently running (name, description, duration)",
-    ),
+    CommandSpec::new("stats", 2, NOSCRIPT | ALLOW_BUSY, SCRIPT, function_stats)
+        .tips(&[
+            "nondeterministic_output",
+            "request_policy:all_shards",
+            "response_policy:special",
+        ])
+        .doc(
+            "scripting",
+            "7.0.0",
+            "O(1)",
+            "Return information about the function currently running (name, description, duration)",
+        ),
 ];

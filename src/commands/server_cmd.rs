@@ -342,7 +342,7 @@ pub fn feed_monitors(ctx: &Ctx, args: &Args) {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     // Commands called by scripts come from Redis's Lua client, shown as "lua".
-    let origin = if ctx.client.info.fd < 0 {
+    let origin = if ctx.client.in_script {
         "lua"
     } else {
         &ctx.client.info.addr

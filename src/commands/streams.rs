@@ -434,6 +434,14 @@ fn parse_read<'a>(ctx: &mut Ctx, args: &Args<'a>, xreadgroup: bool) -> Option<Re
         let more = argc - i - 1;
         let a = args.get(i);
         if eq_ic(a, "block") && more > 0 {
+            if ctx.client.in_script {
+                // Redis refuses BLOCK in scripts outright rather than answering at once.
+                ctx.reply.error(&format!(
+                    "ERR {} command is not allowed with BLOCK option from scripts",
+                    String::from_utf8_lossy(args.get(0))
+                ));
+                return None;
+            }
             i += 1;
             let Some(ms) = parse_i64(args.get(i)) else {
                 ctx.reply

@@ -1,6 +1,6 @@
 //! redis.call / redis.pcall: a script's commands run through the dispatcher's `run` against the
 //! keyspace view the script holds (every shard), as a client of their own: Redis's Lua client,
-//! with the caller's database and tracking, a reply in RESP2 unless redis.setresp(3).
+//! with the caller's database, a reply in RESP2 unless redis.setresp(3).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,7 +28,7 @@ pub struct ScriptHost<'r, 'a, 'k> {
 impl<'r, 'a, 'k> ScriptHost<'r, 'a, 'k> {
     pub fn new(ctx: &'r mut Ctx<'a, 'k>, read_only: bool, wrote: &'r AtomicBool) -> Self {
         // Redis's Lua client is a fake client: no address ("?:0" in SLOWLOG, "lua" in
-        // MONITOR). It carries the caller's id so the keys it reads are tracked for the caller.
+        // MONITOR), and no tracking: Redis 7.0 does not track the keys scripts read.
         let info = Arc::new(ClientInfo::new(
             ctx.client.id(),
             "?:0".into(),
@@ -37,13 +37,19 @@ impl<'r, 'a, 'k> ScriptHost<'r, 'a, 'k> {
             ctx.ks.now_ms,
         ));
         let mut client = Client::new(info, true);
+        client.in_script = true;
         client.select(ctx.ks.db);
-        client.tracking = ctx.client.tracking.clone();
         client.no_touch = ctx.client.no_touch;
         ScriptHost {
             ctx,
             client,
-            scratch: Reply::new(),
+            // Reply::new reserves a connection-sized buffer; command replies here are small.
+            scratch: Reply {
+                out: Vec::new(),
+                resp: RespVersion::Resp2,
+                errors: 0,
+                last_error_at: 0,
+            },
             resp3: false,
             read_only,
             wrote,
@@ -116,8 +122,6 @@ impl Host for ScriptHost<'_, '_, '_> {
         } else {
             RespVersion::Resp2
         };
-        // CLIENT CACHING yes applies to every key the caller's script reads.
-        self.client.caching = self.ctx.client.caching;
         let mut inner = Ctx {
             ks: self.ctx.ks,
             reply: &mut self.scratch,

@@ -194,9 +194,10 @@ fn skip(buf: &[u8], pos: &mut usize) {
     }
 }
 
-/// Deeper tables than this (a table containing itself, say) end in an error reply, as Redis's
-/// conversion does when the Lua stack runs out.
-const MAX_DEPTH: usize = 1000;
+/// Redis converts with the Lua stack, which has room for this many slots: a value that would
+/// sit deeper (in a table containing itself, say) becomes an error reply. An array element
+/// sits one slot above its table, a map value three and a map key four, a set member three.
+const LUA_STACK_SLOTS: usize = 7995;
 
 /// How a script's return value is written back.
 pub struct ReplyWriter<'r> {
@@ -209,15 +210,28 @@ pub struct ReplyWriter<'r> {
 }
 
 impl ReplyWriter<'_> {
+    /// Writes `v` and everything nested in it, depth first, with an explicit stack (nesting can
+    /// be thousands of levels deep).
     pub fn write(&mut self, v: &Value) -> mlua::Result<()> {
-        self.value(v, 0)
+        let mut pending = vec![(v.clone(), 0)];
+        while let Some((v, slot)) = pending.pop() {
+            if slot >= LUA_STACK_SLOTS {
+                self.reply.error("ERR reached lua stack limit");
+                continue;
+            }
+            let children = match &v {
+                Value::Table(t) => self.table(t)?,
+                other => {
+                    self.scalar(other);
+                    continue;
+                }
+            };
+            pending.extend(children.into_iter().rev().map(|(c, up)| (c, slot + up)));
+        }
+        Ok(())
     }
 
-    fn value(&mut self, v: &Value, depth: usize) -> mlua::Result<()> {
-        if depth > MAX_DEPTH {
-            self.reply.error("ERR reached lua stack limit");
-            return Ok(());
-        }
+    fn scalar(&mut self, v: &Value) {
         match v {
             Value::String(s) => self.reply.bulk(&s.as_bytes()),
             Value::Boolean(b) => {
@@ -231,76 +245,71 @@ impl ReplyWriter<'_> {
             }
             Value::Integer(i) => self.reply.int(*i),
             Value::Number(n) => self.reply.int(lua_number_to_i64(*n)),
-            Value::Table(t) => self.table(t, depth)?,
             _ => self.reply.null(),
         }
-        Ok(())
     }
 
-    fn table(&mut self, t: &Table, depth: usize) -> mlua::Result<()> {
+    /// Writes a table's own reply (or the header of its aggregate) and returns the values
+    /// nested in it, in reply order, with how many Lua stack slots above the table each sits.
+    fn table(&mut self, t: &Table) -> mlua::Result<Vec<(Value, usize)>> {
         if let Value::String(e) = t.raw_get::<Value>("err")? {
             let counted = !matches!(
                 t.raw_get::<Value>("ignore_error_stats_update")?,
                 Value::Boolean(true)
             );
             self.error(&e.as_bytes(), counted);
-            return Ok(());
+            return Ok(Vec::new());
         }
         if let Value::String(s) = t.raw_get::<Value>("ok")? {
             let mut text = s.as_bytes().to_vec();
             no_newlines(&mut text);
             self.reply.simple(&text);
-            return Ok(());
+            return Ok(Vec::new());
         }
         if let Some(d) = as_number(&t.raw_get::<Value>("double")?) {
             self.reply.double(d);
-            return Ok(());
+            return Ok(Vec::new());
         }
         if let Value::String(s) = t.raw_get::<Value>("big_number")? {
             let mut digits = s.as_bytes().to_vec();
             no_newlines(&mut digits);
             self.reply.big_number(&digits);
-            return Ok(());
+            return Ok(Vec::new());
         }
         if let Value::Table(v) = t.raw_get::<Value>("verbatim_string")?
             && let (Value::String(format), Value::String(text)) =
                 (v.raw_get::<Value>("format")?, v.raw_get::<Value>("string")?)
         {
             self.verbatim(&format.as_bytes(), &text.as_bytes());
-            return Ok(());
+            return Ok(Vec::new());
         }
         if let Value::Table(m) = t.raw_get::<Value>("map")? {
-            let pairs: Vec<(Value, Value)> = m.pairs().collect::<mlua::Result<_>>()?;
-            self.reply.map(pairs.len());
-            for (k, v) in &pairs {
-                self.value(k, depth + 1)?;
-                self.value(v, depth + 1)?;
+            let mut items = Vec::new();
+            for pair in m.pairs::<Value, Value>() {
+                let (k, v) = pair?;
+                items.push((k, 4));
+                items.push((v, 3));
             }
-            return Ok(());
+            self.reply.map(items.len() / 2);
+            return Ok(items);
         }
         if let Value::Table(s) = t.raw_get::<Value>("set")? {
-            let members: Vec<Value> = s
+            let members: Vec<(Value, usize)> = s
                 .pairs::<Value, Value>()
-                .map(|kv| kv.map(|(k, _)| k))
+                .map(|kv| kv.map(|(k, _)| (k, 3)))
                 .collect::<mlua::Result<_>>()?;
             self.reply.set(members.len());
-            for m in &members {
-                self.value(m, depth + 1)?;
-            }
-            return Ok(());
+            return Ok(members);
         }
         let mut items = Vec::new();
         loop {
             match t.raw_get::<Value>(items.len() + 1)? {
                 Value::Nil => break,
-                v => items.push(v),
+                v => items.push((v, 1)),
             }
         }
         self.reply.array(items.len());
-        for v in &items {
-            self.value(v, depth + 1)?;
-        }
-        Ok(())
+        Ok(items)
     }
 
     /// An error reply; `counted` false writes it without touching the error statistics.
@@ -383,6 +392,29 @@ mod tests {
         .write(&v)
         .unwrap();
         reply.out
+    }
+
+    #[test]
+    fn a_table_containing_itself_ends_where_redis_runs_out_of_stack() {
+        let lua = Lua::new();
+        let t: Table = lua.load("local t = {} t[1] = t return t").eval().unwrap();
+        let mut reply = Reply::new();
+        ReplyWriter {
+            reply: &mut reply,
+            script_resp3: false,
+            uncounted_error: false,
+        }
+        .write(&Value::Table(t))
+        .unwrap();
+        assert_eq!(
+            reply.out.len(),
+            7995 * 4 + b"-ERR reached lua stack limit\r\n".len()
+        );
+        assert!(
+            reply
+                .out
+                .ends_with(b"*1\r\n-ERR reached lua stack limit\r\n")
+        );
     }
 
     #[test]

@@ -129,6 +129,8 @@ pub struct Client {
     pub tracking: Option<super::tracking::Options>,
     /// CLIENT CACHING yes|no: applies to the next command only.
     pub caching: Option<bool>,
+    /// The client scripts' redis.call commands run as (Redis's Lua client).
+    pub in_script: bool,
 }
 
 impl Client {
@@ -149,6 +151,7 @@ impl Client {
             blocked: None,
             tracking: None,
             caching: None,
+            in_script: false,
         }
     }
 

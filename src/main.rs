@@ -4,13 +4,13 @@ use std::sync::Arc;
 
 use ferrodis::config::{Config, LogLevel};
 use ferrodis::server::Server;
-use tikv_jemallocator::Jemalloc;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::prelude::*;
 use tracing_subscriber::reload;
 
 #[global_allocator]
-static GLOBAL: Jemalloc = Jemalloc;
+static GLOBAL: ferrodis::memory::alloc::CountingAllocator =
+    ferrodis::memory::alloc::CountingAllocator;
 
 const USAGE: &str = "Usage: ./ferrodis [/path/to/redis.conf] [options] [-]
        ./ferrodis - (read config from stdin)

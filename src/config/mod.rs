@@ -62,6 +62,24 @@ impl MaxmemoryPolicy {
             MaxmemoryPolicy::VolatileLru | MaxmemoryPolicy::AllkeysLru
         )
     }
+
+    /// Only keys with a TTL may be evicted.
+    pub fn is_volatile(self) -> bool {
+        matches!(
+            self,
+            MaxmemoryPolicy::VolatileLru
+                | MaxmemoryPolicy::VolatileLfu
+                | MaxmemoryPolicy::VolatileRandom
+                | MaxmemoryPolicy::VolatileTtl
+        )
+    }
+
+    pub fn is_random(self) -> bool {
+        matches!(
+            self,
+            MaxmemoryPolicy::VolatileRandom | MaxmemoryPolicy::AllkeysRandom
+        )
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -146,6 +164,8 @@ pub struct Config {
     pub dbfilename: String,
     pub maxmemory: u64,
     pub maxmemory_policy: MaxmemoryPolicy,
+    pub maxmemory_samples: i64,
+    pub maxmemory_eviction_tenacity: i64,
     pub lfu_log_factor: i64,
     pub lfu_decay_time: i64,
     pub slowlog_log_slower_than: i64,
@@ -408,6 +428,8 @@ impl Config {
             dbfilename: "dump.rdb".into(),
             maxmemory: 0,
             maxmemory_policy: MaxmemoryPolicy::Noeviction,
+            maxmemory_samples: 5,
+            maxmemory_eviction_tenacity: 10,
             lfu_log_factor: 10,
             lfu_decay_time: 1,
             slowlog_log_slower_than: 10000,
@@ -589,6 +611,8 @@ impl Config {
             .into_iter()
             .find(|p| p.name() == policy)
             .unwrap_or(MaxmemoryPolicy::Noeviction);
+        self.maxmemory_samples = int("maxmemory-samples");
+        self.maxmemory_eviction_tenacity = int("maxmemory-eviction-tenacity");
         self.lfu_log_factor = int("lfu-log-factor");
         self.lfu_decay_time = int("lfu-decay-time");
         self.slowlog_log_slower_than = int("slowlog-log-slower-than");

@@ -138,7 +138,7 @@ impl Scripting {
             name: inv.name.to_string(),
             command: inv.command,
         });
-        let mut host = ScriptHost::new(ctx, inv.read_only, &self.run.wrote);
+        let mut host = ScriptHost::new(ctx, inv.read_only, inv.allow_oom, &self.run.wrote);
         let outcome = busy::off_worker(|| lua.run(&mut host, f, threshold > 0, params));
         let script_resp3 = host.resp3;
         drop(host);
@@ -185,6 +185,8 @@ struct Invocation<'s> {
     name: &'s str,
     command_name: &'s [u8],
     read_only: bool,
+    /// allow-oom: denyoom commands run even when the script started over maxmemory.
+    allow_oom: bool,
     /// The caller's command line (FUNCTION STATS shows it; not kept for EVAL).
     command: Vec<Vec<u8>>,
 }

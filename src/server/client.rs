@@ -131,6 +131,9 @@ pub struct Client {
     pub caching: Option<bool>,
     /// The client scripts' redis.call commands run as (Redis's Lua client).
     pub in_script: bool,
+    /// Used memory was over maxmemory when the current command started (scripts that have
+    /// not written yet are refused denyoom commands, as Redis's pre_command_oom_state).
+    pub oom_at_start: bool,
 }
 
 impl Client {
@@ -152,6 +155,7 @@ impl Client {
             tracking: None,
             caching: None,
             in_script: false,
+            oom_at_start: false,
         }
     }
 

@@ -42,6 +42,7 @@ pub struct ServerStats {
     pub reads_processed: AtomicU64,
     pub writes_processed: AtomicU64,
     pub unexpected_error_replies: AtomicU64,
+    pub evicted_keys: AtomicU64,
     /// instantaneous_ops_per_sec, sampled by the cron.
     pub ops_per_sec: AtomicU64,
     pub input_kbps_x100: AtomicU64,
@@ -100,6 +101,8 @@ pub struct Server {
     pub histograms: latency::CommandHistograms,
     /// Lua scripts, functions and the state of the running script.
     pub scripting: crate::scripting::Scripting,
+    /// maxmemory's eviction pool.
+    pub evictor: crate::memory::evict::Evictor,
 }
 
 #[derive(Default)]
@@ -110,6 +113,8 @@ pub struct HotConfig {
     pub maxclients: AtomicU64,
     pub requirepass_set: AtomicBool,
     pub hz: AtomicU32,
+    /// maxmemory in bytes (0: no limit), checked before every command.
+    pub maxmemory: AtomicU64,
     /// An LFU maxmemory policy is in force: keys carry LFU counters instead of LRU stamps.
     pub lfu: AtomicBool,
     pub lfu_log_factor: AtomicU32,
@@ -145,6 +150,7 @@ impl HotConfig {
             Ordering::Relaxed,
         );
         self.hz.store(c.hz.clamp(1, 500), Ordering::Relaxed);
+        self.maxmemory.store(c.maxmemory, Ordering::Relaxed);
         self.lfu
             .store(c.maxmemory_policy.is_lfu(), Ordering::Relaxed);
         self.lfu_log_factor
@@ -244,7 +250,7 @@ impl Server {
                 .unwrap_or_default(),
             last_save_unix: AtomicI64::new(now / 1000),
             hot,
-            startup_memory: info::allocator_stats().0,
+            startup_memory: crate::memory::alloc::used_memory(),
             memory_peak: AtomicU64::new(0),
             log_reload: std::sync::OnceLock::new(),
             listeners: Mutex::new(Vec::new()),
@@ -257,6 +263,7 @@ impl Server {
             latency_events: Mutex::new(Default::default()),
             histograms,
             scripting: crate::scripting::Scripting::new(),
+            evictor: Default::default(),
         }))
     }
 
@@ -281,6 +288,7 @@ impl Server {
             &st.net_output_bytes,
             &st.errors,
             &st.unexpected_error_replies,
+            &st.evicted_keys,
             &st.reads_processed,
             &st.writes_processed,
         ] {

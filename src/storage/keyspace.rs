@@ -73,6 +73,9 @@ pub struct DbSize {
     pub keys: usize,
     pub volatile: usize,
     pub avg_ttl_ms: i64,
+    /// Bytes of the key table and of the expires index (MEMORY STATS overheads).
+    pub table_bytes: usize,
+    pub expires_bytes: usize,
 }
 
 impl Db {
@@ -401,6 +404,35 @@ impl Keyspace {
         for (db, key) in watched {
             let (s, _) = self.locate(key);
             self.shards[s].lock().unwatch(*db, key, flag);
+        }
+    }
+
+    /// Eviction sampling: up to `count` random keys of database `db` in shard `shard` (only
+    /// keys with a TTL when `volatile`), each passed to `visit` with the shard locked.
+    pub fn sample_keys(
+        &self,
+        shard: usize,
+        db: usize,
+        volatile: bool,
+        count: usize,
+        mut visit: impl FnMut(&Entry),
+    ) {
+        let shard = self.shards[shard].lock();
+        let d = &shard.dbs[db];
+        for _ in 0..count {
+            let entry = if volatile {
+                let Some(vi) = d.expires.random_index_uniform() else {
+                    return;
+                };
+                let h = d.expires.at(vi).0;
+                d.keys.find(h, |e| e.expire_at != 0).map(|i| d.keys.at(i))
+            } else {
+                d.keys.random_index_uniform().map(|i| d.keys.at(i))
+            };
+            match entry {
+                Some(e) => visit(e),
+                None => return,
+            }
         }
     }
 
@@ -877,6 +909,8 @@ impl<'a> DbView<'a> {
             for (i, db) in s.dbs.iter().enumerate() {
                 sizes[i].keys += db.len();
                 sizes[i].volatile += db.volatile_len();
+                sizes[i].table_bytes += db.keys.allocated();
+                sizes[i].expires_bytes += db.expires.allocated();
                 weighted[i] += db.avg_ttl_ms as i128 * db.volatile_len() as i128;
             }
         });

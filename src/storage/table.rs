@@ -41,6 +41,11 @@ impl<E: Hashed> OrdTable<E> {
         }
     }
 
+    /// Bytes of the slot array (entries' own heap data not included).
+    pub fn allocated(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<Option<E>>()
+    }
+
     pub fn len(&self) -> usize {
         self.len
     }

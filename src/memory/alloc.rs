@@ -61,6 +61,19 @@ fn class_size(layout: Layout) -> i64 {
     size as i64
 }
 
+/// jemalloc's start-up options (read by jemalloc under its prefixed symbol name): purge freed
+/// pages from a background thread (Redis's jemalloc-bg-thread) after one second rather than
+/// ten, so memory freed by deletes and by table resizes leaves the RSS promptly.
+#[repr(transparent)]
+pub struct MallocConf(*const std::ffi::c_char);
+
+// SAFETY: a pointer to a static, immutable C string.
+unsafe impl Sync for MallocConf {}
+
+#[unsafe(export_name = "_rjem_malloc_conf")]
+pub static MALLOC_CONF: MallocConf =
+    MallocConf(c"background_thread:true,dirty_decay_ms:1000".as_ptr());
+
 /// The process's global allocator (set in main.rs).
 pub struct CountingAllocator;
 

@@ -286,3 +286,49 @@ fn redis_cli_memkeys_reads_memory_usage() {
     assert!(text.contains("Biggest   list found '\"list\"'"), "{text}");
     assert!(text.contains("Sampled 11 keys"), "{text}");
 }
+
+fn rss_of(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap();
+    kb * 1024
+}
+
+#[test]
+fn deleting_data_gives_memory_back() {
+    let server = Server::ferrodis(&[]);
+    let mut con = server.client();
+    let (used0, rss0) = (used_memory(&mut con), rss_of(server.pid()));
+    fill(&mut con, "k", 30_000, |_| None);
+    let full = used_memory(&mut con) - used0;
+    assert!(full > 30_000 * VALUE as u64, "{full}");
+    let mut pipe = redis::pipe();
+    for i in 0..15_000 {
+        pipe.cmd("DEL").arg(format!("k{i}")).ignore();
+    }
+    pipe.query::<()>(&mut con).unwrap();
+    let half = used_memory(&mut con) - used0;
+    assert!(
+        half * 10 < full * 6 && half * 10 > full * 4,
+        "half the keys deleted: {half} of {full} bytes still used"
+    );
+    let _: () = redis::cmd("FLUSHALL").query(&mut con).unwrap();
+    let after = used_memory(&mut con);
+    assert!(
+        after < used0 + (1 << 20),
+        "after FLUSHALL {after}, at start {used0}"
+    );
+    // Freed pages go back to the system within about a second (jemalloc's decay).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while rss_of(server.pid()) > rss0 + (8 << 20) {
+        assert!(
+            Instant::now() < deadline,
+            "RSS {} did not fall back towards {rss0}",
+            rss_of(server.pid())
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -60,6 +60,10 @@ install_prerequisites() {
     command -v redis-server >/dev/null 2>&1 || pkgs+=(redis-server)
     command -v redis-cli >/dev/null 2>&1 || pkgs+=(redis-tools)
     command -v redis-benchmark >/dev/null 2>&1 || pkgs+=(redis-tools)
+    # tests/deploy.rs: the compose files are validated by docker-compose (no Docker engine
+    # needed) and the image's entry point runs under tini as in the container.
+    command -v docker-compose >/dev/null 2>&1 || pkgs+=(docker-compose)
+    command -v tini >/dev/null 2>&1 || pkgs+=(tini)
     if [ "${#pkgs[@]}" -gt 0 ]; then
         log "installing ${pkgs[*]}"
         # shellcheck disable=SC2046

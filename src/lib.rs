@@ -2,6 +2,7 @@
 
 pub mod commands;
 pub mod config;
+pub mod healthcheck;
 pub mod memory;
 pub mod protocol;
 pub mod scripting;

@@ -64,6 +64,8 @@ install_prerequisites() {
     # needed) and the image's entry point runs under tini as in the container.
     command -v docker-compose >/dev/null 2>&1 || pkgs+=(docker-compose)
     command -v tini >/dev/null 2>&1 || pkgs+=(tini)
+    # tests/tls.rs makes its certificates with the openssl command line.
+    command -v openssl >/dev/null 2>&1 || pkgs+=(openssl)
     if [ "${#pkgs[@]}" -gt 0 ]; then
         log "installing ${pkgs[*]}"
         # shellcheck disable=SC2046

@@ -143,6 +143,7 @@ pub struct Config {
     pub users: Vec<String>,
 
     pub port: u16,
+    pub tls_port: u16,
     pub bind: Vec<String>,
     pub protected_mode: bool,
     pub requirepass: Option<Vec<u8>>,
@@ -407,6 +408,7 @@ impl Config {
             rename_commands: Vec::new(),
             users: Vec::new(),
             port: 6350,
+            tls_port: 0,
             bind: Vec::new(),
             protected_mode: true,
             requirepass: None,
@@ -561,6 +563,11 @@ impl Config {
         Ok(())
     }
 
+    /// A parameter's current value as CONFIG GET shows it ("" for an unknown name).
+    pub fn value(&self, name: &str) -> &str {
+        self.values.get(name).map_or("", String::as_str)
+    }
+
     /// Re-derives the typed fields from the canonical values.
     fn refresh(&mut self) {
         let v = |n: &str| self.values[n].as_str();
@@ -572,6 +579,7 @@ impl Config {
             _ => Enablement::No,
         };
         self.port = int("port") as u16;
+        self.tls_port = int("tls-port") as u16;
         self.bind = v("bind").split_whitespace().map(str::to_string).collect();
         self.protected_mode = yes("protected-mode");
         self.requirepass = Some(v("requirepass").as_bytes().to_vec()).filter(|p| !p.is_empty());

@@ -8,6 +8,7 @@ pub mod info;
 pub mod latency;
 pub mod notify;
 pub mod pubsub;
+pub mod tls;
 pub mod tracking;
 
 use std::collections::BTreeMap;
@@ -103,6 +104,9 @@ pub struct Server {
     pub scripting: crate::scripting::Scripting,
     /// maxmemory's eviction pool.
     pub evictor: crate::memory::evict::Evictor,
+    /// TLS settings for tls-port connections (None without a certificate); replaced by CONFIG
+    /// SET of a tls-* parameter, for new connections.
+    tls: RwLock<Option<Arc<rustls::ServerConfig>>>,
 }
 
 #[derive(Default)]
@@ -222,6 +226,7 @@ impl Server {
         }
         let hot = HotConfig::default();
         hot.refresh(&config);
+        let tls = tls::server_config(&config)?;
         let histograms = latency::CommandHistograms::new(commands.all_stats().count());
         let now = unix_ms();
         let mut id = [0u8; 20];
@@ -264,6 +269,7 @@ impl Server {
             histograms,
             scripting: crate::scripting::Scripting::new(),
             evictor: Default::default(),
+            tls: RwLock::new(tls),
         }))
     }
 
@@ -299,6 +305,18 @@ impl Server {
         self.histograms.reset();
         self.keyspace.reset_stats();
         self.memory_peak.store(0, Ordering::Relaxed);
+    }
+
+    pub fn tls_config(&self) -> Option<Arc<rustls::ServerConfig>> {
+        self.tls.read().clone()
+    }
+
+    /// Rebuilds the TLS settings after CONFIG SET changed a tls-* parameter (certificates are
+    /// reloaded this way); on error the running settings stay.
+    pub fn reload_tls(&self) -> Result<(), String> {
+        let fresh = tls::server_config(&self.config.read())?;
+        *self.tls.write() = fresh;
+        Ok(())
     }
 
     /// Applies configuration changed by CONFIG SET to the running server.
@@ -503,15 +521,24 @@ impl Server {
     /// previous ones (CONFIG SET port/bind applies live, as in Redis). On failure the old
     /// sockets stay in service. Must run inside the runtime.
     pub fn start_listeners(self: &Arc<Server>) -> Result<(), String> {
-        let (addrs, port) = {
+        let (addrs, port, tls_port) = {
             let c = self.config.read();
-            (c.bind.clone(), c.port)
+            (c.bind.clone(), c.port, c.tls_port)
         };
-        let fresh = bind_addresses(&addrs, port)?;
+        // Port 0 turns a listener off (a TLS-only server sets port 0 and tls-port).
+        let mut fresh = Vec::new();
+        for (p, tls) in [(port, false), (tls_port, true)] {
+            if p != 0 {
+                fresh.extend(bind_addresses(&addrs, p)?.into_iter().map(|l| (l, tls)));
+            }
+        }
+        if tls_port != 0 && self.tls_config().is_none() {
+            return Err("tls-port is set but tls-cert-file is not".into());
+        }
         let mut tasks = Vec::with_capacity(fresh.len());
-        for l in fresh {
+        for (l, tls) in fresh {
             let listener = tokio::net::TcpListener::from_std(l).map_err(|e| e.to_string())?;
-            tasks.push(tokio::spawn(connection::serve(self.clone(), listener)).abort_handle());
+            tasks.push(tokio::spawn(connection::serve(self.clone(), listener, tls)).abort_handle());
         }
         for old in std::mem::replace(&mut *self.listeners.lock(), tasks) {
             old.abort();

@@ -508,3 +508,50 @@ fn monitor_shows_every_command_in_redis_format_with_secrets_redacted() {
     assert_eq!(body(&lines[2]), format!("[3 {addr}] \"SELECT\" \"3\""));
     assert_eq!(body(&lines[3]), format!("[3 {addr}] \"GET\" \"k\""));
 }
+
+#[test]
+fn monitor_clients_show_flag_o_and_reset_ends_monitoring_as_in_redis() {
+    for s in [Server::redis(&[]), Server::ferrodis(&[])] {
+        let mut mon = s.raw();
+        let mut other = s.raw();
+        let mon_id = match mon.cmd_str(&["CLIENT", "ID"]) {
+            Reply::Int(id) => id,
+            r => panic!("{}: CLIENT ID {r:?}", s.name),
+        };
+        let flags_of_mon = |other: &mut Raw| {
+            let list = other.cmd_str(&["CLIENT", "LIST", "ID", &mon_id.to_string()]);
+            let line = String::from_utf8(list.bytes().expect("CLIENT LIST").to_vec()).unwrap();
+            line.split(' ')
+                .find_map(|f| f.strip_prefix("flags="))
+                .expect("flags field")
+                .to_string()
+        };
+        assert_eq!(mon.cmd_str(&["MONITOR"]), Reply::ok(), "{}", s.name);
+        assert_eq!(
+            flags_of_mon(&mut other),
+            "O",
+            "{}: flags of a MONITOR client",
+            s.name
+        );
+        assert_eq!(
+            mon.cmd_str(&["RESET"]),
+            Reply::simple("RESET"),
+            "{}",
+            s.name
+        );
+        assert_eq!(
+            flags_of_mon(&mut other),
+            "N",
+            "{}: flags after RESET",
+            s.name
+        );
+        // Nothing is fed any more: the next reply is PING's, not a monitor line.
+        other.cmd_str(&["SET", "k", "v"]);
+        assert_eq!(
+            mon.cmd_str(&["PING"]),
+            Reply::simple("PONG"),
+            "{}: after RESET",
+            s.name
+        );
+    }
+}

@@ -20,6 +20,9 @@ pub fn client_line(server: &Server, c: &ClientInfo, now_ms: i64) -> String {
         .full_name(c.last_cmd.load(Ordering::Relaxed));
     // Flag letters in Redis's order.
     let mut flags = String::new();
+    if c.monitor.load(Ordering::Relaxed) {
+        flags.push('O');
+    }
     let subs = c
         .subscriptions
         .each_ref()

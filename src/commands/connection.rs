@@ -32,6 +32,8 @@ pub fn quit(ctx: &mut Ctx, _args: Args) {
 }
 
 pub fn reset(ctx: &mut Ctx, _args: Args) {
+    // RESET ends MONITOR mode too, as in Redis (before this command is fed to monitors).
+    ctx.server.stop_monitor(ctx.client.id());
     ctx.client.multi = None;
     super::transactions::unwatch_all(ctx);
     super::pubsub::unsubscribe_all(ctx);

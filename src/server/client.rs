@@ -58,6 +58,8 @@ pub struct ClientInfo {
     /// CLIENT TRACKING on (CLIENT LIST flag t), in BCAST mode (flag B).
     pub tracking: AtomicBool,
     pub tracking_bcast: AtomicBool,
+    /// In MONITOR mode (CLIENT LIST flag O).
+    pub monitor: AtomicBool,
 }
 
 impl ClientInfo {
@@ -85,6 +87,7 @@ impl ClientInfo {
             blocked: AtomicBool::new(false),
             tracking: AtomicBool::new(false),
             tracking_bcast: AtomicBool::new(false),
+            monitor: AtomicBool::new(false),
         }
     }
 

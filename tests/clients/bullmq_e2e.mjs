@@ -73,7 +73,8 @@ const runId = Date.now().toString(36);
  * admin connection) must speak the protocol under test. */
 async function checkProtocolOfAllClients(scenario) {
   const list = String(await admin.call("CLIENT", "LIST"));
-  const lines = list.split(/\r?\n/).filter((l) => l.includes("resp="));
+  // A MONITOR client (flag O) watching the run is not part of it.
+  const lines = list.split(/\r?\n/).filter((l) => l.includes("resp=") && !/ flags=\w*O/.test(l));
   check(lines.length >= 2, `CLIENT LIST shows ${lines.length} clients:\n${list}`);
   const wrong = lines.filter((l) => !l.includes(` resp=${protocol}`));
   check(wrong.length === 0, `${scenario}: clients not on RESP${protocol}:\n${wrong.join("\n")}`);

@@ -40,15 +40,12 @@ let processed = 0;
 let resolveDone;
 const done = new Promise((resolve) => (resolveDone = resolve));
 const processStart = process.hrtime.bigint();
-const worker = new Worker(
-  queueName,
-  async (job) => {
-    processed += 1;
-    if (processed === jobs) resolveDone();
-    return job.data.i;
-  },
-  { connection, concurrency },
-);
+const worker = new Worker(queueName, async (job) => job.data.i, { connection, concurrency });
+// Counted when a job is completed (moved out of active), not when its processor starts.
+worker.on("completed", () => {
+  processed += 1;
+  if (processed === jobs) resolveDone();
+});
 await done;
 const processSeconds = Number(process.hrtime.bigint() - processStart) / 1e9;
 const left = await queue.getJobCounts("wait", "active", "completed", "failed");

@@ -315,9 +315,12 @@ const scenarios = {
     worker.run();
     await waitFor(() => starts.length === 9, 15000, "9 rate limited jobs");
     const t = starts.map((s) => s - starts[0]);
-    // Each window lets `max` jobs through: job 3 waits for the second window, job 6 for the third.
-    check(t[max] >= duration - 60, `job ${max} started ${t[max]} ms after the first (window ${duration} ms): ${t}`);
-    check(t[2 * max] >= 2 * duration - 60, `job ${2 * max} started ${t[2 * max]} ms after the first: ${t}`);
+    // Each window lets `max` jobs through: job 3 waits for the second window, job 6 for the
+    // third. Unlimited, all 9 would start within a few ms; the slack covers the first job's
+    // start being seen late (its window opens on the server when it is taken).
+    const slack = duration / 4;
+    check(t[max] >= duration - slack, `job ${max} started ${t[max]} ms after the first (window ${duration} ms): ${t}`);
+    check(t[2 * max] >= 2 * duration - slack, `job ${2 * max} started ${t[2 * max]} ms after the first: ${t}`);
     const rate = (9 - max) / (t[8] / 1000);
     check(rate <= (max / duration) * 1000 * 1.25, `rate ${rate.toFixed(1)} jobs/s over the limit: ${t}`);
   },
@@ -419,8 +422,10 @@ const scenarios = {
         check(run.at >= run.due, `${kind} run started ${run.due - run.at} ms early`);
       }
       const dueGaps = r.slice(2).map((x, i) => x.due - r[i + 1].due);
-      // 'every' counts from when the previous run was scheduled, cron is on the clock.
-      const gapOk = kind === "cron" ? (g) => g === period : (g) => g >= period && g < period + 1500;
+      // 'every' counts from when the previous run was scheduled; cron runs are on whole
+      // seconds (a second missed under load is skipped, not run late).
+      const gapOk =
+        kind === "cron" ? (g) => g >= period && g % period === 0 : (g) => g >= period && g < period + 3000;
       check(dueGaps.every(gapOk), `${kind} due gaps ${dueGaps} (period ${period})`);
     }
     const leftover = await ctx.queue.getDelayed();

@@ -602,8 +602,12 @@ if (unknown.length) {
   process.exit(2);
 }
 
-const hello = await admin.call("CLIENT", "INFO");
-check(String(hello).includes(` resp=${protocol}`), `admin connection: ${hello}`);
+// ioredis falls back to RESP2 without a word when HELLO 3 fails: refuse to run then.
+const adminInfo = String(await admin.call("CLIENT", "INFO"));
+if (!adminInfo.includes(` resp=${protocol}`)) {
+  console.log(`${label}: FAILED: the connection is not on RESP${protocol}: ${adminInfo}`);
+  process.exit(1);
+}
 const wallStart = Date.now();
 for (const name of names) {
   const started = Date.now();

@@ -108,9 +108,15 @@ install_prerequisites() {
         log "installing nodejs and npm"
         apt_install nodejs npm || return 1
     fi
-    if [ ! -d tests/clients/node_modules/bullmq ]; then
+    # Reinstall whenever package-lock.json changed since the last install (a copy is kept in
+    # node_modules), so a machine with an older node_modules gets the pinned versions.
+    if ! cmp -s tests/clients/package-lock.json tests/clients/node_modules/.installed-package-lock.json; then
         log "installing Node client libraries"
+        # npm install (not npm ci): it installs the locked versions too, and npm ci rejects a
+        # lock file that lists no entry for optional packages of other platforms (msgpackr's
+        # prebuilt binaries) when the registry did not provide them.
         (cd tests/clients && npm install --no-audit --no-fund --silent) || return 1
+        cp tests/clients/package-lock.json tests/clients/node_modules/.installed-package-lock.json
     fi
     return 0
 }

@@ -1,5 +1,7 @@
 //! Real client libraries end to end against ferrodis: Celery (its Redis broker transport and
-//! result backend) and BullMQ (queues, workers, events). The Python packages live in
+//! result backend) and BullMQ (queues, workers, events, flows, schedulers...; each BullMQ
+//! scenario also runs against redis-server, over RESP3 and RESP2, so a failure on ferrodis
+//! alone points at the server). The Python packages live in
 //! `<target dir>/client-venv` and the Node ones in `tests/clients/node_modules`; both are
 //! installed by `scripts/test.sh` (from `tests/clients/requirements.txt` and `package.json`).
 
@@ -32,10 +34,22 @@ fn clients_dir() -> PathBuf {
 
 /// Runs a client script against `server`; fails with its output unless it prints OK in time.
 fn run_client_script(server: &Server, program: &std::path::Path, script: &str, deadline: Duration) {
+    run_client_script_with_args(server, program, script, &[], deadline);
+}
+
+/// As `run_client_script`, with `args` after the port on the script's command line.
+fn run_client_script_with_args(
+    server: &Server,
+    program: &std::path::Path,
+    script: &str,
+    args: &[&str],
+    deadline: Duration,
+) {
     let path = clients_dir().join(script);
     let mut child = Command::new(program)
         .arg(&path)
         .arg(server.port.to_string())
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -69,17 +83,40 @@ fn celery_broker_and_result_backend() {
     run_client_script(&server, &python, "celery_e2e.py", Duration::from_secs(180));
 }
 
-#[test]
-fn bullmq_queue_worker_and_events() {
+/// Every BullMQ scenario of `bullmq_e2e.mjs` against `server` over one protocol ("resp3":
+/// ioredis's default, "resp2": forced); the script checks CLIENT LIST's resp= of every
+/// connection, and names the server and protocol in each line it prints.
+fn bullmq_scenarios(server: Server, protocol: &str) {
     assert!(
         clients_dir().join("node_modules/bullmq").exists(),
         "tests/clients/node_modules is missing: run `bash scripts/test.sh` (it installs bullmq)"
     );
-    let server = Server::ferrodis(&[]);
-    run_client_script(
+    let label = format!("bullmq on {} over {protocol}", server.name);
+    run_client_script_with_args(
         &server,
         std::path::Path::new("node"),
         "bullmq_e2e.mjs",
-        Duration::from_secs(180),
+        &[protocol, &label],
+        Duration::from_secs(150),
     );
+}
+
+#[test]
+fn bullmq_ferrodis_resp3() {
+    bullmq_scenarios(Server::ferrodis(&[]), "resp3");
+}
+
+#[test]
+fn bullmq_ferrodis_resp2() {
+    bullmq_scenarios(Server::ferrodis(&[]), "resp2");
+}
+
+#[test]
+fn bullmq_redis_resp3() {
+    bullmq_scenarios(Server::redis(&[]), "resp3");
+}
+
+#[test]
+fn bullmq_redis_resp2() {
+    bullmq_scenarios(Server::redis(&[]), "resp2");
 }

@@ -60,12 +60,16 @@ pub const OOM_ERR: &str = "OOM command not allowed when used memory > 'maxmemory
 /// Executes one request and writes its reply.
 pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, args: Args) {
     let name = args.get(0);
+    // CLIENT LIST's cmd= is the last command looked up, as in Redis: set before any check
+    // can reject it (also while queuing in MULTI); NULL for unknown (sub)commands.
     let Some((mut spec, mut index)) = server.commands.lookup(name) else {
+        client.info.last_cmd.store(usize::MAX, Ordering::Relaxed);
         reply.error(&unknown_command(&args));
         count_error(server, reply);
         transactions::flag_aborted(client);
         return;
     };
+    client.info.last_cmd.store(index, Ordering::Relaxed);
     if !spec.arity_ok(args.len()) {
         reply.error(&format!(
             "ERR wrong number of arguments for '{}' command",
@@ -78,7 +82,10 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
     if !spec.subcommands.is_empty() && args.len() >= 2 {
         // Container commands (CONFIG GET, OBJECT ENCODING...) run their subcommand's entry.
         let sub = args.get(1);
-        match server.commands.lookup_sub(index, sub) {
+        let found = server.commands.lookup_sub(index, sub);
+        let last = found.map_or(usize::MAX, |(_, i)| i);
+        client.info.last_cmd.store(last, Ordering::Relaxed);
+        match found {
             Some((s, i)) if s.arity_ok(args.len()) => (spec, index) = (s, i),
             Some((s, i)) => {
                 reply.error(&format!(
@@ -146,7 +153,6 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
         transactions::queue(server, client, reply, spec, index, &args);
         return;
     }
-    client.info.last_cmd.store(index, Ordering::Relaxed);
     let started = Instant::now();
     let announced = crate::scripting::announce(server, spec, client);
     let locked = lock_for(server, spec, &args);

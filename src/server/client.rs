@@ -58,6 +58,13 @@ pub struct ClientInfo {
     /// CLIENT TRACKING on (CLIENT LIST flag t), in BCAST mode (flag B).
     pub tracking: AtomicBool,
     pub tracking_bcast: AtomicBool,
+    /// In MONITOR mode (CLIENT LIST flag O).
+    pub monitor: AtomicBool,
+    /// Commands queued since MULTI, -1 outside MULTI (CLIENT LIST multi=, flag x).
+    pub multi_queued: AtomicI64,
+    /// Set by any change to a watched key; EXEC then fails (CLIENT LIST flag d). Replaced by
+    /// a fresh flag when watches must be dropped later (see `transactions::abort_exec`).
+    pub watch_dirty: Mutex<Arc<AtomicBool>>,
 }
 
 impl ClientInfo {
@@ -85,6 +92,9 @@ impl ClientInfo {
             blocked: AtomicBool::new(false),
             tracking: AtomicBool::new(false),
             tracking_bcast: AtomicBool::new(false),
+            monitor: AtomicBool::new(false),
+            multi_queued: AtomicI64::new(-1),
+            watch_dirty: Mutex::new(Arc::new(AtomicBool::new(false))),
         }
     }
 
@@ -115,8 +125,6 @@ pub struct Client {
     pub multi: Option<Multi>,
     /// Keys this client WATCHes, by database.
     pub watched: Vec<(usize, Vec<u8>)>,
-    /// Set by any change to a watched key; EXEC then fails.
-    pub watch_dirty: Arc<AtomicBool>,
     /// Subscribed channels, patterns and shard channels, in subscription order.
     pub subscribed: [Vec<Vec<u8>>; 3],
     /// Where PUBLISH delivers to this connection; created by the first subscription.
@@ -147,7 +155,6 @@ impl Client {
             close_after_reply: false,
             multi: None,
             watched: Vec::new(),
-            watch_dirty: Arc::new(AtomicBool::new(false)),
             subscribed: Default::default(),
             mailbox: None,
             inbox: None,
@@ -161,6 +168,17 @@ impl Client {
 
     pub fn id(&self) -> u64 {
         self.info.id
+    }
+
+    /// Ends the transaction (EXEC, DISCARD, RESET...): gone from CLIENT LIST's multi= too.
+    pub fn end_multi(&mut self) -> Option<Multi> {
+        self.info.multi_queued.store(-1, Ordering::Relaxed);
+        self.multi.take()
+    }
+
+    /// The flag a change to any watched key sets.
+    pub fn watch_flag(&self) -> Arc<AtomicBool> {
+        self.info.watch_dirty.lock().clone()
     }
 
     /// Channels plus patterns (the count SUBSCRIBE and PSUBSCRIBE replies carry).

@@ -291,7 +291,7 @@ async fn run(server: &Arc<Server>, mut stream: Conn, mut client: Client) {
     stream.shutdown().await;
     server
         .keyspace
-        .unwatch_all(&client.watched, &client.watch_dirty);
+        .unwatch_all(&client.watched, &client.watch_flag());
     let mut registry = server.pubsub.lock();
     for (kind, names) in [Kind::Channel, Kind::Pattern, Kind::Shard]
         .into_iter()

@@ -473,8 +473,19 @@ impl Server {
     pub fn unregister_client(&self, id: u64) {
         self.clients.lock().remove(&id);
         self.tracking.disable(id);
+        self.stop_monitor(id);
+    }
+
+    /// Ends MONITOR mode of client `id` (disconnect, RESET), if it was on.
+    pub fn stop_monitor(&self, id: u64) {
         let mut monitors = self.monitors.lock();
-        monitors.retain(|m| m.info.id != id);
+        monitors.retain(|m| {
+            let keep = m.info.id != id;
+            if !keep {
+                m.info.monitor.store(false, Ordering::Relaxed);
+            }
+            keep
+        });
         self.monitor_count.store(monitors.len(), Ordering::Relaxed);
     }
 }

@@ -311,3 +311,62 @@ print("OK")
         );
     }
 }
+
+#[test]
+fn healthcheck_speaks_tls_to_a_tls_only_server() {
+    let certs = Certs::new();
+    let dir = unique_temp_dir("tls-only");
+    let tls_port = free_port().to_string();
+    let mut args = vec![
+        "--port".to_string(),
+        "0".into(),
+        "--bind".into(),
+        "127.0.0.1".into(),
+        "--save".into(),
+        "".into(),
+        "--dir".into(),
+        dir.display().to_string(),
+    ];
+    args.extend(tls_args(&certs, &tls_port, "yes"));
+    // One CA file that trusts both sides, as a deployment with one CA has: the healthcheck
+    // verifies the server with the server's own tls-ca-cert-file.
+    let bundle = certs.path("both-ca.crt");
+    let both = std::fs::read_to_string(certs.path("server-ca.crt")).unwrap()
+        + &std::fs::read_to_string(certs.path("client-ca.crt")).unwrap();
+    std::fs::write(&bundle, both).unwrap();
+    args.extend(["--tls-ca-cert-file".to_string(), bundle]);
+    let mut server = Command::new(env!("CARGO_BIN_EXE_ferrodis"))
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let check = |args: &[String]| {
+        Command::new(env!("CARGO_BIN_EXE_ferrodis"))
+            .arg("healthcheck")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut last = check(&args);
+    while !last.status.success() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        last = check(&args);
+    }
+    let healthy = last.status.code();
+    // A CA that did not sign the server's certificate fails the check.
+    let mut distrusting = args.clone();
+    distrusting.extend(["--tls-ca-cert-file".to_string(), certs.path("other-ca.crt")]);
+    let distrusted = check(&distrusting).status.code();
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        healthy,
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&last.stderr)
+    );
+    assert_eq!(distrusted, Some(1));
+}

@@ -332,3 +332,36 @@ fn deleting_data_gives_memory_back() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// A client streaming a 200 MB value past maxmemory-clients is closed; the server, its other
+/// clients and its data carry on.
+#[test]
+fn maxmemory_clients_closes_a_client_sending_a_huge_value() {
+    use std::io::Write;
+    both(&["--maxmemory-clients", "32mb"], |server| {
+        let mut con = server.client();
+        let _: () = redis::cmd("SET")
+            .arg("kept")
+            .arg("yes")
+            .query(&mut con)
+            .unwrap();
+        let mut victim = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        victim
+            .set_write_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let size = 200usize << 20;
+        let header = format!("*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n${size}\r\n");
+        victim.write_all(header.as_bytes()).unwrap();
+        let chunk = vec![b'x'; 1 << 20];
+        let mut sent = 0;
+        while sent < size && victim.write_all(&chunk).is_ok() {
+            sent += chunk.len();
+        }
+        assert!(sent < size, "{}: the whole value was accepted", server.name);
+        assert_eq!(info_field(&mut con, "stats", "evicted_clients"), 1);
+        let kept: String = redis::cmd("GET").arg("kept").query(&mut con).unwrap();
+        assert_eq!(kept, "yes");
+        let big: Option<String> = redis::cmd("GET").arg("big").query(&mut con).unwrap();
+        assert_eq!(big, None);
+    });
+}

@@ -63,7 +63,7 @@ pub fn client_line(server: &Server, c: &ClientInfo, now_ms: i64) -> String {
             .into_owned()
     };
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
         c.id,
         c.addr,
         c.laddr,
@@ -79,7 +79,8 @@ pub fn client_line(server: &Server, c: &ClientInfo, now_ms: i64) -> String {
         multi,
         qbuf,
         16384usize.saturating_sub(qbuf),
-        qbuf + 16384 + 1024,
+        c.output_buf.load(Ordering::Relaxed),
+        c.memory.load(Ordering::Relaxed) + std::mem::size_of::<crate::server::client::Client>(),
         cmd,
         meta.user,
         meta.resp,

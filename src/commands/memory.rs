@@ -41,6 +41,7 @@ struct Overhead {
     startup: u64,
     lua_caches: u64,
     functions_caches: u64,
+    clients: u64,
     /// (db index, key table bytes, expires index bytes) of the databases holding keys.
     dbs: Vec<(usize, u64, u64)>,
     overhead_total: u64,
@@ -67,7 +68,12 @@ impl Overhead {
             }
         }
         let startup = server.startup_memory;
+        let clients = server
+            .stats
+            .clients_memory
+            .load(std::sync::atomic::Ordering::Relaxed);
         let overhead_total = startup
+            + clients
             + lua.scripts_eval
             + lua.functions_overhead
             + dbs.iter().map(|(_, m, e)| m + e).sum::<u64>();
@@ -77,6 +83,7 @@ impl Overhead {
             total,
             startup,
             lua_caches: lua.scripts_eval,
+            clients,
             functions_caches: lua.functions_overhead,
             dbs,
             overhead_total,
@@ -115,7 +122,7 @@ fn memory_stats(ctx: &mut Ctx, _args: Args) {
     int("startup.allocated", o.startup);
     int("replication.backlog", 0);
     int("clients.slaves", 0);
-    int("clients.normal", 0);
+    int("clients.normal", o.clients);
     int("cluster.links", 0);
     int("aof.buffer", 0);
     int("lua.caches", o.lua_caches);
@@ -342,6 +349,7 @@ mod tests {
             startup: 1 << 20,
             lua_caches: 0,
             functions_caches: 0,
+            clients: 0,
             dbs: Vec::new(),
             overhead_total: 1 << 20,
             keys: 0,

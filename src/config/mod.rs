@@ -166,6 +166,8 @@ pub struct Config {
     pub maxmemory: u64,
     pub maxmemory_policy: MaxmemoryPolicy,
     pub maxmemory_samples: i64,
+    /// maxmemory-clients in bytes (a percentage is of maxmemory); 0: no client eviction.
+    pub maxmemory_clients: u64,
     pub maxmemory_eviction_tenacity: i64,
     pub lfu_log_factor: i64,
     pub lfu_decay_time: i64,
@@ -431,6 +433,7 @@ impl Config {
             maxmemory: 0,
             maxmemory_policy: MaxmemoryPolicy::Noeviction,
             maxmemory_samples: 5,
+            maxmemory_clients: 0,
             maxmemory_eviction_tenacity: 10,
             lfu_log_factor: 10,
             lfu_decay_time: 1,
@@ -620,6 +623,10 @@ impl Config {
             .find(|p| p.name() == policy)
             .unwrap_or(MaxmemoryPolicy::Noeviction);
         self.maxmemory_samples = int("maxmemory-samples");
+        self.maxmemory_clients = match v("maxmemory-clients").strip_suffix('%') {
+            Some(pct) => self.maxmemory * pct.parse::<u64>().unwrap_or(0) / 100,
+            None => int("maxmemory-clients") as u64,
+        };
         self.maxmemory_eviction_tenacity = int("maxmemory-eviction-tenacity");
         self.lfu_log_factor = int("lfu-log-factor");
         self.lfu_decay_time = int("lfu-decay-time");

@@ -46,6 +46,9 @@ pub struct ClientInfo {
     pub query_buf: AtomicUsize,
     /// Reply bytes waiting for the socket to take them.
     pub output_buf: AtomicUsize,
+    /// The connection's buffers as last counted into the server's client memory (tot-mem,
+    /// maxmemory-clients).
+    pub memory: AtomicUsize,
     /// Unix seconds since the client's output has been at or past its soft limit; 0 if not.
     pub obuf_soft_since: AtomicI64,
     pub meta: Mutex<ClientMeta>,
@@ -80,6 +83,7 @@ impl ClientInfo {
             last_cmd: AtomicUsize::new(usize::MAX),
             query_buf: AtomicUsize::new(0),
             output_buf: AtomicUsize::new(0),
+            memory: AtomicUsize::new(0),
             obuf_soft_since: AtomicI64::new(0),
             meta: Mutex::new(ClientMeta {
                 resp: 2,

@@ -280,6 +280,10 @@ async fn run(server: &Arc<Server>, mut stream: Conn, mut client: Client) {
         }
         buf.advance(consumed);
         info.query_buf.store(buf.len(), Ordering::Relaxed);
+        server.note_client_memory(
+            &info,
+            buf.capacity() + out.buf.capacity() + reply.out.capacity(),
+        );
         if !flush(server, &stream, &mut reply, &mut out, &client).await {
             break;
         }

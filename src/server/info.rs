@@ -289,7 +289,11 @@ fn memory_section(server: &Server, out: &mut String) {
     line!(out, "mem_replication_backlog:0");
     line!(out, "mem_total_replication_buffers:0");
     line!(out, "mem_clients_slaves:0");
-    line!(out, "mem_clients_normal:0");
+    line!(
+        out,
+        "mem_clients_normal:{}",
+        server.stats.clients_memory.load(Ordering::Relaxed)
+    );
     line!(out, "mem_cluster_links:0");
     line!(out, "mem_aof_buffer:0");
     line!(out, "mem_allocator:jemalloc-5.3.0");
@@ -380,7 +384,11 @@ fn stats_section(server: &Server, ks: &mut DbView, out: &mut String) {
         "evicted_keys:{}",
         server.stats.evicted_keys.load(Ordering::Relaxed)
     );
-    line!(out, "evicted_clients:0");
+    line!(
+        out,
+        "evicted_clients:{}",
+        server.stats.evicted_clients.load(Ordering::Relaxed)
+    );
     line!(out, "total_eviction_exceeded_time:0");
     line!(out, "current_eviction_exceeded_time:0");
     line!(out, "keyspace_hits:{}", k.hits);

@@ -44,6 +44,9 @@ pub struct ServerStats {
     pub writes_processed: AtomicU64,
     pub unexpected_error_replies: AtomicU64,
     pub evicted_keys: AtomicU64,
+    pub evicted_clients: AtomicU64,
+    /// Memory of all normal clients' buffers (mem_clients_normal).
+    pub clients_memory: AtomicU64,
     /// instantaneous_ops_per_sec, sampled by the cron.
     pub ops_per_sec: AtomicU64,
     pub input_kbps_x100: AtomicU64,
@@ -119,6 +122,8 @@ pub struct HotConfig {
     pub hz: AtomicU32,
     /// maxmemory in bytes (0: no limit), checked before every command.
     pub maxmemory: AtomicU64,
+    /// maxmemory-clients in bytes (0: clients are never evicted).
+    pub maxmemory_clients: AtomicU64,
     /// An LFU maxmemory policy is in force: keys carry LFU counters instead of LRU stamps.
     pub lfu: AtomicBool,
     pub lfu_log_factor: AtomicU32,
@@ -155,6 +160,8 @@ impl HotConfig {
         );
         self.hz.store(c.hz.clamp(1, 500), Ordering::Relaxed);
         self.maxmemory.store(c.maxmemory, Ordering::Relaxed);
+        self.maxmemory_clients
+            .store(c.maxmemory_clients, Ordering::Relaxed);
         self.lfu
             .store(c.maxmemory_policy.is_lfu(), Ordering::Relaxed);
         self.lfu_log_factor
@@ -295,6 +302,7 @@ impl Server {
             &st.errors,
             &st.unexpected_error_replies,
             &st.evicted_keys,
+            &st.evicted_clients,
             &st.reads_processed,
             &st.writes_processed,
         ] {
@@ -471,9 +479,63 @@ impl Server {
     }
 
     pub fn unregister_client(&self, id: u64) {
-        self.clients.lock().remove(&id);
+        if let Some(info) = self.clients.lock().remove(&id) {
+            let counted = info.memory.swap(0, Ordering::Relaxed);
+            self.stats
+                .clients_memory
+                .fetch_sub(counted as u64, Ordering::Relaxed);
+        }
         self.tracking.disable(id);
         self.stop_monitor(id);
+    }
+
+    /// Records the memory a client's buffers now take; past maxmemory-clients, the clients
+    /// taking the most are closed (never one marked CLIENT NO-EVICT) until the rest fit.
+    pub fn note_client_memory(&self, info: &ClientInfo, bytes: usize) {
+        let before = info.memory.swap(bytes, Ordering::Relaxed);
+        if before == bytes {
+            return;
+        }
+        let total = if bytes > before {
+            self.stats
+                .clients_memory
+                .fetch_add((bytes - before) as u64, Ordering::Relaxed)
+                + (bytes - before) as u64
+        } else {
+            self.stats
+                .clients_memory
+                .fetch_sub((before - bytes) as u64, Ordering::Relaxed)
+                - (before - bytes) as u64
+        };
+        let limit = self.hot.maxmemory_clients.load(Ordering::Relaxed);
+        if limit != 0 && total > limit {
+            self.evict_clients(total, limit);
+        }
+    }
+
+    fn evict_clients(&self, total: u64, limit: u64) {
+        let mut candidates: Vec<(usize, Arc<ClientInfo>)> = self
+            .clients
+            .lock()
+            .values()
+            .filter(|c| !c.killed.load(Ordering::Relaxed) && !c.meta.lock().no_evict)
+            .map(|c| (c.memory.load(Ordering::Relaxed), c.clone()))
+            .collect();
+        candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
+        let mut left = total;
+        for (bytes, client) in candidates {
+            if left <= limit {
+                break;
+            }
+            tracing::info!(
+                "Evicting client: id={} addr={} tot-mem={bytes}",
+                client.id,
+                client.addr
+            );
+            client.kill();
+            self.stats.evicted_clients.fetch_add(1, Ordering::Relaxed);
+            left = left.saturating_sub(bytes as u64);
+        }
     }
 
     /// Ends MONITOR mode of client `id` (disconnect, RESET), if it was on.

@@ -43,7 +43,7 @@ held = one.lock("lock:res", timeout=10)
 assert held.acquire(blocking=False)
 assert held.owned() and held.locked()
 assert one.get("lock:res") == held.local.token
-assert 9000 < one.pttl("lock:res") <= 10000
+assert 5000 < one.pttl("lock:res") <= 10000
 rival = two.lock("lock:res", timeout=10, thread_local=False)  # acquired in another thread
 assert not rival.acquire(blocking=False)
 assert not rival.acquire(blocking=True, blocking_timeout=0.3), "acquired a held lock"
@@ -62,14 +62,15 @@ rival.release()
 assert one.exists("lock:res") == 0
 
 step("lock: extend, reacquire, context manager")
-short = one.lock("lock:ext", timeout=2)
+# TTL bounds leave seconds of slack for a loaded machine.
+short = one.lock("lock:ext", timeout=20)
 assert short.acquire()
 assert short.extend(10)  # adds to the remaining TTL
-assert 10000 < one.pttl("lock:ext") <= 12000
+assert 20000 < one.pttl("lock:ext") <= 30000
 assert short.extend(5, replace_ttl=True)
-assert 4000 < one.pttl("lock:ext") <= 5000
-assert short.reacquire()
-assert 1000 < one.pttl("lock:ext") <= 2000
+assert 0 < one.pttl("lock:ext") <= 5000
+assert short.reacquire()  # back to the lock's timeout
+assert 5000 < one.pttl("lock:ext") <= 20000
 short.release()
 with one.lock("lock:ctx", timeout=5) as ctx:
     assert ctx.owned() and two.get("lock:ctx") == ctx.local.token

@@ -99,7 +99,8 @@ install_prerequisites() {
     fi
     if ! cmp -s tests/clients/requirements.txt "$venv/.installed-requirements"; then
         log "installing Python client libraries"
-        "$venv/bin/pip" install --quiet --disable-pip-version-check \
+        # `python -m pip`, not bin/pip: a copied venv's scripts keep the old venv's path.
+        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
             -r tests/clients/requirements.txt || return 1
         cp tests/clients/requirements.txt "$venv/.installed-requirements"
     fi

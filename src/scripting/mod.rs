@@ -139,7 +139,8 @@ impl Scripting {
             command: inv.command,
         });
         let mut host = ScriptHost::new(ctx, inv.read_only, inv.allow_oom, &self.run.wrote);
-        let outcome = busy::off_worker(|| lua.run(&mut host, f, threshold > 0, params));
+        // In place: a long script lets its worker go from its Lua hook (busy::release_worker).
+        let outcome = lua.run(&mut host, f, threshold > 0, params);
         let script_resp3 = host.resp3;
         drop(host);
         // SELECT inside a script does not change the caller's database.

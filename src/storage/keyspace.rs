@@ -368,7 +368,7 @@ impl Keyspace {
         key: &[u8],
         passed: &[Arc<Waiter>],
     ) -> Option<Arc<Waiter>> {
-        let shard = self.shards[self.locate(key).0].lock();
+        let shard = self.lock_outside_command(self.locate(key).0);
         shard
             .blocked
             .get(key)?
@@ -380,7 +380,7 @@ impl Keyspace {
     /// The clients blocked on `key` in `db` that nobody has answered yet, in the order they
     /// blocked.
     pub fn waiters(&self, db: usize, key: &[u8]) -> Vec<Arc<Waiter>> {
-        let shard = self.shards[self.locate(key).0].lock();
+        let shard = self.lock_outside_command(self.locate(key).0);
         shard.blocked.get(key).map_or(Vec::new(), |q| {
             q.iter()
                 .filter(|w| w.db == db && !w.is_claimed())
@@ -393,8 +393,7 @@ impl Keyspace {
     /// held).
     pub fn remove_waiter(&self, waiter: &Arc<Waiter>) {
         for key in &waiter.keys {
-            self.shards[self.locate(key).0]
-                .lock()
+            self.lock_outside_command(self.locate(key).0)
                 .drop_waiter(key, waiter);
         }
     }
@@ -403,7 +402,7 @@ impl Keyspace {
     pub fn unwatch_all(&self, watched: &[(usize, Vec<u8>)], flag: &Arc<AtomicBool>) {
         for (db, key) in watched {
             let (s, _) = self.locate(key);
-            self.shards[s].lock().unwatch(*db, key, flag);
+            self.lock_outside_command(s).unwatch(*db, key, flag);
         }
     }
 
@@ -417,7 +416,7 @@ impl Keyspace {
         count: usize,
         mut visit: impl FnMut(&Entry),
     ) {
-        let shard = self.shards[shard].lock();
+        let shard = self.lock_outside_command(shard);
         let d = &shard.dbs[db];
         for _ in 0..count {
             let entry = if volatile {
@@ -434,6 +433,17 @@ impl Keyspace {
                 None => return,
             }
         }
+    }
+
+    /// Locks one shard for work outside a command (blocked clients, unwatching). Such work does
+    /// not pass the script gate, so it may meet a running script, which holds every shard for
+    /// as long as it runs on its tokio worker: past a short wait, waiting moves off this
+    /// worker so the runtime keeps reading connections (SCRIPT KILL) meanwhile.
+    fn lock_outside_command(&self, shard: usize) -> MutexGuard<'_, Shard> {
+        let mutex = &self.shards[shard];
+        mutex
+            .try_lock_for(std::time::Duration::from_millis(1))
+            .unwrap_or_else(|| crate::scripting::busy::off_worker(|| mutex.lock()))
     }
 
     pub fn reset_stats(&self) {

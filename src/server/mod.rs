@@ -100,6 +100,8 @@ pub struct Server {
     pub histograms: latency::CommandHistograms,
     /// Lua scripts, functions and the state of the running script.
     pub scripting: crate::scripting::Scripting,
+    /// RDB saves and loads (INFO persistence).
+    pub persistence: crate::persistence::State,
 }
 
 #[derive(Default)]
@@ -257,6 +259,7 @@ impl Server {
             latency_events: Mutex::new(Default::default()),
             histograms,
             scripting: crate::scripting::Scripting::new(),
+            persistence: Default::default(),
         }))
     }
 
@@ -397,6 +400,7 @@ impl Server {
                 .await;
             }
             self.expire_pause();
+            crate::persistence::check_save_points(&self);
             // instantaneous_* are averages over the last 16 samples, taken every 100 ms.
             if last_sample.elapsed() >= Duration::from_millis(100) {
                 let dt = last_sample.elapsed().as_secs_f64();

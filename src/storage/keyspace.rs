@@ -102,6 +102,30 @@ impl Db {
         }
     }
 
+    fn insert_loaded(
+        &mut self,
+        h: u64,
+        key: &[u8],
+        value: Value,
+        expire_at: i64,
+        access: u32,
+    ) -> bool {
+        if self.find(h, key).is_some() {
+            return false;
+        }
+        self.keys.insert_new(Entry {
+            hash: h,
+            key: KeyBytes::new(key),
+            value,
+            expire_at,
+            access,
+        });
+        if expire_at != 0 {
+            self.expires.insert_new(Volatile(h));
+        }
+        true
+    }
+
     fn remove_index(&mut self, i: usize) -> Entry {
         let e = self.keys.remove_at(i);
         if e.expire_at != 0 {
@@ -121,8 +145,17 @@ pub struct ShardStats {
     pub dirty: u64,
 }
 
+/// Receives a shard's contents as they were at a snapshot's instant (see
+/// `persistence::snapshot`): called with the shard locked, before the first change made to it
+/// after that instant, or by the snapshot's own walk, whichever comes first.
+pub trait ShardCapture: Send + Sync {
+    fn capture(&self, index: usize, shard: &Shard);
+}
+
 pub struct Shard {
     dbs: Box<[Db]>,
+    /// A snapshot that has not captured this shard yet.
+    capture: Option<Arc<dyn ShardCapture>>,
     pub stats: ShardStats,
     /// WATCHed keys of this shard: key -> (database, the watching client's dirty flag).
     watchers: Watchers,
@@ -138,6 +171,26 @@ pub struct Shard {
 impl Shard {
     pub fn db(&self, db: usize) -> &Db {
         &self.dbs[db]
+    }
+
+    pub fn db_count(&self) -> usize {
+        self.dbs.len()
+    }
+
+    /// Hands the shard to a pending snapshot before it can change (copy on first write).
+    #[inline]
+    fn settle(&mut self, index: usize) -> &mut Shard {
+        if self.capture.is_some() {
+            self.run_capture(index);
+        }
+        self
+    }
+
+    #[cold]
+    fn run_capture(&mut self, index: usize) {
+        if let Some(c) = self.capture.take() {
+            c.capture(index, self);
+        }
     }
 
     /// Index of a live key, deleting it first if it has expired (lazy expiry).
@@ -286,6 +339,7 @@ impl Keyspace {
             .map(|_| {
                 Mutex::new(Shard {
                     dbs: (0..databases).map(|_| Db::default()).collect(),
+                    capture: None,
                     stats: ShardStats::default(),
                     watchers: HashMap::default(),
                     blocked: HashMap::default(),
@@ -404,6 +458,49 @@ impl Keyspace {
         }
     }
 
+    /// Starts a point-in-time snapshot: with every shard locked at once (the snapshot's
+    /// instant), marks each for `capture` and runs `at_instant` with the writes counted so far
+    /// and the number of keys. From then on each shard is captured before its first change,
+    /// or by `capture_shard`.
+    pub fn begin_capture<T>(
+        &self,
+        capture: Arc<dyn ShardCapture>,
+        at_instant: impl FnOnce(u64, usize) -> T,
+    ) -> T {
+        let mut guards: Vec<MutexGuard<'_, Shard>> = self.shards.iter().map(|s| s.lock()).collect();
+        let (mut dirty, mut keys) = (0, 0);
+        for g in guards.iter_mut() {
+            g.capture = Some(capture.clone());
+            dirty += g.stats.dirty;
+            keys += g.dbs.iter().map(Db::len).sum::<usize>();
+        }
+        at_instant(dirty, keys)
+    }
+
+    /// Captures shard `index` for its pending snapshot, if it has not been already.
+    pub fn capture_shard(&self, index: usize) {
+        self.shards[index].lock().settle(index);
+    }
+
+    /// Adds a key read from a file; false when the database already has it.
+    pub fn insert_loaded(
+        &self,
+        db: usize,
+        key: &[u8],
+        value: Value,
+        expire_at: i64,
+        access: u32,
+    ) -> bool {
+        let (s, h) = self.locate(key);
+        let mut shard = self.shards[s].lock();
+        shard.settle(s).dbs[db].insert_loaded(h, key, value, expire_at, access)
+    }
+
+    /// Writes counted since start-up (all shards).
+    pub fn dirty_total(&self) -> u64 {
+        self.shards.iter().map(|s| s.lock().stats.dirty).sum()
+    }
+
     pub fn reset_stats(&self) {
         for s in self.shards.iter() {
             let mut g = s.lock();
@@ -431,8 +528,9 @@ impl Keyspace {
         let mut removed = 0;
         let start = fastrand::usize(..SHARD_COUNT);
         for k in 0..SHARD_COUNT {
-            let mut shard = self.shards[(start + k) % SHARD_COUNT].lock();
-            let shard = &mut *shard;
+            let index = (start + k) % SHARD_COUNT;
+            let mut shard = self.shards[index].lock();
+            let shard = shard.settle(index);
             for (db_index, db) in shard.dbs.iter_mut().enumerate() {
                 loop {
                     if db.expires.is_empty() {
@@ -505,7 +603,7 @@ impl Keyspace {
 impl<'a> Locked<'a> {
     #[inline]
     fn shard(&mut self, idx: usize) -> &mut Shard {
-        match &mut self.guards {
+        let shard: &mut Shard = match &mut self.guards {
             Guards::One(i, g) if *i == idx => g,
             Guards::Many(v) => {
                 let pos = v
@@ -516,7 +614,8 @@ impl<'a> Locked<'a> {
             }
             Guards::All(v) => &mut v[idx],
             _ => panic!("command touched a key it did not declare"),
-        }
+        };
+        shard.settle(idx)
     }
 
     #[inline]
@@ -539,13 +638,23 @@ impl<'a> Locked<'a> {
         matches!(self.guards, Guards::All(_))
     }
 
+    /// Every locked shard, for reading (a pending snapshot need not capture them first).
+    pub fn shards_ref(&self) -> Vec<&Shard> {
+        match &self.guards {
+            Guards::None => Vec::new(),
+            Guards::One(_, g) => vec![&**g],
+            Guards::Many(v) => v.iter().map(|(_, g)| &**g).collect(),
+            Guards::All(v) => v.iter().map(|g| &**g).collect(),
+        }
+    }
+
     /// Every locked shard (whole-keyspace commands hold them all).
     pub fn shards_mut(&mut self) -> impl Iterator<Item = &mut Shard> {
         let v: Vec<&mut Shard> = match &mut self.guards {
             Guards::None => Vec::new(),
-            Guards::One(_, g) => vec![&mut **g],
-            Guards::Many(v) => v.iter_mut().map(|(_, g)| &mut **g).collect(),
-            Guards::All(v) => v.iter_mut().map(|g| &mut **g).collect(),
+            Guards::One(i, g) => vec![g.settle(*i)],
+            Guards::Many(v) => v.iter_mut().map(|(i, g)| g.settle(*i)).collect(),
+            Guards::All(v) => v.iter_mut().enumerate().map(|(i, g)| g.settle(i)).collect(),
         };
         v.into_iter()
     }
@@ -836,7 +945,7 @@ impl<'a> DbView<'a> {
     /// transaction), otherwise locking one shard at a time.
     pub fn visit_shards(&mut self, mut f: impl FnMut(&Shard)) {
         if self.locked.holds_all() {
-            for s in self.locked.shards_mut() {
+            for s in self.locked.shards_ref() {
                 f(s);
             }
         } else {
@@ -965,10 +1074,32 @@ impl<'a> DbView<'a> {
         }
     }
 
+    /// Every shard, for reading (all shards must be locked: saves in the foreground).
+    pub fn all_shards(&self) -> Vec<&Shard> {
+        self.locked.shards_ref()
+    }
+
+    /// Adds a key read from a file (DEBUG RELOAD); false when the database already has it.
+    pub fn insert_loaded(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        value: Value,
+        expire_at: i64,
+        access: u32,
+    ) -> bool {
+        let (shard, h) = self.parts(key);
+        shard.dbs[db].insert_loaded(h, key, value, expire_at, access)
+    }
+
     /// Number of keys in the current database (all shards must be locked).
     pub fn dbsize(&mut self) -> usize {
         let db = self.db;
-        self.locked.shards_mut().map(|s| s.dbs[db].len()).sum()
+        self.locked
+            .shards_ref()
+            .iter()
+            .map(|s| s.dbs[db].len())
+            .sum()
     }
 
     /// Empties a database (`None`: all of them). Returns the number of keys removed.
@@ -1021,7 +1152,7 @@ impl<'a> DbView<'a> {
     /// Visits live keys of the current database (all shards locked), in no particular order.
     pub fn for_each_key(&mut self, mut f: impl FnMut(&Entry)) {
         let (db, now) = (self.db, self.now_ms);
-        for s in self.locked.shards_mut() {
+        for s in self.locked.shards_ref() {
             for e in s.dbs[db].keys.iter() {
                 if e.expire_at == 0 || e.expire_at > now {
                     f(e);
@@ -1038,7 +1169,7 @@ impl<'a> DbView<'a> {
         let mut in_shard = cursor.rotate_left(SHARD_BITS);
         let mut stopped = false;
         while shard_idx < SHARD_COUNT {
-            let shard = self.locked.shard(shard_idx);
+            let shard = self.locked.shard_ref(shard_idx);
             let next = shard.dbs[db].keys.scan_from(in_shard, |e| {
                 if stopped {
                     // Finishing entries that share the stopping hash.
@@ -1074,7 +1205,12 @@ impl<'a> DbView<'a> {
     /// A random live key of the current database (all shards locked).
     pub fn random_key(&mut self) -> Option<Vec<u8>> {
         let (db, now) = (self.db, self.now_ms);
-        let total: usize = self.locked.shards_mut().map(|s| s.dbs[db].len()).sum();
+        let total: usize = self
+            .locked
+            .shards_ref()
+            .iter()
+            .map(|s| s.dbs[db].len())
+            .sum();
         if total == 0 {
             return None;
         }
@@ -1082,7 +1218,7 @@ impl<'a> DbView<'a> {
         for _ in 0..100 {
             let mut pick = fastrand::usize(..total);
             let mut found: Option<(usize, usize)> = None;
-            for (si, s) in self.locked.shards_mut().enumerate() {
+            for (si, s) in self.locked.shards_ref().into_iter().enumerate() {
                 let n = s.dbs[db].len();
                 if pick < n {
                     found = s.dbs[db].keys.random_index().map(|i| (si, i));

@@ -1,0 +1,284 @@
+//! Point-in-time snapshots of the keyspace without fork, and the files made from them.
+//!
+//! A snapshot starts by locking every shard at once (its instant) and marking each one. From
+//! then on, a shard is serialized into the file the first time anyone locks it to change it
+//! (a client's write, active expiry), before that change, or by the snapshot's background walk
+//! over the 64 shards, whichever comes first; either way it is written exactly as it was at
+//! the instant. Serialized bytes go straight through a 1 MiB buffer into the file, so the extra
+//! memory is that buffer plus the encoding of the largest single value, never a copy of the
+//! dataset. A database's keys may span several sections (one per shard): RDB allows SELECTDB to
+//! repeat.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use parking_lot::Mutex;
+
+use super::rdb::encode::{self, Access, Options, Preamble, RdbOut};
+use crate::server::Server;
+use crate::storage::Keyspace;
+use crate::storage::access::lfu_decayed;
+use crate::storage::keyspace::{SHARD_COUNT, Shard, ShardCapture};
+
+/// How a key's access data is recorded, after the maxmemory policy at the snapshot's start.
+#[derive(Clone, Copy, Debug)]
+pub enum AccessMode {
+    None,
+    /// LRU policies: idle seconds against this LRU clock.
+    Lru(u32),
+    /// LFU policies: the counter decayed to these unix minutes.
+    Lfu {
+        minutes: u32,
+        decay_minutes: u32,
+    },
+}
+
+impl AccessMode {
+    fn of(self, access: u32) -> Access {
+        match self {
+            AccessMode::None => Access::None,
+            AccessMode::Lru(clock) => {
+                Access::IdleSeconds(clock.wrapping_sub(access) as u64 & 0xFF_FFFF)
+            }
+            AccessMode::Lfu {
+                minutes,
+                decay_minutes,
+            } => Access::Freq(lfu_decayed(access, minutes, decay_minutes) as u8),
+        }
+    }
+}
+
+/// What a save takes from the configuration, read once when it starts.
+#[derive(Clone, Copy, Debug)]
+pub struct SaveSettings {
+    pub opts: Options,
+    pub checksum: bool,
+    pub access: AccessMode,
+}
+
+impl SaveSettings {
+    pub fn of(server: &Server) -> SaveSettings {
+        let c = server.config.read();
+        let now = crate::server::unix_ms();
+        let access = match server.access_clock(now) {
+            _ if !c.maxmemory_policy.is_lru() && !c.maxmemory_policy.is_lfu() => AccessMode::None,
+            crate::storage::access::AccessClock::Lru(clock) => AccessMode::Lru(clock),
+            crate::storage::access::AccessClock::Lfu {
+                minutes,
+                decay_minutes,
+                ..
+            } => AccessMode::Lfu {
+                minutes,
+                decay_minutes,
+            },
+        };
+        SaveSettings {
+            opts: Options {
+                compress: c.rdbcompression,
+                list_fill: c.encoding.list_max_listpack_size,
+            },
+            checksum: c.rdbchecksum,
+            access,
+        }
+    }
+}
+
+/// Writes the keys of one shard: a database section for each database that has keys.
+/// Returns the number of keys written.
+pub fn write_shard<W: Write>(out: &mut W, shard: &Shard, s: &SaveSettings) -> io::Result<u64> {
+    let mut n = 0;
+    for db in 0..shard.db_count() {
+        let d = shard.db(db);
+        if d.is_empty() {
+            continue;
+        }
+        encode::write_select_db(out, db, d.len(), d.volatile_len())?;
+        for e in d.entries() {
+            encode::write_key_value(
+                out,
+                &e.key,
+                &e.value,
+                e.expire_at(),
+                s.access.of(e.access),
+                s.opts,
+            )?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// The file of a running snapshot, shared by the background walk and client threads that
+/// capture a shard before writing to it.
+struct Sink {
+    out: Mutex<Option<RdbOut<File>>>,
+    error: Mutex<Option<String>>,
+    settings: SaveSettings,
+    aborted: AtomicBool,
+    keys_written: AtomicU64,
+}
+
+impl ShardCapture for Sink {
+    fn capture(&self, _index: usize, shard: &Shard) {
+        if self.aborted.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut out = self.out.lock();
+        let Some(o) = out.as_mut() else { return };
+        match write_shard(o, shard, &self.settings) {
+            Ok(n) => {
+                self.keys_written.fetch_add(n, Ordering::Relaxed);
+            }
+            Err(e) => {
+                *self.error.lock() = Some(e.to_string());
+                *out = None;
+            }
+        }
+    }
+}
+
+/// A point-in-time snapshot being written to a file (BGSAVE; the AOF rewrite's RDB preamble).
+pub struct Snapshot {
+    sink: Arc<Sink>,
+    /// Writes counted by the keyspace at the instant (rdb_changes_since_last_save's base).
+    pub dirty_at_instant: u64,
+    pub keys_at_instant: u64,
+}
+
+/// A handle to stop a running snapshot early (FLUSHALL, SHUTDOWN); it then fails with
+/// "aborted" and its file should be discarded.
+#[derive(Clone)]
+pub struct AbortHandle(Arc<Sink>);
+
+impl AbortHandle {
+    pub fn abort(&self) {
+        self.0.aborted.store(true, Ordering::Relaxed);
+    }
+
+    /// Keys serialized so far (INFO current_save_keys_processed).
+    pub fn keys_written(&self) -> u64 {
+        self.0.keys_written.load(Ordering::Relaxed)
+    }
+}
+
+/// Starts a point-in-time snapshot into `file`: writes the header (aux fields, `aof-base` as
+/// given, function libraries), then fixes the instant, running `at_instant` while every shard
+/// is locked (the AOF rewrite starts buffering new writes there). Then call
+/// `Snapshot::complete`, normally on another thread.
+pub fn begin(
+    server: &Server,
+    file: File,
+    aof_base: bool,
+    at_instant: impl FnOnce(),
+) -> io::Result<Snapshot> {
+    let settings = SaveSettings::of(server);
+    let mut out = RdbOut::new(file);
+    let functions = server.scripting.library_codes();
+    encode::write_preamble(
+        &mut out,
+        &Preamble {
+            used_mem: crate::server::info::allocator_stats().0,
+            aof_base,
+            functions: &functions,
+        },
+        settings.opts.compress,
+    )?;
+    let sink = Arc::new(Sink {
+        out: Mutex::new(Some(out)),
+        error: Mutex::new(None),
+        settings,
+        aborted: AtomicBool::new(false),
+        keys_written: AtomicU64::new(0),
+    });
+    let (dirty, keys) = server.keyspace.begin_capture(sink.clone(), |dirty, keys| {
+        at_instant();
+        (dirty, keys)
+    });
+    Ok(Snapshot {
+        sink,
+        dirty_at_instant: dirty,
+        keys_at_instant: keys as u64,
+    })
+}
+
+impl Snapshot {
+    pub fn abort_handle(&self) -> AbortHandle {
+        AbortHandle(self.sink.clone())
+    }
+
+    /// Captures every shard not captured yet, one at a time (each under its lock only for
+    /// its own serialization), then writes EOF and the checksum and syncs the file to disk.
+    /// Returns the file, positioned at its end.
+    pub fn complete(self, keyspace: &Keyspace) -> Result<File, String> {
+        for index in 0..SHARD_COUNT {
+            keyspace.capture_shard(index);
+        }
+        if self.sink.aborted.load(Ordering::Relaxed) {
+            return Err("aborted".into());
+        }
+        if let Some(e) = self.sink.error.lock().take() {
+            return Err(e);
+        }
+        let out = self.sink.out.lock().take().ok_or("snapshot output lost")?;
+        let file = out
+            .finish(self.sink.settings.checksum)
+            .map_err(|e| e.to_string())?;
+        file.sync_all().map_err(|e| e.to_string())?;
+        Ok(file)
+    }
+}
+
+/// Writes a whole RDB file from shards the caller holds locked (SAVE, SHUTDOWN, FLUSHALL,
+/// DEBUG RELOAD), database by database as redis-server lays them out.
+pub fn write_file(server: &Server, file: File, shards: &[&Shard]) -> io::Result<File> {
+    let settings = SaveSettings::of(server);
+    let mut out = RdbOut::new(file);
+    let functions = server.scripting.library_codes();
+    encode::write_preamble(
+        &mut out,
+        &Preamble {
+            used_mem: crate::server::info::allocator_stats().0,
+            aof_base: false,
+            functions: &functions,
+        },
+        settings.opts.compress,
+    )?;
+    let databases = shards.first().map_or(0, |s| s.db_count());
+    for db in 0..databases {
+        let keys: usize = shards.iter().map(|s| s.db(db).len()).sum();
+        if keys == 0 {
+            continue;
+        }
+        let volatile: usize = shards.iter().map(|s| s.db(db).volatile_len()).sum();
+        encode::write_select_db(&mut out, db, keys, volatile)?;
+        for s in shards {
+            for e in s.db(db).entries() {
+                encode::write_key_value(
+                    &mut out,
+                    &e.key,
+                    &e.value,
+                    e.expire_at(),
+                    settings.access.of(e.access),
+                    settings.opts,
+                )?;
+            }
+        }
+    }
+    let file = out.finish(settings.checksum)?;
+    file.sync_all()?;
+    Ok(file)
+}
+
+/// Moves a finished temporary file over `target` and syncs the directory, so a crash at any
+/// moment leaves either the old file or the new one.
+pub fn install(temp: &Path, target: &Path) -> io::Result<()> {
+    std::fs::rename(temp, target)?;
+    let dir = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    File::open(dir)?.sync_all()
+}

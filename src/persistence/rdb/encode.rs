@@ -16,6 +16,8 @@ const PLAIN_NODE_THRESHOLD: usize = 1 << 30;
 const NODE_BYTE_LEVELS: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
 /// A list node never passes this size when the fill is an element count.
 const NODE_SAFETY_LIMIT: usize = 8192;
+/// Redis's allowance for an element's listpack overhead when sizing a node.
+const NODE_SIZE_ESTIMATE_OVERHEAD: usize = 8;
 /// Bytes of an empty listpack (header and end byte).
 const EMPTY_LISTPACK: usize = 7;
 
@@ -192,26 +194,18 @@ pub fn write_object<W: Write + ?Sized>(w: &mut W, v: &Value, opts: Options) -> i
     }
 }
 
-/// Whether Redis's quicklist (7.0) puts an element of `sz` bytes into a node of `node_bytes`
-/// bytes and `node_count` elements under list-max-listpack-size `fill`. Redis estimates the
-/// element's overhead with the old ziplist figures.
+/// Whether Redis's quicklist puts an element of `sz` bytes into a node of `node_bytes` bytes
+/// and `node_count` elements under list-max-listpack-size `fill`: Redis estimates the new size
+/// as the node's plus the element's plus 8, against the byte budget of a negative fill, or
+/// against the safety limit and the element count of a positive one.
 fn node_takes(node_bytes: usize, node_count: usize, fill: i64, sz: usize) -> bool {
-    let overhead = if sz < 254 { 1 } else { 5 }
-        + if sz < 64 {
-            1
-        } else if sz < 16384 {
-            2
-        } else {
-            5
-        };
-    let new_sz = node_bytes + sz + overhead;
+    let new_sz = node_bytes + sz + NODE_SIZE_ESTIMATE_OVERHEAD;
     if fill < 0 {
-        let level = (-fill - 1) as usize;
-        if level < NODE_BYTE_LEVELS.len() && new_sz <= NODE_BYTE_LEVELS[level] {
-            return true;
-        }
+        let level = ((-fill - 1) as usize).min(NODE_BYTE_LEVELS.len() - 1);
+        new_sz <= NODE_BYTE_LEVELS[level]
+    } else {
+        new_sz <= NODE_SAFETY_LIMIT && node_count < fill.max(1) as usize
     }
-    new_sz <= NODE_SAFETY_LIMIT && (node_count as i64) < fill
 }
 
 /// A list as a quicklist of listpack nodes, cut where Redis cuts a list pushed at the tail.

@@ -370,11 +370,29 @@ fn bgsave_holds_one_instant_while_clients_write() {
         "ok"
     );
 
+    // The file's sections repeat per captured chunk: redis-check-rdb and redis-server read it.
+    let checked = Command::new("redis-check-rdb")
+        .arg(dir.join("dump.rdb"))
+        .output()
+        .expect("run redis-check-rdb");
+    let out = String::from_utf8_lossy(&checked.stdout);
+    assert!(
+        checked.status.success() && out.contains("RDB looks OK"),
+        "{out}"
+    );
+    let rdir = own_dir("rdb-instant-redis");
+    std::fs::copy(dir.join("dump.rdb"), rdir.join("dump.rdb")).unwrap();
+    let redis = redis_in(&rdir);
+    let redis_counter = text(&cmd(&mut redis.raw(), &["GET", "counter"]));
+    drop(redis);
+    let _ = std::fs::remove_dir_all(&rdir);
+
     let check = own_dir("rdb-instant-load");
     std::fs::copy(dir.join("dump.rdb"), check.join("dump.rdb")).unwrap();
     let loaded = ferrodis_in(&check, &[]);
     let mut l = loaded.raw();
     let counter: u64 = text(&cmd(&mut l, &["GET", "counter"])).parse().unwrap();
+    assert_eq!(redis_counter, counter.to_string());
     assert!(counter > 0 && counter <= written, "{counter} of {written}");
     // Exactly the first `counter` pairs, each complete: one instant.
     let pairs: Vec<String> = match cmd(&mut l, &["KEYS", "pair-*"]) {
@@ -470,6 +488,27 @@ fn info_persistence_has_redis_fields_in_order() {
             .collect()
     };
     assert_eq!(names(&mut ferrodis.raw()), names(&mut redis.raw()));
+}
+
+#[test]
+fn bgsave_inside_multi_is_scheduled() {
+    let dir = own_dir("rdb-scheduled");
+    let server = ferrodis_in(&dir, &[]);
+    let mut r = server.raw();
+    ok(&mut r, &["SET", "k", "v"]);
+    ok(&mut r, &["MULTI"]);
+    assert_eq!(cmd(&mut r, &["BGSAVE"]), Reply::simple("QUEUED"));
+    assert_eq!(
+        cmd(&mut r, &["EXEC"]),
+        Reply::array(vec![Reply::simple("Background saving scheduled")])
+    );
+    wait_for("the scheduled save", || {
+        info_field(&mut r, "persistence", "rdb_saves") == "1"
+            && info_field(&mut r, "persistence", "rdb_bgsave_in_progress") == "0"
+    });
+    assert!(dir.join("dump.rdb").exists());
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -52,6 +52,8 @@ pub struct State {
     pub loading: AtomicBool,
     bgsave: Mutex<Option<snapshot::AbortHandle>>,
     bgsave_in_progress: AtomicBool,
+    /// BGSAVE inside MULTI/EXEC (which holds every shard): started by the cron afterwards.
+    bgsave_scheduled: AtomicBool,
     bgsave_started_ms: AtomicI64,
     keys_total: AtomicU64,
     last_bgsave_ok: AtomicBool,
@@ -72,6 +74,7 @@ impl Default for State {
             loading: AtomicBool::new(false),
             bgsave: Mutex::new(None),
             bgsave_in_progress: AtomicBool::new(false),
+            bgsave_scheduled: AtomicBool::new(false),
             bgsave_started_ms: AtomicI64::new(0),
             keys_total: AtomicU64::new(0),
             last_bgsave_ok: AtomicBool::new(true),
@@ -101,6 +104,11 @@ impl State {
         c.stop_writes_on_bgsave_error && !c.save.is_empty()
     }
 
+    /// Starts a BGSAVE from the cron as soon as the caller's locks are gone.
+    pub fn schedule_bgsave(&self) {
+        self.bgsave_scheduled.store(true, Ordering::Relaxed);
+    }
+
     /// Stops a running background save (its file is discarded; the status is unchanged).
     pub fn abort_bgsave(&self) {
         if let Some(h) = self.bgsave.lock().as_ref() {
@@ -116,17 +124,15 @@ pub fn info_lines(server: &Server, dirty_total: u64, out: &mut String) {
     let st = &server.persistence;
     let now = unix_ms();
     let in_progress = st.bgsave_in_progress();
-    let current = st.bgsave.lock().as_ref().map(|h| h.keys_written());
+    let (current, buffer) = match st.bgsave.lock().as_ref() {
+        Some(h) => (Some(h.keys_written()), h.extra_bytes()),
+        None => (None, 0),
+    };
     let changes = dirty_total.saturating_sub(st.dirty_at_save.load(Ordering::Relaxed));
     let cur_secs = if in_progress {
         (now - st.bgsave_started_ms.load(Ordering::Relaxed)) / 1000
     } else {
         -1
-    };
-    let buffer = if in_progress {
-        snapshot_buffer_bytes()
-    } else {
-        0
     };
     let _ = write!(
         out,
@@ -159,11 +165,6 @@ pub fn info_lines(server: &Server, dirty_total: u64, out: &mut String) {
         st.load_keys_expired.load(Ordering::Relaxed),
         st.load_keys_loaded.load(Ordering::Relaxed),
     );
-}
-
-/// The memory a snapshot holds beyond the dataset: its output buffer.
-fn snapshot_buffer_bytes() -> u64 {
-    rdb::encode::OUT_BUFFER as u64
 }
 
 fn rdb_path(server: &Server) -> PathBuf {
@@ -249,6 +250,7 @@ pub fn bgsave(server: &Arc<Server>) -> Result<(), String> {
         .name("bgsave".into())
         .spawn(move || {
             let dirty = snap.dirty_at_instant;
+            let handle = snap.abort_handle();
             let result = snap
                 .complete(&server.keyspace)
                 .and_then(|_| snapshot::install(&temp, &target).map_err(|e| e.to_string()));
@@ -257,7 +259,7 @@ pub fn bgsave(server: &Arc<Server>) -> Result<(), String> {
                 Ok(()) => {
                     saved(&server, dirty);
                     st.last_snapshot_bytes
-                        .store(snapshot_buffer_bytes(), Ordering::Relaxed);
+                        .store(handle.extra_bytes(), Ordering::Relaxed);
                     tracing::info!("Background saving terminated with success");
                 }
                 Err(e) => {
@@ -284,6 +286,10 @@ pub fn bgsave(server: &Arc<Server>) -> Result<(), String> {
 pub fn check_save_points(server: &Arc<Server>) {
     let st = &server.persistence;
     if st.bgsave_in_progress() || st.loading.load(Ordering::Relaxed) {
+        return;
+    }
+    if st.bgsave_scheduled.swap(false, Ordering::Relaxed) {
+        let _ = bgsave(server);
         return;
     }
     let points = server.config.read().save.clone();

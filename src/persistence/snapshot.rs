@@ -1,10 +1,12 @@
 //! Point-in-time snapshots of the keyspace without fork, and the files made from them.
 //!
-//! A snapshot starts by locking every shard at once (its instant) and marking each one. From
-//! then on, a shard is serialized into the file the first time anyone locks it to change it
-//! (a client's write, active expiry), before that change, or by the snapshot's background walk
-//! over the 64 shards, whichever comes first; either way it is written exactly as it was at
-//! the instant. Serialized bytes go straight through a 1 MiB buffer into the file, so the extra
+//! A snapshot starts by locking every shard at once (its instant) and marking each one. Each
+//! shard is captured in 64 chunks (keys grouped by the top bits of their hashes): a chunk is
+//! serialized into the file the first time anyone takes its shard to access one of its keys
+//! (whole-shard operations such as flushes and active expiry take every remaining chunk),
+//! before that access, or by the snapshot's background walk, whichever comes first; either way
+//! it is written exactly as it was at the instant, and a client pays at most a chunk's
+//! serialization (a few hundred keys with a million keys). Serialized bytes go straight through a 1 MiB buffer into the file, so the extra
 //! memory is that buffer plus the encoding of the largest single value, never a copy of the
 //! dataset. A database's keys may span several sections (one per shard): RDB allows SELECTDB to
 //! repeat.
@@ -21,7 +23,7 @@ use super::rdb::encode::{self, Access, Options, Preamble, RdbOut};
 use crate::server::Server;
 use crate::storage::Keyspace;
 use crate::storage::access::lfu_decayed;
-use crate::storage::keyspace::{SHARD_COUNT, Shard, ShardCapture};
+use crate::storage::keyspace::{CAPTURE_CHUNKS, SHARD_COUNT, Shard, ShardCapture};
 
 /// How a key's access data is recorded, after the maxmemory policy at the snapshot's start.
 #[derive(Clone, Copy, Debug)]
@@ -86,29 +88,54 @@ impl SaveSettings {
     }
 }
 
-/// Writes the keys of one shard: a database section for each database that has keys.
-/// Returns the number of keys written.
-pub fn write_shard<W: Write>(out: &mut W, shard: &Shard, s: &SaveSettings) -> io::Result<u64> {
-    let mut n = 0;
+/// What writing some keys took: how many, and the encoded size of the largest value (the
+/// scratch memory a save needs beyond its output buffer is at most about that).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Written {
+    pub keys: u64,
+    pub largest_value: u64,
+}
+
+/// Writes the keys of one capture chunk of a shard: a database section (SELECTDB; RDB allows
+/// them to repeat) for each database that has keys in it.
+pub fn write_chunk<W: Write>(
+    out: &mut RdbOut<W>,
+    shard: &Shard,
+    chunk: u32,
+    s: &SaveSettings,
+) -> io::Result<Written> {
+    let mut w = Written::default();
     for db in 0..shard.db_count() {
-        let d = shard.db(db);
-        if d.is_empty() {
+        if shard.db(db).is_empty() {
             continue;
         }
-        encode::write_select_db(out, db, d.len(), d.volatile_len())?;
-        for e in d.entries() {
-            encode::write_key_value(
-                out,
-                &e.key,
-                &e.value,
-                e.expire_at(),
-                s.access.of(e.access),
-                s.opts,
-            )?;
-            n += 1;
-        }
+        let mut result = Ok(());
+        let mut selected = false;
+        shard.for_each_in_chunk(db, chunk, |e| {
+            if result.is_err() {
+                return;
+            }
+            let before = out.written();
+            result = (|| {
+                if !selected {
+                    encode::write_select(out, db)?;
+                    selected = true;
+                }
+                encode::write_key_value(
+                    out,
+                    &e.key,
+                    &e.value,
+                    e.expire_at(),
+                    s.access.of(e.access),
+                    s.opts,
+                )
+            })();
+            w.keys += 1;
+            w.largest_value = w.largest_value.max(out.written() - before);
+        });
+        result?;
     }
-    Ok(n)
+    Ok(w)
 }
 
 /// The file of a running snapshot, shared by the background walk and client threads that
@@ -119,18 +146,21 @@ struct Sink {
     settings: SaveSettings,
     aborted: AtomicBool,
     keys_written: AtomicU64,
+    largest_value: AtomicU64,
 }
 
 impl ShardCapture for Sink {
-    fn capture(&self, _index: usize, shard: &Shard) {
+    fn capture(&self, _index: usize, shard: &Shard, chunk: u32) {
         if self.aborted.load(Ordering::Relaxed) {
             return;
         }
         let mut out = self.out.lock();
         let Some(o) = out.as_mut() else { return };
-        match write_shard(o, shard, &self.settings) {
-            Ok(n) => {
-                self.keys_written.fetch_add(n, Ordering::Relaxed);
+        match write_chunk(o, shard, chunk, &self.settings) {
+            Ok(w) => {
+                self.keys_written.fetch_add(w.keys, Ordering::Relaxed);
+                self.largest_value
+                    .fetch_max(w.largest_value, Ordering::Relaxed);
             }
             Err(e) => {
                 *self.error.lock() = Some(e.to_string());
@@ -162,6 +192,12 @@ impl AbortHandle {
     pub fn keys_written(&self) -> u64 {
         self.0.keys_written.load(Ordering::Relaxed)
     }
+
+    /// Memory the snapshot holds beyond the dataset: its output buffer and the scratch space
+    /// of the largest value encoded so far (INFO's cow sizes: there is no copy on write).
+    pub fn extra_bytes(&self) -> u64 {
+        encode::OUT_BUFFER as u64 + self.0.largest_value.load(Ordering::Relaxed)
+    }
 }
 
 /// Starts a point-in-time snapshot into `file`: writes the header (aux fields, `aof-base` as
@@ -192,6 +228,7 @@ pub fn begin(
         settings,
         aborted: AtomicBool::new(false),
         keys_written: AtomicU64::new(0),
+        largest_value: AtomicU64::new(0),
     });
     let (dirty, keys) = server.keyspace.begin_capture(sink.clone(), |dirty, keys| {
         at_instant();
@@ -209,12 +246,14 @@ impl Snapshot {
         AbortHandle(self.sink.clone())
     }
 
-    /// Captures every shard not captured yet, one at a time (each under its lock only for
-    /// its own serialization), then writes EOF and the checksum and syncs the file to disk.
-    /// Returns the file, positioned at its end.
+    /// Captures every chunk not captured yet, one at a time (each under its shard's lock
+    /// only for its own serialization), then writes EOF and the checksum and syncs the file
+    /// to disk. Returns the file, positioned at its end.
     pub fn complete(self, keyspace: &Keyspace) -> Result<File, String> {
         for index in 0..SHARD_COUNT {
-            keyspace.capture_shard(index);
+            for chunk in 0..CAPTURE_CHUNKS {
+                keyspace.capture_chunk(index, chunk);
+            }
         }
         if self.sink.aborted.load(Ordering::Relaxed) {
             return Err("aborted".into());

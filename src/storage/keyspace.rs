@@ -145,17 +145,34 @@ pub struct ShardStats {
     pub dirty: u64,
 }
 
-/// Receives a shard's contents as they were at a snapshot's instant (see
-/// `persistence::snapshot`): called with the shard locked, before the first change made to it
-/// after that instant, or by the snapshot's own walk, whichever comes first.
+/// A snapshot captures each shard in this many chunks: the keys whose stored hashes share
+/// their top 6 bits (a few hundred keys per chunk with a million keys).
+pub const CAPTURE_CHUNKS: u32 = 64;
+
+#[inline]
+fn chunk_of(stored_hash: u64) -> u32 {
+    (stored_hash >> 58) as u32
+}
+
+/// Receives a chunk of a shard as it was at a snapshot's instant (see
+/// `persistence::snapshot`): called with the shard locked, before the first access that could
+/// change a key of that chunk after the instant, or by the snapshot's own walk, whichever
+/// comes first.
 pub trait ShardCapture: Send + Sync {
-    fn capture(&self, index: usize, shard: &Shard);
+    fn capture(&self, index: usize, shard: &Shard, chunk: u32);
+}
+
+/// A snapshot's progress over one shard.
+struct PendingCapture {
+    sink: Arc<dyn ShardCapture>,
+    /// Bit c: chunk c has been captured.
+    done: u64,
 }
 
 pub struct Shard {
     dbs: Box<[Db]>,
-    /// A snapshot that has not captured this shard yet.
-    capture: Option<Arc<dyn ShardCapture>>,
+    /// A snapshot that has not captured all of this shard yet.
+    capture: Option<Box<PendingCapture>>,
     pub stats: ShardStats,
     /// WATCHed keys of this shard: key -> (database, the watching client's dirty flag).
     watchers: Watchers,
@@ -177,20 +194,58 @@ impl Shard {
         self.dbs.len()
     }
 
-    /// Hands the shard to a pending snapshot before it can change (copy on first write).
+    /// Hands every chunk not yet captured to a pending snapshot before the shard can change
+    /// (whole-shard operations: flushes, SWAPDB, active expiry).
     #[inline]
     fn settle(&mut self, index: usize) -> &mut Shard {
         if self.capture.is_some() {
-            self.run_capture(index);
+            self.capture_rest(index);
+        }
+        self
+    }
+
+    /// Hands the chunk of the key whose stored hash is `h` to a pending snapshot before that
+    /// key can change (copy on first access, per chunk).
+    #[inline]
+    fn settle_hash(&mut self, index: usize, h: u64) -> &mut Shard {
+        if self.capture.is_some() {
+            self.capture_chunk(index, chunk_of(h));
         }
         self
     }
 
     #[cold]
-    fn run_capture(&mut self, index: usize) {
-        if let Some(c) = self.capture.take() {
-            c.capture(index, self);
+    fn capture_rest(&mut self, index: usize) {
+        for c in 0..CAPTURE_CHUNKS {
+            self.capture_chunk(index, c);
         }
+    }
+
+    #[cold]
+    fn capture_chunk(&mut self, index: usize, chunk: u32) {
+        let Some(p) = self.capture.as_mut() else {
+            return;
+        };
+        if p.done & (1 << chunk) != 0 {
+            return;
+        }
+        p.done |= 1 << chunk;
+        let sink = p.sink.clone();
+        if p.done == u64::MAX {
+            self.capture = None;
+        }
+        sink.capture(index, self, chunk);
+    }
+
+    /// The entries of database `db` in capture chunk `chunk`.
+    pub fn for_each_in_chunk<'a>(&'a self, db: usize, chunk: u32, mut f: impl FnMut(&'a Entry)) {
+        self.dbs[db].keys.scan_from((chunk as u64) << 58, |e| {
+            if chunk_of(e.hash) != chunk {
+                return false;
+            }
+            f(e);
+            true
+        });
     }
 
     /// Index of a live key, deleting it first if it has expired (lazy expiry).
@@ -470,16 +525,19 @@ impl Keyspace {
         let mut guards: Vec<MutexGuard<'_, Shard>> = self.shards.iter().map(|s| s.lock()).collect();
         let (mut dirty, mut keys) = (0, 0);
         for g in guards.iter_mut() {
-            g.capture = Some(capture.clone());
+            g.capture = Some(Box::new(PendingCapture {
+                sink: capture.clone(),
+                done: 0,
+            }));
             dirty += g.stats.dirty;
             keys += g.dbs.iter().map(Db::len).sum::<usize>();
         }
         at_instant(dirty, keys)
     }
 
-    /// Captures shard `index` for its pending snapshot, if it has not been already.
-    pub fn capture_shard(&self, index: usize) {
-        self.shards[index].lock().settle(index);
+    /// Captures chunk `chunk` of shard `index` for its pending snapshot, if nobody has yet.
+    pub fn capture_chunk(&self, index: usize, chunk: u32) {
+        self.shards[index].lock().capture_chunk(index, chunk);
     }
 
     /// Adds a key read from a file; false when the database already has it.
@@ -493,7 +551,7 @@ impl Keyspace {
     ) -> bool {
         let (s, h) = self.locate(key);
         let mut shard = self.shards[s].lock();
-        shard.settle(s).dbs[db].insert_loaded(h, key, value, expire_at, access)
+        shard.settle_hash(s, h).dbs[db].insert_loaded(h, key, value, expire_at, access)
     }
 
     /// Writes counted since start-up (all shards).
@@ -601,9 +659,21 @@ impl Keyspace {
 }
 
 impl<'a> Locked<'a> {
+    /// Shard `idx` for a change to the key whose stored hash is `h`.
+    #[inline]
+    fn shard_key(&mut self, idx: usize, h: u64) -> &mut Shard {
+        self.locked_shard(idx).settle_hash(idx, h)
+    }
+
+    /// Shard `idx` for changes to any of its keys.
     #[inline]
     fn shard(&mut self, idx: usize) -> &mut Shard {
-        let shard: &mut Shard = match &mut self.guards {
+        self.locked_shard(idx).settle(idx)
+    }
+
+    #[inline]
+    fn locked_shard(&mut self, idx: usize) -> &mut Shard {
+        match &mut self.guards {
             Guards::One(i, g) if *i == idx => g,
             Guards::Many(v) => {
                 let pos = v
@@ -614,8 +684,7 @@ impl<'a> Locked<'a> {
             }
             Guards::All(v) => &mut v[idx],
             _ => panic!("command touched a key it did not declare"),
-        };
-        shard.settle(idx)
+        }
     }
 
     #[inline]
@@ -703,7 +772,7 @@ impl<'a> DbView<'a> {
     #[inline]
     fn parts(&mut self, key: &[u8]) -> (&mut Shard, u64) {
         let (s, h) = self.keyspace.locate(key);
-        (self.locked.shard(s), h)
+        (self.locked.shard_key(s, h), h)
     }
 
     /// Records a keyspace notification of `class` (a `server::notify` flag) if enabled.
@@ -728,8 +797,8 @@ impl<'a> DbView<'a> {
     fn find_live(&mut self, db: usize, key: &[u8]) -> Option<(usize, &mut Shard)> {
         let now = self.now_ms;
         let (s, h) = self.keyspace.locate(key);
-        match self.locked.shard(s).live_index(db, h, key, now) {
-            Lookup::Live(i) => Some((i, self.locked.shard(s))),
+        match self.locked.shard_key(s, h).live_index(db, h, key, now) {
+            Lookup::Live(i) => Some((i, self.locked.shard_key(s, h))),
             Lookup::Missing => None,
             Lookup::Expired => {
                 self.notify_in(db, notify::EXPIRED, "expired", key);
@@ -743,9 +812,9 @@ impl<'a> DbView<'a> {
     pub fn get_read(&mut self, key: &[u8]) -> Option<&mut Entry> {
         let (db, clock, touch, now) = (self.db, self.clock, self.touch, self.now_ms);
         let (s, h) = self.keyspace.locate(key);
-        match self.locked.shard(s).live_index(db, h, key, now) {
+        match self.locked.shard_key(s, h).live_index(db, h, key, now) {
             Lookup::Live(i) => {
-                let shard = self.locked.shard(s);
+                let shard = self.locked.shard_key(s, h);
                 shard.stats.hits += 1;
                 let e = shard.dbs[db].keys.at_mut(i);
                 if touch {
@@ -759,7 +828,7 @@ impl<'a> DbView<'a> {
                     self.signal_ready_in(db, key);
                 }
                 self.notify_in(db, notify::KEY_MISS, "keymiss", key);
-                self.locked.shard(s).stats.misses += 1;
+                self.locked.shard_key(s, h).stats.misses += 1;
                 None
             }
         }

@@ -425,6 +425,13 @@ pub fn write_select_db<W: Write + ?Sized>(
     write_len(w, volatile as u64)
 }
 
+/// Starts a database section without size hints (sections written by a background snapshot,
+/// which repeat per chunk).
+pub fn write_select<W: Write + ?Sized>(w: &mut W, db: usize) -> io::Result<()> {
+    w.write_all(&[OP_SELECTDB])?;
+    write_len(w, db as u64)
+}
+
 /// A file being written: buffers output, keeps the CRC-64 of everything written and counts
 /// bytes. `finish` writes EOF and the checksum (zero with rdbchecksum off, as Redis).
 pub struct RdbOut<W: Write> {

@@ -591,3 +591,60 @@ fn flushall_debug_reload_and_shutdown_nosave() {
     drop(restarted);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn clients_get_loading_while_the_file_loads() {
+    let dir = own_dir("rdb-loading");
+    let server = ferrodis_in(&dir, &[]);
+    let mut r = server.raw();
+    ok(&mut r, &["DEBUG", "POPULATE", "1000000"]);
+    ok(&mut r, &["SAVE"]);
+    drop(server);
+    let port = common::free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ferrodis"))
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+        ])
+        .arg("--dir")
+        .arg(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start ferrodis");
+    let mut conn = None;
+    wait_for("the listener", || {
+        conn = std::net::TcpStream::connect(("127.0.0.1", port)).ok();
+        conn.is_some()
+    });
+    drop(conn);
+    let mut c = Raw::connect(port);
+    let mut seen_loading = false;
+    let mut info_loading = false;
+    wait_for("the load to finish", || match c.cmd_str(&["PING"]) {
+        Reply::Error(e) => {
+            assert_eq!(e, "LOADING Redis is loading the dataset in memory");
+            seen_loading = true;
+            info_loading |= info_field(&mut c, "persistence", "loading") == "1";
+            false
+        }
+        reply => {
+            assert_eq!(reply, Reply::simple("PONG"));
+            true
+        }
+    });
+    assert!(
+        seen_loading && info_loading,
+        "a million keys load in no time?"
+    );
+    assert_eq!(text(&c.cmd_str(&["DBSIZE"])), "1000000");
+    assert_eq!(info_field(&mut c, "persistence", "loading"), "0");
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -2,13 +2,15 @@
 //!
 //! A snapshot starts by locking every shard at once (its instant) and marking each one. Each
 //! shard is captured in 64 chunks (keys grouped by the top bits of their hashes): a chunk is
-//! serialized into the file the first time anyone takes its shard to access one of its keys
-//! (whole-shard operations such as flushes and active expiry take every remaining chunk),
-//! before that access, or by the snapshot's background walk, whichever comes first; either way
-//! it is written exactly as it was at the instant, and a client pays at most a chunk's
-//! serialization (a few hundred keys with a million keys). Serialized bytes go straight through a 1 MiB buffer into the file, so the extra
-//! memory is that buffer plus the encoding of the largest single value, never a copy of the
-//! dataset. A database's keys may span several sections (one per shard): RDB allows SELECTDB to
+//! serialized the first time anyone takes its shard to access one of its keys (whole-shard
+//! operations such as flushes and active expiry take every remaining chunk), before that
+//! access, or by the snapshot's background walk, whichever comes first; either way it is
+//! written exactly as it was at the instant, and a client pays at most a chunk's serialization
+//! (a few hundred keys with a million keys). Chunks are serialized in memory and queued to a
+//! writer thread that alone touches the file (no lock is held across disk I/O); the walk
+//! pauses, holding nothing, while more than 4 MiB wait, so the extra memory is that queue, the
+//! writer's 1 MiB buffer and the encoding of the largest single value, never a copy of the
+//! dataset. A database's keys span many sections (one per chunk): RDB allows SELECTDB to
 //! repeat.
 
 use std::fs::File;
@@ -16,6 +18,7 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
 
 use parking_lot::Mutex;
 
@@ -98,8 +101,8 @@ pub struct Written {
 
 /// Writes the keys of one capture chunk of a shard: a database section (SELECTDB; RDB allows
 /// them to repeat) for each database that has keys in it.
-pub fn write_chunk<W: Write>(
-    out: &mut RdbOut<W>,
+pub fn write_chunk(
+    out: &mut Vec<u8>,
     shard: &Shard,
     chunk: u32,
     s: &SaveSettings,
@@ -109,44 +112,44 @@ pub fn write_chunk<W: Write>(
         if shard.db(db).is_empty() {
             continue;
         }
-        let mut result = Ok(());
         let mut selected = false;
         shard.for_each_in_chunk(db, chunk, |e| {
-            if result.is_err() {
-                return;
+            if !selected {
+                encode::write_select(out, db).expect("writing to memory cannot fail");
+                selected = true;
             }
-            let before = out.written();
-            result = (|| {
-                if !selected {
-                    encode::write_select(out, db)?;
-                    selected = true;
-                }
-                encode::write_key_value(
-                    out,
-                    &e.key,
-                    &e.value,
-                    e.expire_at(),
-                    s.access.of(e.access),
-                    s.opts,
-                )
-            })();
+            let before = out.len();
+            encode::write_key_value(
+                out,
+                &e.key,
+                &e.value,
+                e.expire_at(),
+                s.access.of(e.access),
+                s.opts,
+            )
+            .expect("writing to memory cannot fail");
             w.keys += 1;
-            w.largest_value = w.largest_value.max(out.written() - before);
+            w.largest_value = w.largest_value.max((out.len() - before) as u64);
         });
-        result?;
     }
     Ok(w)
 }
 
-/// The file of a running snapshot, shared by the background walk and client threads that
-/// capture a shard before writing to it.
+/// The walk waits (holding no lock) while this many serialized bytes wait for the disk, so a
+/// slow disk slows the snapshot, never the clients, and memory stays bounded.
+const QUEUE_LIMIT: u64 = 4 << 20;
+
+/// A running snapshot's output: chunks are serialized (by the walk, or by the client thread
+/// that touches them first) into memory under their shard's lock and queued to a writer
+/// thread, which alone does the file I/O and the checksum, so no lock is ever held across a
+/// write to disk.
 struct Sink {
-    out: Mutex<Option<RdbOut<File>>>,
-    error: Mutex<Option<String>>,
+    queue: Mutex<Option<mpsc::Sender<Vec<u8>>>>,
     settings: SaveSettings,
     aborted: AtomicBool,
     keys_written: AtomicU64,
-    largest_value: AtomicU64,
+    queued: AtomicU64,
+    peak_queued: AtomicU64,
 }
 
 impl ShardCapture for Sink {
@@ -154,18 +157,20 @@ impl ShardCapture for Sink {
         if self.aborted.load(Ordering::Relaxed) {
             return;
         }
-        let mut out = self.out.lock();
-        let Some(o) = out.as_mut() else { return };
-        match write_chunk(o, shard, chunk, &self.settings) {
-            Ok(w) => {
-                self.keys_written.fetch_add(w.keys, Ordering::Relaxed);
-                self.largest_value
-                    .fetch_max(w.largest_value, Ordering::Relaxed);
-            }
-            Err(e) => {
-                *self.error.lock() = Some(e.to_string());
-                *out = None;
-            }
+        let mut bytes = Vec::new();
+        let Ok(w) = write_chunk(&mut bytes, shard, chunk, &self.settings) else {
+            return;
+        };
+        if bytes.is_empty() {
+            return;
+        }
+        self.keys_written.fetch_add(w.keys, Ordering::Relaxed);
+        let n = bytes.len() as u64;
+        let queued = self.queued.fetch_add(n, Ordering::Relaxed) + n;
+        self.peak_queued.fetch_max(queued, Ordering::Relaxed);
+        if let Some(q) = self.queue.lock().as_ref() {
+            // A closed queue means the writer failed; `complete` reports its error.
+            let _ = q.send(bytes);
         }
     }
 }
@@ -173,6 +178,7 @@ impl ShardCapture for Sink {
 /// A point-in-time snapshot being written to a file (BGSAVE; the AOF rewrite's RDB preamble).
 pub struct Snapshot {
     sink: Arc<Sink>,
+    writer: std::thread::JoinHandle<io::Result<File>>,
     /// Writes counted by the keyspace at the instant (rdb_changes_since_last_save's base).
     pub dirty_at_instant: u64,
     pub keys_at_instant: u64,
@@ -193,10 +199,10 @@ impl AbortHandle {
         self.0.keys_written.load(Ordering::Relaxed)
     }
 
-    /// Memory the snapshot holds beyond the dataset: its output buffer and the scratch space
-    /// of the largest value encoded so far (INFO's cow sizes: there is no copy on write).
+    /// Memory the snapshot has held beyond the dataset at most: serialized chunks waiting
+    /// for the disk plus the writer's buffer (INFO's cow sizes: there is no copy on write).
     pub fn extra_bytes(&self) -> u64 {
-        encode::OUT_BUFFER as u64 + self.0.largest_value.load(Ordering::Relaxed)
+        encode::OUT_BUFFER as u64 + self.0.peak_queued.load(Ordering::Relaxed)
     }
 }
 
@@ -222,20 +228,37 @@ pub fn begin(
         },
         settings.opts.compress,
     )?;
+    let (tx, rx) = mpsc::channel::<Vec<u8>>();
     let sink = Arc::new(Sink {
-        out: Mutex::new(Some(out)),
-        error: Mutex::new(None),
+        queue: Mutex::new(Some(tx)),
         settings,
         aborted: AtomicBool::new(false),
         keys_written: AtomicU64::new(0),
-        largest_value: AtomicU64::new(0),
+        queued: AtomicU64::new(0),
+        peak_queued: AtomicU64::new(0),
     });
+    let writer_sink = sink.clone();
+    let writer = std::thread::Builder::new()
+        .name("rdb-writer".into())
+        .spawn(move || {
+            for chunk in rx {
+                let r = out.write_all(&chunk);
+                writer_sink
+                    .queued
+                    .fetch_sub(chunk.len() as u64, Ordering::Relaxed);
+                r?;
+            }
+            let file = out.finish(settings.checksum)?;
+            file.sync_all()?;
+            Ok(file)
+        })?;
     let (dirty, keys) = server.keyspace.begin_capture(sink.clone(), |dirty, keys| {
         at_instant();
         (dirty, keys)
     });
     Ok(Snapshot {
         sink,
+        writer,
         dirty_at_instant: dirty,
         keys_at_instant: keys as u64,
     })
@@ -246,27 +269,30 @@ impl Snapshot {
         AbortHandle(self.sink.clone())
     }
 
-    /// Captures every chunk not captured yet, one at a time (each under its shard's lock
-    /// only for its own serialization), then writes EOF and the checksum and syncs the file
-    /// to disk. Returns the file, positioned at its end.
+    /// Captures every chunk not captured yet, one at a time (each under its shard's lock only
+    /// for its own serialization, pausing while too much waits for the disk), then lets the
+    /// writer finish: EOF, checksum, fsync. Returns the file, positioned at its end.
     pub fn complete(self, keyspace: &Keyspace) -> Result<File, String> {
         for index in 0..SHARD_COUNT {
             for chunk in 0..CAPTURE_CHUNKS {
+                while self.sink.queued.load(Ordering::Relaxed) > QUEUE_LIMIT
+                    && !self.writer.is_finished()
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
                 keyspace.capture_chunk(index, chunk);
             }
         }
+        // Every chunk has been captured: no more bytes can come.
+        drop(self.sink.queue.lock().take());
+        let written = self
+            .writer
+            .join()
+            .map_err(|_| "the RDB writer thread panicked".to_string())?;
         if self.sink.aborted.load(Ordering::Relaxed) {
             return Err("aborted".into());
         }
-        if let Some(e) = self.sink.error.lock().take() {
-            return Err(e);
-        }
-        let out = self.sink.out.lock().take().ok_or("snapshot output lost")?;
-        let file = out
-            .finish(self.sink.settings.checksum)
-            .map_err(|e| e.to_string())?;
-        file.sync_all().map_err(|e| e.to_string())?;
-        Ok(file)
+        written.map_err(|e| e.to_string())
     }
 }
 

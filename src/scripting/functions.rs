@@ -403,9 +403,12 @@ impl Scripting {
     }
 
     /// FUNCTION DUMP.
-    pub fn function_dump(&self) -> Vec<u8> {
+    pub fn function_dump(&self, compress: bool) -> Vec<u8> {
         let engine = self.functions.lock();
-        dump::encode(engine.libraries.by_name.values().map(|l| l.code.as_slice()))
+        dump::encode(
+            engine.libraries.by_name.values().map(|l| l.code.as_slice()),
+            compress,
+        )
     }
 
     /// FUNCTION RESTORE: OK or the error text.

@@ -34,9 +34,15 @@ type Res<T> = Result<T, LoadError>;
 
 impl<R: Read> Reader<R> {
     pub fn new(src: R) -> Reader<R> {
+        Reader::with_buffer(src, READ_BUFFER)
+    }
+
+    /// A reader with a smaller buffer, for inputs already in memory (DUMP payloads).
+    pub fn with_buffer(src: R, capacity: usize) -> Reader<R> {
         Reader {
             src,
-            buf: vec![0; READ_BUFFER],
+            // Room for the longest fixed-size field (a 16-byte stream id).
+            buf: vec![0; capacity.clamp(64, READ_BUFFER)],
             pos: 0,
             end: 0,
             base: 0,
@@ -97,7 +103,7 @@ impl<R: Read> Reader<R> {
     /// The next `n` bytes into a new vector, for any `n` the input really holds.
     fn take_vec(&mut self, n: u64) -> Res<Vec<u8>> {
         let n = usize::try_from(n).map_err(|_| self.error("string length out of range"))?;
-        if n <= READ_BUFFER {
+        if n <= self.buf.len() {
             return Ok(self.take(n)?.to_vec());
         }
         // Big strings: grow as data arrives, so a corrupt length cannot make us allocate it.
@@ -672,7 +678,7 @@ pub fn decode_payload(payload: &[u8], lim: &Limits) -> Result<Value, bool> {
         return Err(true);
     }
     let body = &payload[..footer];
-    let mut r = Reader::new(body);
+    let mut r = Reader::with_buffer(body, body.len());
     let t = r.u8().map_err(|_| false)?;
     match read_object(&mut r, t, lim) {
         Ok(Loaded::Value(v)) => Ok(v),

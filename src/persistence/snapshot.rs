@@ -252,9 +252,20 @@ pub fn begin(
             file.sync_all()?;
             Ok(file)
         })?;
-    let (dirty, keys) = server.keyspace.begin_capture(sink.clone(), |dirty, keys| {
+    let (dirty, keys) = server.keyspace.begin_capture(sink.clone(), |dirty, sizes| {
         at_instant();
-        (dirty, keys)
+        // Size hints first, as Redis gives them (its loader presizes its tables); the chunks'
+        // own sections then only select their database.
+        let mut hints = Vec::new();
+        for (db, size) in sizes.iter().enumerate().filter(|(_, s)| s.keys > 0) {
+            encode::write_select_db(&mut hints, db, size.keys, size.volatile)
+                .expect("writing to memory cannot fail");
+        }
+        sink.queued.fetch_add(hints.len() as u64, Ordering::Relaxed);
+        if let Some(q) = sink.queue.lock().as_ref() {
+            let _ = q.send(hints);
+        }
+        (dirty, sizes.iter().map(|s| s.keys).sum::<usize>())
     });
     Ok(Snapshot {
         sink,

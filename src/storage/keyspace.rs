@@ -515,24 +515,28 @@ impl Keyspace {
 
     /// Starts a point-in-time snapshot: with every shard locked at once (the snapshot's
     /// instant), marks each for `capture` and runs `at_instant` with the writes counted so far
-    /// and the number of keys. From then on each shard is captured before its first change,
-    /// or by `capture_shard`.
+    /// and each database's (keys, keys with a TTL). From then on each chunk of each shard is
+    /// captured before its first change, or by `capture_chunk`.
     pub fn begin_capture<T>(
         &self,
         capture: Arc<dyn ShardCapture>,
-        at_instant: impl FnOnce(u64, usize) -> T,
+        at_instant: impl FnOnce(u64, &[DbSize]) -> T,
     ) -> T {
         let mut guards: Vec<MutexGuard<'_, Shard>> = self.shards.iter().map(|s| s.lock()).collect();
-        let (mut dirty, mut keys) = (0, 0);
+        let mut dirty = 0;
+        let mut sizes = vec![DbSize::default(); self.databases];
         for g in guards.iter_mut() {
             g.capture = Some(Box::new(PendingCapture {
                 sink: capture.clone(),
                 done: 0,
             }));
             dirty += g.stats.dirty;
-            keys += g.dbs.iter().map(Db::len).sum::<usize>();
+            for (size, db) in sizes.iter_mut().zip(g.dbs.iter()) {
+                size.keys += db.len();
+                size.volatile += db.volatile_len();
+            }
         }
-        at_instant(dirty, keys)
+        at_instant(dirty, &sizes)
     }
 
     /// Captures chunk `chunk` of shard `index` for its pending snapshot, if nobody has yet.

@@ -403,6 +403,9 @@ pub fn read_object<R: Read>(r: &mut Reader<R>, t: u8, lim: &Limits) -> Res<Loade
             return read_stream(r, t).map(|s| Loaded::Value(Value::Stream(Box::new(s))));
         }
         TYPE_MODULE | TYPE_MODULE_2 => return Err(r.error("module data types are not supported")),
+        TYPE_HASH_METADATA_PRE_GA..=TYPE_HASH_LISTPACK_EX => {
+            return Err(r.error("hashes with field expiration (Redis 7.4) are not supported"));
+        }
         other => return Err(r.error(format!("unknown object type {other}"))),
     };
     let empty = match &value {

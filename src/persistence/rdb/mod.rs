@@ -39,6 +39,9 @@ pub const TYPE_LIST_QUICKLIST_2: u8 = 18;
 pub const TYPE_STREAM_LISTPACKS_2: u8 = 19;
 pub const TYPE_SET_LISTPACK: u8 = 20;
 pub const TYPE_STREAM_LISTPACKS_3: u8 = 21;
+/// Redis 7.4's hashes with field expiration (types 22 to 25), recognised to be refused clearly.
+pub const TYPE_HASH_METADATA_PRE_GA: u8 = 22;
+pub const TYPE_HASH_LISTPACK_EX: u8 = 25;
 
 pub const OP_FUNCTION2: u8 = 245;
 pub const OP_FUNCTION_PRE_GA: u8 = 246;

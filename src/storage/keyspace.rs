@@ -592,26 +592,28 @@ impl Keyspace {
         for k in 0..SHARD_COUNT {
             let index = (start + k) % SHARD_COUNT;
             let mut shard = self.shards[index].lock();
-            let shard = shard.settle(index);
-            for (db_index, db) in shard.dbs.iter_mut().enumerate() {
+            let shard = &mut *shard;
+            for db_index in 0..shard.dbs.len() {
                 loop {
-                    if db.expires.is_empty() {
+                    if shard.dbs[db_index].expires.is_empty() {
                         break;
                     }
                     let mut expired = 0;
                     let (mut ttl_sum, mut ttl_count) = (0i64, 0i64);
-                    let sample = EXPIRE_SAMPLE.min(db.expires.len());
+                    let sample = EXPIRE_SAMPLE.min(shard.dbs[db_index].expires.len());
                     for _ in 0..sample {
-                        let Some(vi) = db.expires.random_index() else {
+                        let Some(vi) = shard.dbs[db_index].expires.random_index() else {
                             break;
                         };
-                        let h = db.expires.at(vi).0;
+                        let h = shard.dbs[db_index].expires.at(vi).0;
+                        let is_expired = |e: &Entry| e.expire_at != 0 && e.expire_at <= now_ms;
+                        if shard.dbs[db_index].keys.find(h, is_expired).is_some() {
+                            // A running snapshot takes this key's chunk before it goes.
+                            shard.settle_hash(index, h);
+                        }
                         // Several keys may share a hash: check each of them.
-                        while let Some(i) = db
-                            .keys
-                            .find(h, |e| e.expire_at != 0 && e.expire_at <= now_ms)
-                        {
-                            let e = db.remove_index(i);
+                        while let Some(i) = shard.dbs[db_index].keys.find(h, is_expired) {
+                            let e = shard.dbs[db_index].remove_index(i);
                             watchers_touch(&shard.watchers, db_index, &e.key);
                             if shard
                                 .blocked
@@ -633,18 +635,18 @@ impl Keyspace {
                             }
                             expired += 1;
                         }
-                        if let Some(i) = db.keys.find(h, |e| e.expire_at != 0) {
-                            ttl_sum += db.keys.at(i).expire_at - now_ms;
+                        if let Some(i) = shard.dbs[db_index].keys.find(h, |e| e.expire_at != 0) {
+                            ttl_sum += shard.dbs[db_index].keys.at(i).expire_at - now_ms;
                             ttl_count += 1;
                         }
                     }
                     if ttl_count > 0 {
                         // Smoothed like Redis's estimate: each round weighs 2%.
                         let avg = ttl_sum / ttl_count;
-                        db.avg_ttl_ms = if db.avg_ttl_ms == 0 {
+                        shard.dbs[db_index].avg_ttl_ms = if shard.dbs[db_index].avg_ttl_ms == 0 {
                             avg
                         } else {
-                            db.avg_ttl_ms / 50 * 49 + avg / 50
+                            shard.dbs[db_index].avg_ttl_ms / 50 * 49 + avg / 50
                         };
                     }
                     shard.stats.expired += expired;

@@ -241,6 +241,7 @@ pub fn begin(
     let writer = std::thread::Builder::new()
         .name("rdb-writer".into())
         .spawn(move || {
+            lower_priority();
             for chunk in rx {
                 let r = out.write_all(&chunk);
                 writer_sink
@@ -284,6 +285,7 @@ impl Snapshot {
     /// for its own serialization, pausing while too much waits for the disk), then lets the
     /// writer finish: EOF, checksum, fsync. Returns the file, positioned at its end.
     pub fn complete(self, keyspace: &Keyspace) -> Result<File, String> {
+        lower_priority();
         for index in 0..SHARD_COUNT {
             for chunk in 0..CAPTURE_CHUNKS {
                 while self.sink.queued.load(Ordering::Relaxed) > QUEUE_LIMIT
@@ -304,6 +306,16 @@ impl Snapshot {
             return Err("aborted".into());
         }
         written.map_err(|e| e.to_string())
+    }
+}
+
+/// Gives the calling (background) thread a lower CPU priority, so that on a busy machine the
+/// threads serving clients run first and the snapshot takes the spare cycles.
+fn lower_priority() {
+    // SAFETY: plain system calls on the calling thread; failure only leaves the priority as is.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, 10);
     }
 }
 

@@ -4,6 +4,7 @@ pub mod commands;
 pub mod config;
 pub mod healthcheck;
 pub mod memory;
+pub mod persistence;
 pub mod protocol;
 pub mod scripting;
 pub mod server;

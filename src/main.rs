@@ -160,10 +160,33 @@ fn daemonize() {
 }
 
 async fn run(server: Arc<Server>) -> i32 {
+    // Clients connecting while the dataset loads get -LOADING, as from redis-server.
+    server
+        .persistence
+        .loading
+        .store(true, std::sync::atomic::Ordering::Relaxed);
     if let Err(e) = server.start_listeners() {
         tracing::error!("{e}");
         return 1;
     }
+    let loader = server.clone();
+    match tokio::task::spawn_blocking(move || ferrodis::persistence::load_at_startup(&loader)).await
+    {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            tracing::error!("{e}");
+            eprintln!("{e}");
+            return 1;
+        }
+        Err(e) => {
+            tracing::error!("loading the dataset failed: {e}");
+            return 1;
+        }
+    }
+    server
+        .persistence
+        .loading
+        .store(false, std::sync::atomic::Ordering::Relaxed);
     let pidfile = server.config.read().pidfile.clone();
     if !pidfile.is_empty() {
         let _ = std::fs::write(&pidfile, format!("{}\n", std::process::id()));
@@ -177,10 +200,25 @@ async fn run(server: Arc<Server>) -> i32 {
     tokio::spawn(server.clone().cron());
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .expect("SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::warn!("Received SIGINT scheduling shutdown..."),
-        _ = sigterm.recv() => tracing::warn!("Received SIGTERM scheduling shutdown..."),
-        _ = server.shutdown.notified() => {}
+    let by_signal = tokio::select! {
+        _ = tokio::signal::ctrl_c() => {
+            tracing::warn!("Received SIGINT scheduling shutdown...");
+            true
+        }
+        _ = sigterm.recv() => {
+            tracing::warn!("Received SIGTERM scheduling shutdown...");
+            true
+        }
+        _ = server.shutdown.notified() => false,
+    };
+    // Like SHUTDOWN without arguments: save when save points are configured.
+    if by_signal && !server.config.read().save.is_empty() {
+        let saver = server.clone();
+        if let Ok(Err(e)) =
+            tokio::task::spawn_blocking(move || ferrodis::persistence::shutdown_save(&saver)).await
+        {
+            tracing::error!("Error trying to save the DB before exiting: {e}");
+        }
     }
     server.request_shutdown();
     if !pidfile.is_empty() {

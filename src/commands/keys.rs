@@ -476,8 +476,10 @@ pub fn flushdb(ctx: &mut Ctx, args: Args) {
 
 pub fn flushall(ctx: &mut Ctx, args: Args) {
     if flush_mode_ok(ctx, &args) {
+        ctx.server.persistence.abort_bgsave();
         ctx.ks.flush(None);
         invalidate_tracking_on_flush(ctx);
+        crate::persistence::flushall_save(ctx.server, &ctx.ks.all_shards());
         ctx.reply.ok();
     }
 }

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod latency;
 pub mod lists;
 pub mod memory;
+pub mod persist_cmd;
 pub mod pubsub;
 pub mod scripting;
 pub mod server_cmd;
@@ -120,6 +121,18 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
             server.commands.full_name(index)
         ));
         count_rejected(server, index, reply);
+        return;
+    }
+    if (spec.has(WRITE) || spec.name == "ping") && server.persistence.writes_refused(server) {
+        reply.error(crate::persistence::MISCONF);
+        count_rejected(server, index, reply);
+        transactions::flag_aborted(client);
+        return;
+    }
+    if !spec.has(LOADING) && server.persistence.loading.load(Ordering::Relaxed) {
+        reply.error("LOADING Redis is loading the dataset in memory");
+        count_rejected(server, index, reply);
+        transactions::flag_aborted(client);
         return;
     }
     if server.scripting.run.active()
@@ -538,6 +551,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("type", 2, READONLY | FAST, KEYSPACE, keys::type_cmd).keys(1, 1, 1).key_flags(&["RO"]).doc("generic", "1.0.0", "O(1)", "Determines the type of value stored at a key."),
     CommandSpec::new("rename", 3, WRITE, KEYSPACE, keys::rename).keys(1, 2, 1).doc("generic", "1.0.0", "O(1)", "Renames a key and overwrites the destination."),
     CommandSpec::new("renamenx", 3, WRITE | FAST, KEYSPACE, keys::renamenx).keys(1, 2, 1).doc("generic", "1.0.0", "O(1)", "Renames a key only when the target key name doesn't exist."),
+    CommandSpec::new("dump", 2, READONLY, KEYSPACE, persist_cmd::dump).keys(1, 1, 1).key_flags(&["RO", "access"]).doc("generic", "2.6.0", "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).", "Returns a serialized representation of the value stored at a key."),
+    CommandSpec::new("restore", -4, WRITE | DENYOOM, KEYSPACE | CAT_DANGEROUS, persist_cmd::restore).keys(1, 1, 1).key_flags(&["OW", "update"]).doc("generic", "2.6.0", "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).", "Creates a key from the serialized representation of a value."),
     CommandSpec::new("copy", -3, WRITE | DENYOOM, KEYSPACE, keys::copy).keys(1, 2, 1).doc("generic", "6.2.0", "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.", "Copies the value of a key to a new key."),
     CommandSpec::new("move", 3, WRITE | FAST, KEYSPACE, keys::move_cmd).keys(1, 1, 1).key_flags(&["RW", "access", "update"]).doc("generic", "1.0.0", "O(1)", "Moves a key to another database."),
     CommandSpec::new("keys", 2, READONLY | ALL_SHARDS, KEYSPACE | CAT_DANGEROUS, keys::keys).doc("generic", "1.0.0", "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.", "Returns all key names that match a pattern."),
@@ -697,6 +712,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE | ALL_SHARDS, 0, server_cmd::debug).doc("server", "1.0.0", "Depends on subcommand.", "A container for debugging commands."),
     CommandSpec::new("memory", -2, 0, 0, container).subs(memory::MEMORY_SUBCOMMANDS).doc("server", "4.0.0", "Depends on subcommand.", "A container for memory diagnostics commands"),
     CommandSpec::new("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, 0, server_cmd::monitor).doc("server", "1.0.0", "O(1)", "Listens for all requests received by the server in real-time."),
+    CommandSpec::new("save", 1, ADMIN | NOSCRIPT | NO_MULTI | ALL_SHARDS, 0, persist_cmd::save).doc("server", "1.0.0", "O(N) where N is the total number of keys in all databases", "Synchronously saves the database(s) to disk."),
+    CommandSpec::new("bgsave", -1, ADMIN | NOSCRIPT, 0, persist_cmd::bgsave).doc("server", "1.0.0", "O(1)", "Asynchronously saves the database(s) to disk."),
     CommandSpec::new("lastsave", 1, LOADING | STALE | FAST, CAT_ADMIN | CAT_DANGEROUS, server_cmd::lastsave).doc("server", "1.0.0", "O(1)", "Returns the Unix timestamp of the last successful save to disk."),
     CommandSpec::new("config", -2, 0, 0, container).subs(config_cmd::CONFIG_SUBCOMMANDS).doc("server", "2.0.0", "Depends on subcommand.", "A container for server configuration commands."),
     CommandSpec::new("latency", -2, 0, 0, container).subs(latency::LATENCY_SUBCOMMANDS).doc("server", "2.8.13", "Depends on subcommand.", "A container for latency diagnostics commands"),

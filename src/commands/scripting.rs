@@ -199,7 +199,8 @@ fn function_kill(ctx: &mut Ctx, _args: Args) {
 }
 
 fn function_dump(ctx: &mut Ctx, _args: Args) {
-    let payload = ctx.server.scripting.function_dump();
+    let compress = ctx.server.config.read().rdbcompression;
+    let payload = ctx.server.scripting.function_dump(compress);
     ctx.reply.bulk(&payload);
 }
 

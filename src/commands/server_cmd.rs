@@ -35,14 +35,16 @@ pub fn lastsave(ctx: &mut Ctx, _args: Args) {
 }
 
 pub fn shutdown(ctx: &mut Ctx, args: Args) {
-    let (mut nosave, mut save) = (false, false);
+    let (mut nosave, mut save, mut force) = (false, false, false);
     for a in args.iter().skip(1) {
         if eq_ic(a, "nosave") {
             nosave = true;
         } else if eq_ic(a, "save") {
             save = true;
-        } else if eq_ic(a, "now") || eq_ic(a, "force") {
-            // No replicas to wait for and no save to force past: both are no-ops here.
+        } else if eq_ic(a, "force") {
+            force = true;
+        } else if eq_ic(a, "now") {
+            // No replicas to wait for.
         } else if eq_ic(a, "abort") {
             return ctx.reply.error("ERR No shutdown in progress.");
         } else {
@@ -53,9 +55,7 @@ pub fn shutdown(ctx: &mut Ctx, args: Args) {
         return ctx.reply.error(SYNTAX_ERR);
     }
     let wants_save = save || (!nosave && !ctx.server.config.read().save.is_empty());
-    if wants_save {
-        // RDB persistence is not implemented yet: refuse rather than lose data silently.
-        tracing::warn!("SHUTDOWN asked to save, but RDB persistence is not available yet");
+    if wants_save && crate::persistence::shutdown_save(ctx.server).is_err() && !force {
         return ctx
             .reply
             .error("ERR Errors trying to SHUTDOWN. Check logs.");
@@ -238,6 +238,10 @@ pub fn debug(ctx: &mut Ctx, args: Args) {
         }
     } else if eq_ic(sub, "protocol") && argc == 3 {
         debug_protocol(ctx, args.get(2));
+    } else if eq_ic(sub, "reload") {
+        debug_reload(ctx, &args);
+    } else if eq_ic(sub, "populate") && (3..=5).contains(&argc) {
+        debug_populate(ctx, &args);
     } else if eq_ic(sub, "help") && argc == 2 {
         super::reply_help(
             ctx.reply,
@@ -249,10 +253,28 @@ pub fn debug(ctx: &mut Ctx, args: Args) {
                 "    Output a hex signature of the values of all the specified keys.",
                 "OBJECT <key>",
                 "    Show low level info about the `key` and associated value.",
+                "POPULATE <count> [<prefix>] [<size>]",
+                "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+                "    it is used instead of the 'key' prefix. These are not propagated to",
+                "    replicas. Cluster slots are not respected so keys not belonging to the",
+                "    current node can be created in cluster mode.",
                 "PROTOCOL <type>",
                 "    Reply with a test value of the specified type. <type> can be: string,",
                 "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
                 "    true, false.",
+                "RELOAD [option ...]",
+                "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+                "    * MERGE: conflicting keys will be loaded from RDB.",
+                "    * NOFLUSH: the existing database will not be removed before load, but",
+                "      conflicting keys will generate an exception and kill the server.",
+                "    * NOSAVE: the database will be loaded from an existing RDB file.",
+                "    Examples:",
+                "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+                "      the database.",
+                "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+                "      existing RDB file.",
+                "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+                "      file to the database.",
                 "SET-ACTIVE-EXPIRE <0|1>",
                 "    Setting it to 0 disables expiring keys in background when they are not",
                 "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -267,6 +289,76 @@ pub fn debug(ctx: &mut Ctx, args: Args) {
             String::from_utf8_lossy(&sub[..sub.len().min(128)])
         ));
     }
+}
+
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE].
+fn debug_reload(ctx: &mut Ctx, args: &Args) {
+    let mut opts = crate::persistence::ReloadOptions {
+        save: true,
+        flush: true,
+        merge: false,
+    };
+    for a in args.iter().skip(2) {
+        if eq_ic(a, "merge") {
+            opts.merge = true;
+        } else if eq_ic(a, "noflush") {
+            opts.flush = false;
+        } else if eq_ic(a, "nosave") {
+            opts.save = false;
+        } else {
+            return ctx
+                .reply
+                .error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+        }
+    }
+    match crate::persistence::debug_reload(ctx.server, ctx.ks, opts) {
+        Ok(()) => ctx.reply.ok(),
+        Err(e) => ctx.reply.error(&e),
+    }
+}
+
+/// DEBUG POPULATE count [prefix] [size]: keys "<prefix>:<n>" holding "value:<n>" (cut or
+/// zero-padded to `size` bytes), skipping keys that exist, in the selected database.
+fn debug_populate(ctx: &mut Ctx, args: &Args) {
+    let Some(count) = crate::util::num::parse_i64(args.get(2)).filter(|n| *n >= 0) else {
+        return ctx
+            .reply
+            .error("ERR value is out of range, must be positive");
+    };
+    let prefix = if args.len() > 3 { args.get(3) } else { b"key" };
+    let size = match args.len() > 4 {
+        true => match crate::util::num::parse_i64(args.get(4)).filter(|n| *n >= 0) {
+            Some(n) => Some(n as usize),
+            None => {
+                return ctx
+                    .reply
+                    .error("ERR value is out of range, must be positive");
+            }
+        },
+        false => None,
+    };
+    let mut key = Vec::new();
+    let mut num = itoa::Buffer::new();
+    for j in 0..count {
+        key.clear();
+        key.extend_from_slice(prefix);
+        key.push(b':');
+        key.extend_from_slice(num.format(j).as_bytes());
+        if ctx.ks.get_write(&key).is_some() {
+            continue;
+        }
+        let mut value = b"value:".to_vec();
+        value.extend_from_slice(num.format(j).as_bytes());
+        if let Some(n) = size {
+            value.resize(n, 0);
+        }
+        ctx.ks.set(
+            &key,
+            Value::Str(crate::storage::StrValue::from_bytes(&value)),
+            0,
+        );
+    }
+    ctx.reply.ok();
 }
 
 /// DEBUG PROTOCOL <type>: a sample reply of each RESP3 type, as Redis sends them.

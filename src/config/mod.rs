@@ -163,6 +163,9 @@ pub struct Config {
     pub appendonly: bool,
     pub appendfsync: AppendFsync,
     pub dbfilename: String,
+    pub rdbcompression: bool,
+    pub rdbchecksum: bool,
+    pub stop_writes_on_bgsave_error: bool,
     pub maxmemory: u64,
     pub maxmemory_policy: MaxmemoryPolicy,
     pub maxmemory_samples: i64,
@@ -430,6 +433,9 @@ impl Config {
             appendonly: false,
             appendfsync: AppendFsync::Everysec,
             dbfilename: "dump.rdb".into(),
+            rdbcompression: true,
+            rdbchecksum: true,
+            stop_writes_on_bgsave_error: true,
             maxmemory: 0,
             maxmemory_policy: MaxmemoryPolicy::Noeviction,
             maxmemory_samples: 5,
@@ -616,6 +622,9 @@ impl Config {
             _ => AppendFsync::Everysec,
         };
         self.dbfilename = v("dbfilename").to_string();
+        self.rdbcompression = yes("rdbcompression");
+        self.rdbchecksum = yes("rdbchecksum");
+        self.stop_writes_on_bgsave_error = yes("stop-writes-on-bgsave-error");
         self.maxmemory = int("maxmemory") as u64;
         let policy = v("maxmemory-policy");
         self.maxmemory_policy = MaxmemoryPolicy::ALL

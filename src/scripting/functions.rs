@@ -395,10 +395,24 @@ impl Scripting {
         reply.int(m.functions as i64);
     }
 
-    /// FUNCTION DUMP.
-    pub fn function_dump(&self) -> Vec<u8> {
+    /// The code of every library, in name order (what RDB files store).
+    pub fn library_codes(&self) -> Vec<Vec<u8>> {
         let engine = self.functions.lock();
-        dump::encode(engine.libraries.by_name.values().map(|l| l.code.as_slice()))
+        engine
+            .libraries
+            .by_name
+            .values()
+            .map(|l| l.code.clone())
+            .collect()
+    }
+
+    /// FUNCTION DUMP.
+    pub fn function_dump(&self, compress: bool) -> Vec<u8> {
+        let engine = self.functions.lock();
+        dump::encode(
+            engine.libraries.by_name.values().map(|l| l.code.as_slice()),
+            compress,
+        )
     }
 
     /// FUNCTION RESTORE: OK or the error text.

@@ -306,28 +306,7 @@ fn persistence_section(server: &Server, ks: &mut DbView, out: &mut String) {
     let dirty = ks.stats().dirty;
     let aof = server.config.read().appendonly;
     out.push_str("# Persistence\r\n");
-    line!(out, "loading:0");
-    line!(out, "async_loading:0");
-    line!(out, "current_cow_peak:0");
-    line!(out, "current_cow_size:0");
-    line!(out, "current_cow_size_age:0");
-    line!(out, "current_fork_perc:0.00");
-    line!(out, "current_save_keys_processed:0");
-    line!(out, "current_save_keys_total:0");
-    line!(out, "rdb_changes_since_last_save:{}", dirty);
-    line!(out, "rdb_bgsave_in_progress:0");
-    line!(
-        out,
-        "rdb_last_save_time:{}",
-        server.last_save_unix.load(Ordering::Relaxed)
-    );
-    line!(out, "rdb_last_bgsave_status:ok");
-    line!(out, "rdb_last_bgsave_time_sec:-1");
-    line!(out, "rdb_current_bgsave_time_sec:-1");
-    line!(out, "rdb_saves:0");
-    line!(out, "rdb_last_cow_size:0");
-    line!(out, "rdb_last_load_keys_expired:0");
-    line!(out, "rdb_last_load_keys_loaded:0");
+    crate::persistence::info_lines(server, dirty, out);
     line!(out, "aof_enabled:{}", aof as u8);
     line!(out, "aof_rewrite_in_progress:0");
     line!(out, "aof_rewrite_scheduled:0");

@@ -110,6 +110,8 @@ pub struct Server {
     /// TLS settings for tls-port connections (None without a certificate); replaced by CONFIG
     /// SET of a tls-* parameter, for new connections.
     tls: RwLock<Option<Arc<rustls::ServerConfig>>>,
+    /// RDB saves and loads (INFO persistence).
+    pub persistence: crate::persistence::State,
 }
 
 #[derive(Default)]
@@ -277,6 +279,7 @@ impl Server {
             scripting: crate::scripting::Scripting::new(),
             evictor: Default::default(),
             tls: RwLock::new(tls),
+            persistence: Default::default(),
         }))
     }
 
@@ -431,6 +434,7 @@ impl Server {
                 .await;
             }
             self.expire_pause();
+            crate::persistence::check_save_points(&self);
             // instantaneous_* are averages over the last 16 samples, taken every 100 ms.
             if last_sample.elapsed() >= Duration::from_millis(100) {
                 let dt = last_sample.elapsed().as_secs_f64();

@@ -94,6 +94,27 @@ impl IntSet {
         }
     }
 
+    /// Bytes per member (2, 4 or 8), as Redis's intset encoding field says.
+    pub fn width_bytes(&self) -> usize {
+        2 << self.width()
+    }
+
+    /// A set of ascending distinct `members` stored `width_bytes` wide (at least as wide as
+    /// they need), as an RDB intset blob holds them.
+    pub fn from_sorted(width_bytes: usize, members: &[i64]) -> IntSet {
+        let need = members.iter().map(|&m| width_of(m)).max().unwrap_or(0);
+        let width = need.max(match width_bytes {
+            2 => 0,
+            4 => 1,
+            _ => 2,
+        });
+        match width {
+            0 => IntSet::I16(members.iter().map(|&m| m as i16).collect()),
+            1 => IntSet::I32(members.iter().map(|&m| m as i32).collect()),
+            _ => IntSet::I64(members.to_vec()),
+        }
+    }
+
     /// The member at `index` in ascending order.
     #[inline]
     pub fn get(&self, index: usize) -> i64 {

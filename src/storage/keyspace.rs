@@ -105,6 +105,30 @@ impl Db {
         }
     }
 
+    fn insert_loaded(
+        &mut self,
+        h: u64,
+        key: &[u8],
+        value: Value,
+        expire_at: i64,
+        access: u32,
+    ) -> bool {
+        if self.find(h, key).is_some() {
+            return false;
+        }
+        self.keys.insert_new(Entry {
+            hash: h,
+            key: KeyBytes::new(key),
+            value,
+            expire_at,
+            access,
+        });
+        if expire_at != 0 {
+            self.expires.insert_new(Volatile(h));
+        }
+        true
+    }
+
     fn remove_index(&mut self, i: usize) -> Entry {
         let e = self.keys.remove_at(i);
         if e.expire_at != 0 {
@@ -124,8 +148,34 @@ pub struct ShardStats {
     pub dirty: u64,
 }
 
+/// A snapshot captures each shard in this many chunks: the keys whose stored hashes share
+/// their top 6 bits (a few hundred keys per chunk with a million keys).
+pub const CAPTURE_CHUNKS: u32 = 64;
+
+#[inline]
+fn chunk_of(stored_hash: u64) -> u32 {
+    (stored_hash >> 58) as u32
+}
+
+/// Receives a chunk of a shard as it was at a snapshot's instant (see
+/// `persistence::snapshot`): called with the shard locked, before the first access that could
+/// change a key of that chunk after the instant, or by the snapshot's own walk, whichever
+/// comes first.
+pub trait ShardCapture: Send + Sync {
+    fn capture(&self, index: usize, shard: &Shard, chunk: u32);
+}
+
+/// A snapshot's progress over one shard.
+struct PendingCapture {
+    sink: Arc<dyn ShardCapture>,
+    /// Bit c: chunk c has been captured.
+    done: u64,
+}
+
 pub struct Shard {
     dbs: Box<[Db]>,
+    /// A snapshot that has not captured all of this shard yet.
+    capture: Option<Box<PendingCapture>>,
     pub stats: ShardStats,
     /// WATCHed keys of this shard: key -> (database, the watching client's dirty flag).
     watchers: Watchers,
@@ -141,6 +191,64 @@ pub struct Shard {
 impl Shard {
     pub fn db(&self, db: usize) -> &Db {
         &self.dbs[db]
+    }
+
+    pub fn db_count(&self) -> usize {
+        self.dbs.len()
+    }
+
+    /// Hands every chunk not yet captured to a pending snapshot before the shard can change
+    /// (whole-shard operations: flushes, SWAPDB, active expiry).
+    #[inline]
+    fn settle(&mut self, index: usize) -> &mut Shard {
+        if self.capture.is_some() {
+            self.capture_rest(index);
+        }
+        self
+    }
+
+    /// Hands the chunk of the key whose stored hash is `h` to a pending snapshot before that
+    /// key can change (copy on first access, per chunk).
+    #[inline]
+    fn settle_hash(&mut self, index: usize, h: u64) -> &mut Shard {
+        if self.capture.is_some() {
+            self.capture_chunk(index, chunk_of(h));
+        }
+        self
+    }
+
+    #[cold]
+    fn capture_rest(&mut self, index: usize) {
+        for c in 0..CAPTURE_CHUNKS {
+            self.capture_chunk(index, c);
+        }
+    }
+
+    #[cold]
+    fn capture_chunk(&mut self, index: usize, chunk: u32) {
+        let Some(p) = self.capture.as_mut() else {
+            return;
+        };
+        if p.done & (1 << chunk) != 0 {
+            return;
+        }
+        p.done |= 1 << chunk;
+        let sink = p.sink.clone();
+        if p.done == u64::MAX {
+            self.capture = None;
+        }
+        sink.capture(index, self, chunk);
+    }
+
+    /// The entries of database `db` in capture chunk `chunk`.
+    pub fn for_each_in_chunk<'a>(&'a self, db: usize, chunk: u32, mut f: impl FnMut(&'a Entry)) {
+        self.dbs[db].keys.scan_from((chunk as u64) << 58, |e| {
+            if chunk_of(e.hash) != chunk {
+                return false;
+            }
+            f(e);
+            true
+        });
     }
 
     /// Index of a live key, deleting it first if it has expired (lazy expiry).
@@ -289,6 +397,7 @@ impl Keyspace {
             .map(|_| {
                 Mutex::new(Shard {
                     dbs: (0..databases).map(|_| Db::default()).collect(),
+                    capture: None,
                     stats: ShardStats::default(),
                     watchers: HashMap::default(),
                     blocked: HashMap::default(),
@@ -446,6 +555,56 @@ impl Keyspace {
             .unwrap_or_else(|| crate::scripting::busy::off_worker(|| mutex.lock()))
     }
 
+    /// Starts a point-in-time snapshot: with every shard locked at once (the snapshot's
+    /// instant), marks each for `capture` and runs `at_instant` with the writes counted so far
+    /// and each database's (keys, keys with a TTL). From then on each chunk of each shard is
+    /// captured before its first change, or by `capture_chunk`.
+    pub fn begin_capture<T>(
+        &self,
+        capture: Arc<dyn ShardCapture>,
+        at_instant: impl FnOnce(u64, &[DbSize]) -> T,
+    ) -> T {
+        let mut guards: Vec<MutexGuard<'_, Shard>> = self.shards.iter().map(|s| s.lock()).collect();
+        let mut dirty = 0;
+        let mut sizes = vec![DbSize::default(); self.databases];
+        for g in guards.iter_mut() {
+            g.capture = Some(Box::new(PendingCapture {
+                sink: capture.clone(),
+                done: 0,
+            }));
+            dirty += g.stats.dirty;
+            for (size, db) in sizes.iter_mut().zip(g.dbs.iter()) {
+                size.keys += db.len();
+                size.volatile += db.volatile_len();
+            }
+        }
+        at_instant(dirty, &sizes)
+    }
+
+    /// Captures chunk `chunk` of shard `index` for its pending snapshot, if nobody has yet.
+    pub fn capture_chunk(&self, index: usize, chunk: u32) {
+        self.shards[index].lock().capture_chunk(index, chunk);
+    }
+
+    /// Adds a key read from a file; false when the database already has it.
+    pub fn insert_loaded(
+        &self,
+        db: usize,
+        key: &[u8],
+        value: Value,
+        expire_at: i64,
+        access: u32,
+    ) -> bool {
+        let (s, h) = self.locate(key);
+        let mut shard = self.shards[s].lock();
+        shard.settle_hash(s, h).dbs[db].insert_loaded(h, key, value, expire_at, access)
+    }
+
+    /// Writes counted since start-up (all shards).
+    pub fn dirty_total(&self) -> u64 {
+        self.shards.iter().map(|s| s.lock().stats.dirty).sum()
+    }
+
     pub fn reset_stats(&self) {
         for s in self.shards.iter() {
             let mut g = s.lock();
@@ -473,27 +632,30 @@ impl Keyspace {
         let mut removed = 0;
         let start = fastrand::usize(..SHARD_COUNT);
         for k in 0..SHARD_COUNT {
-            let mut shard = self.shards[(start + k) % SHARD_COUNT].lock();
+            let index = (start + k) % SHARD_COUNT;
+            let mut shard = self.shards[index].lock();
             let shard = &mut *shard;
-            for (db_index, db) in shard.dbs.iter_mut().enumerate() {
+            for db_index in 0..shard.dbs.len() {
                 loop {
-                    if db.expires.is_empty() {
+                    if shard.dbs[db_index].expires.is_empty() {
                         break;
                     }
                     let mut expired = 0;
                     let (mut ttl_sum, mut ttl_count) = (0i64, 0i64);
-                    let sample = EXPIRE_SAMPLE.min(db.expires.len());
+                    let sample = EXPIRE_SAMPLE.min(shard.dbs[db_index].expires.len());
                     for _ in 0..sample {
-                        let Some(vi) = db.expires.random_index() else {
+                        let Some(vi) = shard.dbs[db_index].expires.random_index() else {
                             break;
                         };
-                        let h = db.expires.at(vi).0;
+                        let h = shard.dbs[db_index].expires.at(vi).0;
+                        let is_expired = |e: &Entry| e.expire_at != 0 && e.expire_at <= now_ms;
+                        if shard.dbs[db_index].keys.find(h, is_expired).is_some() {
+                            // A running snapshot takes this key's chunk before it goes.
+                            shard.settle_hash(index, h);
+                        }
                         // Several keys may share a hash: check each of them.
-                        while let Some(i) = db
-                            .keys
-                            .find(h, |e| e.expire_at != 0 && e.expire_at <= now_ms)
-                        {
-                            let e = db.remove_index(i);
+                        while let Some(i) = shard.dbs[db_index].keys.find(h, is_expired) {
+                            let e = shard.dbs[db_index].remove_index(i);
                             watchers_touch(&shard.watchers, db_index, &e.key);
                             if shard
                                 .blocked
@@ -515,18 +677,18 @@ impl Keyspace {
                             }
                             expired += 1;
                         }
-                        if let Some(i) = db.keys.find(h, |e| e.expire_at != 0) {
-                            ttl_sum += db.keys.at(i).expire_at - now_ms;
+                        if let Some(i) = shard.dbs[db_index].keys.find(h, |e| e.expire_at != 0) {
+                            ttl_sum += shard.dbs[db_index].keys.at(i).expire_at - now_ms;
                             ttl_count += 1;
                         }
                     }
                     if ttl_count > 0 {
                         // Smoothed like Redis's estimate: each round weighs 2%.
                         let avg = ttl_sum / ttl_count;
-                        db.avg_ttl_ms = if db.avg_ttl_ms == 0 {
+                        shard.dbs[db_index].avg_ttl_ms = if shard.dbs[db_index].avg_ttl_ms == 0 {
                             avg
                         } else {
-                            db.avg_ttl_ms / 50 * 49 + avg / 50
+                            shard.dbs[db_index].avg_ttl_ms / 50 * 49 + avg / 50
                         };
                     }
                     shard.stats.expired += expired;
@@ -545,8 +707,20 @@ impl Keyspace {
 }
 
 impl<'a> Locked<'a> {
+    /// Shard `idx` for a change to the key whose stored hash is `h`.
+    #[inline]
+    fn shard_key(&mut self, idx: usize, h: u64) -> &mut Shard {
+        self.locked_shard(idx).settle_hash(idx, h)
+    }
+
+    /// Shard `idx` for changes to any of its keys.
     #[inline]
     fn shard(&mut self, idx: usize) -> &mut Shard {
+        self.locked_shard(idx).settle(idx)
+    }
+
+    #[inline]
+    fn locked_shard(&mut self, idx: usize) -> &mut Shard {
         match &mut self.guards {
             Guards::One(i, g) if *i == idx => g,
             Guards::Many(v) => {
@@ -581,13 +755,23 @@ impl<'a> Locked<'a> {
         matches!(self.guards, Guards::All(_))
     }
 
+    /// Every locked shard, for reading (a pending snapshot need not capture them first).
+    pub fn shards_ref(&self) -> Vec<&Shard> {
+        match &self.guards {
+            Guards::None => Vec::new(),
+            Guards::One(_, g) => vec![&**g],
+            Guards::Many(v) => v.iter().map(|(_, g)| &**g).collect(),
+            Guards::All(v) => v.iter().map(|g| &**g).collect(),
+        }
+    }
+
     /// Every locked shard (whole-keyspace commands hold them all).
     pub fn shards_mut(&mut self) -> impl Iterator<Item = &mut Shard> {
         let v: Vec<&mut Shard> = match &mut self.guards {
             Guards::None => Vec::new(),
-            Guards::One(_, g) => vec![&mut **g],
-            Guards::Many(v) => v.iter_mut().map(|(_, g)| &mut **g).collect(),
-            Guards::All(v) => v.iter_mut().map(|g| &mut **g).collect(),
+            Guards::One(i, g) => vec![g.settle(*i)],
+            Guards::Many(v) => v.iter_mut().map(|(i, g)| g.settle(*i)).collect(),
+            Guards::All(v) => v.iter_mut().enumerate().map(|(i, g)| g.settle(i)).collect(),
         };
         v.into_iter()
     }
@@ -636,7 +820,7 @@ impl<'a> DbView<'a> {
     #[inline]
     fn parts(&mut self, key: &[u8]) -> (&mut Shard, u64) {
         let (s, h) = self.keyspace.locate(key);
-        (self.locked.shard(s), h)
+        (self.locked.shard_key(s, h), h)
     }
 
     /// Records a keyspace notification of `class` (a `server::notify` flag) if enabled.
@@ -661,8 +845,8 @@ impl<'a> DbView<'a> {
     fn find_live(&mut self, db: usize, key: &[u8]) -> Option<(usize, &mut Shard)> {
         let now = self.now_ms;
         let (s, h) = self.keyspace.locate(key);
-        match self.locked.shard(s).live_index(db, h, key, now) {
-            Lookup::Live(i) => Some((i, self.locked.shard(s))),
+        match self.locked.shard_key(s, h).live_index(db, h, key, now) {
+            Lookup::Live(i) => Some((i, self.locked.shard_key(s, h))),
             Lookup::Missing => None,
             Lookup::Expired => {
                 self.notify_in(db, notify::EXPIRED, "expired", key);
@@ -676,9 +860,9 @@ impl<'a> DbView<'a> {
     pub fn get_read(&mut self, key: &[u8]) -> Option<&mut Entry> {
         let (db, clock, touch, now) = (self.db, self.clock, self.touch, self.now_ms);
         let (s, h) = self.keyspace.locate(key);
-        match self.locked.shard(s).live_index(db, h, key, now) {
+        match self.locked.shard_key(s, h).live_index(db, h, key, now) {
             Lookup::Live(i) => {
-                let shard = self.locked.shard(s);
+                let shard = self.locked.shard_key(s, h);
                 shard.stats.hits += 1;
                 let e = shard.dbs[db].keys.at_mut(i);
                 if touch {
@@ -692,7 +876,7 @@ impl<'a> DbView<'a> {
                     self.signal_ready_in(db, key);
                 }
                 self.notify_in(db, notify::KEY_MISS, "keymiss", key);
-                self.locked.shard(s).stats.misses += 1;
+                self.locked.shard_key(s, h).stats.misses += 1;
                 None
             }
         }
@@ -878,7 +1062,7 @@ impl<'a> DbView<'a> {
     /// transaction), otherwise locking one shard at a time.
     pub fn visit_shards(&mut self, mut f: impl FnMut(&Shard)) {
         if self.locked.holds_all() {
-            for s in self.locked.shards_mut() {
+            for s in self.locked.shards_ref() {
                 f(s);
             }
         } else {
@@ -1009,10 +1193,32 @@ impl<'a> DbView<'a> {
         }
     }
 
+    /// Every shard, for reading (all shards must be locked: saves in the foreground).
+    pub fn all_shards(&self) -> Vec<&Shard> {
+        self.locked.shards_ref()
+    }
+
+    /// Adds a key read from a file (DEBUG RELOAD); false when the database already has it.
+    pub fn insert_loaded(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        value: Value,
+        expire_at: i64,
+        access: u32,
+    ) -> bool {
+        let (shard, h) = self.parts(key);
+        shard.dbs[db].insert_loaded(h, key, value, expire_at, access)
+    }
+
     /// Number of keys in the current database (all shards must be locked).
     pub fn dbsize(&mut self) -> usize {
         let db = self.db;
-        self.locked.shards_mut().map(|s| s.dbs[db].len()).sum()
+        self.locked
+            .shards_ref()
+            .iter()
+            .map(|s| s.dbs[db].len())
+            .sum()
     }
 
     /// Empties a database (`None`: all of them). Returns the number of keys removed.
@@ -1065,7 +1271,7 @@ impl<'a> DbView<'a> {
     /// Visits live keys of the current database (all shards locked), in no particular order.
     pub fn for_each_key(&mut self, mut f: impl FnMut(&Entry)) {
         let (db, now) = (self.db, self.now_ms);
-        for s in self.locked.shards_mut() {
+        for s in self.locked.shards_ref() {
             for e in s.dbs[db].keys.iter() {
                 if e.expire_at == 0 || e.expire_at > now {
                     f(e);
@@ -1082,7 +1288,7 @@ impl<'a> DbView<'a> {
         let mut in_shard = cursor.rotate_left(SHARD_BITS);
         let mut stopped = false;
         while shard_idx < SHARD_COUNT {
-            let shard = self.locked.shard(shard_idx);
+            let shard = self.locked.shard_ref(shard_idx);
             let next = shard.dbs[db].keys.scan_from(in_shard, |e| {
                 if stopped {
                     // Finishing entries that share the stopping hash.
@@ -1118,7 +1324,12 @@ impl<'a> DbView<'a> {
     /// A random live key of the current database (all shards locked).
     pub fn random_key(&mut self) -> Option<Vec<u8>> {
         let (db, now) = (self.db, self.now_ms);
-        let total: usize = self.locked.shards_mut().map(|s| s.dbs[db].len()).sum();
+        let total: usize = self
+            .locked
+            .shards_ref()
+            .iter()
+            .map(|s| s.dbs[db].len())
+            .sum();
         if total == 0 {
             return None;
         }
@@ -1126,7 +1337,7 @@ impl<'a> DbView<'a> {
         for _ in 0..100 {
             let mut pick = fastrand::usize(..total);
             let mut found: Option<(usize, usize)> = None;
-            for (si, s) in self.locked.shards_mut().enumerate() {
+            for (si, s) in self.locked.shards_ref().into_iter().enumerate() {
                 let n = s.dbs[db].len();
                 if pick < n {
                     found = s.dbs[db].keys.random_index().map(|i| (si, i));

@@ -15,8 +15,8 @@ mod tests;
 use std::collections::{BTreeMap, BTreeSet, btree_map};
 use std::sync::Arc;
 
+pub use node::{DELETED as ENTRY_DELETED, Fields, SAME_FIELDS as ENTRY_SAME_FIELDS, lp_str_size};
 use node::{DELETED, Header, Node};
-pub use node::{Fields, lp_str_size};
 
 /// An entry id: milliseconds and sequence number, ordered as a pair.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -317,6 +317,51 @@ impl<'a> Entry<'a> {
     }
 }
 
+/// A node as an RDB file holds it (one of Redis's listpacks): its key, its counters, its
+/// master field names and every entry with its flags, tombstones included.
+pub struct RawNode<'a> {
+    pub master: StreamId,
+    node: &'a Node,
+}
+
+/// One entry of a `RawNode`: `SAME_FIELDS` / `DELETED` flags, id and field/value pairs.
+pub struct RawEntry<'a> {
+    pub flags: u8,
+    pub id: StreamId,
+    pub fields: Fields<'a>,
+}
+
+impl<'a> RawNode<'a> {
+    pub fn live(&self) -> u64 {
+        self.node.live as u64
+    }
+
+    pub fn deleted(&self) -> u64 {
+        self.node.deleted as u64
+    }
+
+    pub fn master_names(&self) -> impl ExactSizeIterator<Item = &'a [u8]> {
+        self.node.master_names()
+    }
+
+    pub fn entries(&self) -> impl Iterator<Item = RawEntry<'a>> {
+        let (node, master) = (self.node, self.master);
+        let mut off = node.first_offset();
+        std::iter::from_fn(move || {
+            if off >= node.end() {
+                return None;
+            }
+            let h = node.header(master, off);
+            off = node.skip(&h);
+            Some(RawEntry {
+                flags: h.flags,
+                id: h.id,
+                fields: node.fields(&h),
+            })
+        })
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Stream {
     nodes: BTreeMap<StreamId, Node>,
@@ -340,6 +385,50 @@ impl Stream {
 
     pub fn is_empty(&self) -> bool {
         self.length == 0
+    }
+
+    /// The nodes in id order, as RDB files store them.
+    pub fn raw_nodes(&self) -> impl Iterator<Item = RawNode<'_>> {
+        self.nodes
+            .iter()
+            .map(|(&master, node)| RawNode { master, node })
+    }
+
+    /// Adds a node read from a file, after every node added so far: its key, master field
+    /// names and entries (deleted flag, id, field/value pairs) in id order. Err when the ids
+    /// are not ascending past the previous node's or the node has no entry.
+    pub fn load_node(
+        &mut self,
+        master: StreamId,
+        master_names: &[&[u8]],
+        entries: &[(bool, StreamId, Vec<&[u8]>)],
+    ) -> Result<(), &'static str> {
+        if entries.is_empty() {
+            return Err("empty stream node");
+        }
+        if self
+            .nodes
+            .last_key_value()
+            .is_some_and(|(_, n)| n.last >= master)
+        {
+            return Err("stream nodes out of order");
+        }
+        let mut node = Node::with_master(master_names.iter().copied());
+        let mut prev: Option<StreamId> = None;
+        for (deleted, id, pairs) in entries {
+            if *id < master || prev.is_some_and(|p| p >= *id) {
+                return Err("stream entries out of order");
+            }
+            prev = Some(*id);
+            let off = node.end();
+            node.push(master, *id, pairs);
+            if *deleted {
+                node.mark_deleted(off);
+            }
+        }
+        self.length += node.live as u64;
+        self.nodes.insert(master, node);
+        Ok(())
     }
 
     /// Number of nodes (XINFO's radix-tree-keys).

@@ -1073,6 +1073,21 @@ impl ZSet {
         }
     }
 
+    /// Every element in descending order (the order RDB files list skiplist sets in).
+    pub fn for_each_rev<'a>(&'a self, mut f: impl FnMut(&'a [u8], f64)) {
+        match self {
+            ZSet::Listpack(lp) => lp_pairs_before(lp, lp.end()).for_each(|(_, m, s)| f(m, s)),
+            ZSet::Skiplist(sl) => {
+                let mut x = sl.tail;
+                while x != NIL {
+                    let n = sl.node(x);
+                    f(&n.member, n.score);
+                    x = n.prev;
+                }
+            }
+        }
+    }
+
     /// Every element in ascending order.
     pub fn for_each<'a>(&'a self, mut f: impl FnMut(&'a [u8], f64)) {
         match self {

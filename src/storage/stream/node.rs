@@ -138,10 +138,15 @@ pub fn lp_str_size(s: &[u8]) -> u64 {
 impl Node {
     /// A node whose master fields are the field names of `pairs` (field, value, field...).
     pub fn new(pairs: &[&[u8]]) -> Node {
-        let nfields = pairs.len() / 2;
+        Node::with_master(pairs.iter().step_by(2).copied())
+    }
+
+    /// A node with these master field names.
+    pub fn with_master<'a>(names: impl ExactSizeIterator<Item = &'a [u8]>) -> Node {
+        let nfields = names.len();
         let mut data = Vec::with_capacity(64);
         let mut redis_bytes = lp_int_size(nfields as i64) + lp_int_size(0);
-        for f in pairs.iter().step_by(2) {
+        for f in names {
             put_bytes(&mut data, f);
             redis_bytes += lp_str_size(f);
         }
@@ -154,6 +159,12 @@ impl Node {
             last: StreamId::ZERO,
             redis_bytes,
         }
+    }
+
+    /// The master field names.
+    pub fn master_names(&self) -> impl ExactSizeIterator<Item = &[u8]> {
+        let mut pos = 0;
+        (0..self.master_fields as usize).map(move |_| get_bytes(&self.data, &mut pos))
     }
 
     /// The size of Redis's listpack for this node (lpBytes).

@@ -2,6 +2,7 @@
 
 pub mod commands;
 pub mod config;
+pub mod persistence;
 pub mod protocol;
 pub mod scripting;
 pub mod server;

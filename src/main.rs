@@ -159,6 +159,28 @@ async fn run(server: Arc<Server>) -> i32 {
         tracing::error!("{e}");
         return 1;
     }
+    if server.config.read().appendonly {
+        // Loading data from disk, as redis-server: the AOF when appendonly is on. (Without
+        // it, the RDB file: the RDB loader's hook goes here.)
+        server.aof.stats.loading_started_unix.store(
+            ferrodis::server::unix_ms() / 1000,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        let srv = server.clone();
+        let loaded =
+            tokio::task::spawn_blocking(move || ferrodis::persistence::aof::load::boot(&srv)).await;
+        match loaded {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::error!("{e}");
+                return 1;
+            }
+            Err(e) => {
+                tracing::error!("AOF loading failed: {e}");
+                return 1;
+            }
+        }
+    }
     let pidfile = server.config.read().pidfile.clone();
     if !pidfile.is_empty() {
         let _ = std::fs::write(&pidfile, format!("{}\n", std::process::id()));
@@ -178,6 +200,10 @@ async fn run(server: Arc<Server>) -> i32 {
         _ = server.shutdown.notified() => {}
     }
     server.request_shutdown();
+    if server.aof.feeding() {
+        // Everything appended reaches the disk before exit, as Redis's shutdown fsync.
+        server.aof.stop();
+    }
     if !pidfile.is_empty() {
         let _ = std::fs::remove_file(&pidfile);
     }

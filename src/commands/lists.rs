@@ -558,7 +558,10 @@ pub fn lmpop(ctx: &mut Ctx, args: Args) {
     match first_nonempty(ctx.ks, ctx.reply, keys) {
         Err(Replied) => {}
         Ok(None) => ctx.reply.null_array(),
-        Ok(Some(key)) => reply_mpop(ctx.ks, ctx.reply, key, end, count),
+        Ok(Some(key)) => {
+            reply_mpop(ctx.ks, ctx.reply, key, end, count);
+            ctx.propagate_served(&BlockedOp::MPop { end, count }, key);
+        }
     }
 }
 
@@ -609,6 +612,7 @@ fn blocking_pop(ctx: &mut Ctx, args: Args, end: End) {
             ctx.reply.array(2);
             ctx.reply.bulk(key);
             ctx.reply.bulk(&v[0]);
+            ctx.propagate_served(&BlockedOp::Pop(end), key);
         }
         Ok(None) => blocking::block(ctx, keys, deadline, BlockedOp::Pop(end)),
     }
@@ -635,7 +639,10 @@ pub fn blmpop(ctx: &mut Ctx, args: Args) {
     let keys = (3..keys_end).map(|i| args.get(i));
     match first_nonempty(ctx.ks, ctx.reply, keys.clone()) {
         Err(Replied) => {}
-        Ok(Some(key)) => reply_mpop(ctx.ks, ctx.reply, key, end, count),
+        Ok(Some(key)) => {
+            reply_mpop(ctx.ks, ctx.reply, key, end, count);
+            ctx.propagate_served(&BlockedOp::MPop { end, count }, key);
+        }
         Ok(None) => blocking::block(ctx, keys, deadline, BlockedOp::MPop { end, count }),
     }
 }
@@ -647,6 +654,12 @@ fn blocking_move(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End, dead
         Ok(Some(l)) if !l.is_empty() => {
             if let Ok(v) = move_element(ctx.ks, ctx.reply, src, dst, from, to, fill) {
                 ctx.reply.bulk(&v);
+                let op = BlockedOp::Move {
+                    from,
+                    to,
+                    dest: dst.to_vec(),
+                };
+                ctx.propagate_served(&op, src);
             }
         }
         Ok(_) => blocking::block(

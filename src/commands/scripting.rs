@@ -135,13 +135,17 @@ fn function_load(ctx: &mut Ctx, args: Args) {
         .scripting
         .function_load(args.get(args.len() - 1), replace)
     {
-        Ok(name) => ctx.reply.bulk(name.as_bytes()),
+        Ok(name) => {
+            ctx.propagate_received(&args);
+            ctx.reply.bulk(name.as_bytes())
+        }
         Err(e) => ctx.reply.error(&format!("ERR {e}")),
     }
 }
 
 fn function_delete(ctx: &mut Ctx, args: Args) {
     if ctx.server.scripting.function_delete(args.get(2)) {
+        ctx.propagate_received(&args);
         ctx.reply.ok();
     } else {
         ctx.reply.error("ERR Library not found");
@@ -158,6 +162,7 @@ fn function_flush(ctx: &mut Ctx, args: Args) {
             .error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
     }
     ctx.server.scripting.function_flush();
+    ctx.propagate_received(&args);
     ctx.reply.ok();
 }
 
@@ -219,7 +224,10 @@ fn function_restore(ctx: &mut Ctx, args: Args) {
         _ => RestorePolicy::Append,
     };
     match ctx.server.scripting.function_restore(args.get(2), policy) {
-        Ok(()) => ctx.reply.ok(),
+        Ok(()) => {
+            ctx.propagate_received(&args);
+            ctx.reply.ok()
+        }
         Err(e) => ctx.reply.error(&format!("ERR {e}")),
     }
 }

@@ -702,7 +702,10 @@ pub fn zmpop(ctx: &mut Ctx, args: Args) {
     match first_nonempty(ctx.ks, ctx.reply, args.iter().skip(2).take(numkeys)) {
         Err(Replied) => {}
         Ok(None) => ctx.reply.null_array(),
-        Ok(Some(key)) => pop_reply(ctx.ks, ctx.reply, key, side, count, PopShape::KeyNested),
+        Ok(Some(key)) => {
+            pop_reply(ctx.ks, ctx.reply, key, side, count, PopShape::KeyNested);
+            ctx.propagate_served(&BlockedOp::ZMPop { side, count }, key);
+        }
     }
 }
 
@@ -730,7 +733,10 @@ fn blocking_zpop(ctx: &mut Ctx, args: Args, side: Side) {
     let keys = (1..args.len() - 1).map(|i| args.get(i));
     match first_nonempty(ctx.ks, ctx.reply, keys.clone()) {
         Err(Replied) => {}
-        Ok(Some(key)) => pop_reply(ctx.ks, ctx.reply, key, side, 1, PopShape::KeyFlat),
+        Ok(Some(key)) => {
+            pop_reply(ctx.ks, ctx.reply, key, side, 1, PopShape::KeyFlat);
+            ctx.propagate_served(&BlockedOp::ZPop(side), key);
+        }
         Ok(None) => blocking::block(ctx, keys, deadline, BlockedOp::ZPop(side)),
     }
 }
@@ -746,7 +752,10 @@ pub fn bzmpop(ctx: &mut Ctx, args: Args) {
     let keys = (3..3 + numkeys).map(|i| args.get(i));
     match first_nonempty(ctx.ks, ctx.reply, keys.clone()) {
         Err(Replied) => {}
-        Ok(Some(key)) => pop_reply(ctx.ks, ctx.reply, key, side, count, PopShape::KeyNested),
+        Ok(Some(key)) => {
+            pop_reply(ctx.ks, ctx.reply, key, side, count, PopShape::KeyNested);
+            ctx.propagate_served(&BlockedOp::ZMPop { side, count }, key);
+        }
         Ok(None) => blocking::block(ctx, keys, deadline, BlockedOp::ZMPop { side, count }),
     }
 }

@@ -273,6 +273,13 @@ pub fn xadd(ctx: &mut Ctx, args: Args) {
     };
     reply_id(ctx.reply, id);
     ctx.ks.mark_dirty(key, 1);
+    if ctx.propagating() {
+        // The id as chosen (`*` and `<ms>-*` depend on the clock), as Redis rewrites it.
+        let text = id.text();
+        let mut v: Vec<&[u8]> = args.iter().collect();
+        v[o.id_at] = &text;
+        ctx.propagate(&v);
+    }
     ctx.ks.notify(notify::STREAM, "xadd", key);
     if trimmed > 0 {
         ctx.ks.notify(notify::STREAM, "xtrim", key);

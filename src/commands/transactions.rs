@@ -104,6 +104,7 @@ pub fn exec(ctx: &mut Ctx, _args: Args) {
     if dirty {
         return ctx.reply.null_array();
     }
+    ctx.propagate_effects_only();
     ctx.reply.array(multi.queued.len());
     for (index, owned) in &multi.queued {
         let spec = ctx.server.commands.spec_at(*index);

@@ -391,6 +391,17 @@ impl Scripting {
         reply.int(m.functions as i64);
     }
 
+    /// The code of every library, for a rewritten AOF base (FUNCTION LOAD commands).
+    pub fn function_codes(&self) -> Vec<Vec<u8>> {
+        let engine = self.functions.lock();
+        engine
+            .libraries
+            .by_name
+            .values()
+            .map(|l| l.code.clone())
+            .collect()
+    }
+
     /// FUNCTION DUMP.
     pub fn function_dump(&self) -> Vec<u8> {
         let engine = self.functions.lock();

@@ -20,6 +20,7 @@ use super::client::ClientInfo;
 use super::{Server, unix_ms};
 use crate::commands::sorted_sets::{self, Side};
 use crate::commands::{Ctx, lists, streams};
+use crate::persistence::aof::Propagation;
 use crate::protocol::{Reply, RespVersion};
 use crate::storage::DbView;
 use crate::storage::list::End;
@@ -50,6 +51,58 @@ pub enum BlockedOp {
 }
 
 impl BlockedOp {
+    /// What serving this op on `key` is propagated as: its non-blocking form, as Redis
+    /// rewrites served blocking commands (BLPOP -> LPOP, BZMPOP -> ZPOPMIN key count...).
+    /// None for XREAD, which writes nothing.
+    pub fn propagated_form(&self, key: &[u8]) -> Option<Vec<Vec<u8>>> {
+        let pop = |end: End| match end {
+            End::Left => b"LPOP".to_vec(),
+            End::Right => b"RPOP".to_vec(),
+        };
+        let zpop = |side: Side| match side {
+            Side::Min => b"ZPOPMIN".to_vec(),
+            Side::Max => b"ZPOPMAX".to_vec(),
+        };
+        let side_name = |end: End| match end {
+            End::Left => b"LEFT".to_vec(),
+            End::Right => b"RIGHT".to_vec(),
+        };
+        let count = |n: usize| n.to_string().into_bytes();
+        Some(match self {
+            BlockedOp::Pop(end) => vec![pop(*end), key.to_vec()],
+            BlockedOp::MPop { end, count: n } => vec![pop(*end), key.to_vec(), count(*n)],
+            BlockedOp::Move { from, to, dest } => vec![
+                b"LMOVE".to_vec(),
+                key.to_vec(),
+                dest.clone(),
+                side_name(*from),
+                side_name(*to),
+            ],
+            BlockedOp::ZPop(side) => vec![zpop(*side), key.to_vec()],
+            BlockedOp::ZMPop { side, count: n } => vec![zpop(*side), key.to_vec(), count(*n)],
+            BlockedOp::XRead { .. } => return None,
+            BlockedOp::XReadGroup {
+                group,
+                consumer,
+                count: n,
+                noack,
+            } => {
+                let mut v = vec![b"XREADGROUP".to_vec(), b"GROUP".to_vec()];
+                v.push(group.to_vec());
+                v.push(consumer.to_vec());
+                if *n > 0 {
+                    v.push(b"COUNT".to_vec());
+                    v.push(count(*n));
+                }
+                if *noack {
+                    v.push(b"NOACK".to_vec());
+                }
+                v.extend([b"STREAMS".to_vec(), key.to_vec(), b">".to_vec()]);
+                v
+            }
+        })
+    }
+
     /// Another key the op writes (its shard must be locked too when serving).
     fn dest(&self) -> Option<&[u8]> {
         match self {
@@ -343,6 +396,14 @@ fn try_serve(
         return Some(attempt);
     }
     view.drop_waiter(key, waiter);
+    // Recorded while the key's shard is still held, like any command.
+    if server.aof.feeding()
+        && let Some(form) = waiter.op.propagated_form(key)
+    {
+        let mut prop = Propagation::default();
+        prop.push(db, form.iter().map(Vec::as_slice));
+        server.aof.append(&mut prop);
+    }
     waiter.deliver(reply.out);
     if !view.events.is_empty() {
         let flags = view.notify_flags;

@@ -131,6 +131,11 @@ pub struct Client {
     pub caching: Option<bool>,
     /// The client scripts' redis.call commands run as (Redis's Lua client).
     pub in_script: bool,
+    /// Reused buffer of the writes a request executed, for the AOF.
+    pub propagation: crate::persistence::aof::Propagation,
+    /// appendfsync always: the AOF offset that must be fsynced before this client's pending
+    /// replies go out (0: none).
+    pub aof_sync_wait: u64,
 }
 
 impl Client {
@@ -152,6 +157,8 @@ impl Client {
             tracking: None,
             caching: None,
             in_script: false,
+            propagation: Default::default(),
+            aof_sync_wait: 0,
         }
     }
 

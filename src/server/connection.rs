@@ -157,7 +157,7 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
                 // Deliver everything queued in one write.
                 encode_message(&client, &mut reply, &first);
                 drain_inbox(&mut client, &mut reply);
-                if !flush(server, &stream, &mut reply, &mut out, &client).await {
+                if !flush(server, &stream, &mut reply, &mut out, &mut client).await {
                     break;
                 }
                 continue 'conn;
@@ -190,7 +190,7 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
                         // Flush what we have, wait out the pause, then go on with this request.
                         buf.advance(consumed);
                         consumed = 0;
-                        if !flush(server, &stream, &mut reply, &mut out, &client).await {
+                        if !flush(server, &stream, &mut reply, &mut out, &mut client).await {
                             break 'conn;
                         }
                         wait_unpause(server, until).await;
@@ -205,7 +205,7 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
                         buf.advance(consumed + len);
                         consumed = 0;
                         // Its earlier replies are all written before it waits.
-                        if !flush(server, &stream, &mut reply, &mut out, &client).await
+                        if !flush(server, &stream, &mut reply, &mut out, &mut client).await
                             || !drain(server, &stream, &mut out, &info).await
                         {
                             blocking::forget(server, &info, &waiter);
@@ -219,7 +219,14 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
                         reply.out = Vec::new();
                         let gone = client_gone(&stream, &mut buf, &info);
                         match blocking::wait(server, &info, &waiter, gone).await {
-                            Unblocked::Reply(bytes) => reply.out.extend_from_slice(&bytes),
+                            Unblocked::Reply(bytes) => {
+                                // Served by another client's write: its pop was appended
+                                // before this reply was handed over.
+                                if server.aof.feeding() && server.aof.replies_wait_for_fsync() {
+                                    client.aof_sync_wait = server.aof.appended();
+                                }
+                                reply.out.extend_from_slice(&bytes)
+                            }
                             Unblocked::Gone => break 'conn,
                         }
                         info.last_interaction_ms.store(unix_ms(), Ordering::Relaxed);
@@ -239,7 +246,7 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
                     if reply.out.len() >= FLUSH_AT {
                         buf.advance(consumed);
                         consumed = 0;
-                        if !flush(server, &stream, &mut reply, &mut out, &client).await {
+                        if !flush(server, &stream, &mut reply, &mut out, &mut client).await {
                             break 'conn;
                         }
                     }
@@ -271,7 +278,7 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
         }
         buf.advance(consumed);
         info.query_buf.store(buf.len(), Ordering::Relaxed);
-        if !flush(server, &stream, &mut reply, &mut out, &client).await {
+        if !flush(server, &stream, &mut reply, &mut out, &mut client).await {
             break;
         }
         if client.close_after_reply {
@@ -497,8 +504,14 @@ async fn flush(
     stream: &TcpStream,
     reply: &mut Reply,
     out: &mut Outbox,
-    client: &Client,
+    client: &mut Client,
 ) -> bool {
+    if client.aof_sync_wait != 0 {
+        // appendfsync always: these replies acknowledge writes, which must be on disk first.
+        // The shards were released long ago; other clients' fsyncs cover this one too.
+        server.aof.wait_synced(client.aof_sync_wait).await;
+        client.aof_sync_wait = 0;
+    }
     if reply.out.is_empty() && out.len() == 0 {
         return true;
     }

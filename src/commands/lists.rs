@@ -536,8 +536,9 @@ fn first_nonempty<'k>(
     )
 }
 
-/// Writes LMPOP's reply for a pop of up to `count` from `key`: [key, [elements]].
-pub fn reply_mpop(ks: &mut DbView, reply: &mut Reply, key: &[u8], end: End, count: usize) {
+/// Writes LMPOP's reply for a pop of up to `count` from `key`: [key, [elements]]. Returns
+/// how many it popped.
+pub fn reply_mpop(ks: &mut DbView, reply: &mut Reply, key: &[u8], end: End, count: usize) -> usize {
     let vs = pop_elements(ks, key, end, count);
     reply.array(2);
     reply.bulk(key);
@@ -545,6 +546,7 @@ pub fn reply_mpop(ks: &mut DbView, reply: &mut Reply, key: &[u8], end: End, coun
     for v in &vs {
         reply.bulk(v);
     }
+    vs.len()
 }
 
 pub fn lmpop(ctx: &mut Ctx, args: Args) {
@@ -559,7 +561,7 @@ pub fn lmpop(ctx: &mut Ctx, args: Args) {
         Err(Replied) => {}
         Ok(None) => ctx.reply.null_array(),
         Ok(Some(key)) => {
-            reply_mpop(ctx.ks, ctx.reply, key, end, count);
+            let count = reply_mpop(ctx.ks, ctx.reply, key, end, count);
             ctx.propagate_served(&BlockedOp::MPop { end, count }, key);
         }
     }
@@ -640,7 +642,7 @@ pub fn blmpop(ctx: &mut Ctx, args: Args) {
     match first_nonempty(ctx.ks, ctx.reply, keys.clone()) {
         Err(Replied) => {}
         Ok(Some(key)) => {
-            reply_mpop(ctx.ks, ctx.reply, key, end, count);
+            let count = reply_mpop(ctx.ks, ctx.reply, key, end, count);
             ctx.propagate_served(&BlockedOp::MPop { end, count }, key);
         }
         Ok(None) => blocking::block(ctx, keys, deadline, BlockedOp::MPop { end, count }),
@@ -723,7 +725,9 @@ pub fn serve_blocked(
             reply.bulk(key);
             reply.bulk(&v[0]);
         }
-        BlockedOp::MPop { end, count } => reply_mpop(ks, reply, key, *end, *count),
+        BlockedOp::MPop { end, count } => {
+            reply_mpop(ks, reply, key, *end, *count);
+        }
         BlockedOp::Move { from, to, dest } => {
             if let Ok(v) = move_element(ks, reply, key, dest, *from, *to, fill) {
                 reply.bulk(&v);

@@ -234,10 +234,7 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
     run(&mut ctx, spec, index, args, started);
     if !prop.is_empty() {
         // Appended before the shards are released: the AOF orders writes to a key as they ran.
-        let end = server.aof.append(&mut prop);
-        if server.aof.replies_wait_for_fsync() {
-            client.aof_sync_wait = end;
-        }
+        client.aof_wait = server.aof.append(&mut prop);
     }
     client.propagation = prop;
     if tracking {

@@ -225,7 +225,12 @@ pub fn getset(ctx: &mut Ctx, args: Args) {
         get: true,
         ..SetOpts::default()
     };
+    let dirty = ctx.ks.dirty;
     set_generic(ctx, args.get(1), args.get(2), o);
+    if ctx.ks.dirty != dirty {
+        // As Redis: the write is a plain SET.
+        ctx.propagate(&[b"SET", args.get(1), args.get(2)]);
+    }
 }
 
 pub fn getdel(ctx: &mut Ctx, args: Args) {

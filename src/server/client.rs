@@ -133,9 +133,9 @@ pub struct Client {
     pub in_script: bool,
     /// Reused buffer of the writes a request executed, for the AOF.
     pub propagation: crate::persistence::aof::Propagation,
-    /// appendfsync always: the AOF offset that must be fsynced before this client's pending
-    /// replies go out (0: none).
-    pub aof_sync_wait: u64,
+    /// The AOF offset that must be written (fsynced under appendfsync always) before this
+    /// client's pending replies go out (0: none).
+    pub aof_wait: u64,
 }
 
 impl Client {
@@ -158,7 +158,7 @@ impl Client {
             caching: None,
             in_script: false,
             propagation: Default::default(),
-            aof_sync_wait: 0,
+            aof_wait: 0,
         }
     }
 

@@ -222,8 +222,8 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
                             Unblocked::Reply(bytes) => {
                                 // Served by another client's write: its pop was appended
                                 // before this reply was handed over.
-                                if server.aof.feeding() && server.aof.replies_wait_for_fsync() {
-                                    client.aof_sync_wait = server.aof.appended();
+                                if server.aof.feeding() {
+                                    client.aof_wait = server.aof.appended();
                                 }
                                 reply.out.extend_from_slice(&bytes)
                             }
@@ -506,11 +506,11 @@ async fn flush(
     out: &mut Outbox,
     client: &mut Client,
 ) -> bool {
-    if client.aof_sync_wait != 0 {
-        // appendfsync always: these replies acknowledge writes, which must be on disk first.
-        // The shards were released long ago; other clients' fsyncs cover this one too.
-        server.aof.wait_synced(client.aof_sync_wait).await;
-        client.aof_sync_wait = 0;
+    if client.aof_wait != 0 {
+        // These replies acknowledge writes, which reach the file first (see persistence::aof).
+        // The shards were released long ago; one write or fsync covers many clients.
+        server.aof.wait_durable(client.aof_wait).await;
+        client.aof_wait = 0;
     }
     if reply.out.is_empty() && out.len() == 0 {
         return true;

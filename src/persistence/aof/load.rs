@@ -344,10 +344,12 @@ pub fn boot(server: &Arc<Server>) -> Result<(), String> {
     let manifest = match manifest {
         Some(m) if m.base.is_some() || !m.incrs.is_empty() => m,
         _ => {
-            // Nothing to load: the first base is the (empty) dataset, as Redis creates one.
+            // Nothing to load: the first base is the (empty) dataset, as Redis creates one,
+            // complete before clients may write.
             drop(files);
+            let created = rewrite::run_now(server, Reason::Enable);
             aof.stats.loading.store(false, Ordering::Release);
-            return rewrite::run_now(server, Reason::Enable);
+            return created;
         }
     };
     let entries: Vec<&FileEntry> = manifest.load_order().collect();

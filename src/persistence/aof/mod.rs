@@ -4,13 +4,15 @@
 //! Commands never touch the file. The dispatcher appends each request's executed writes to an
 //! in-memory stream (`append`, under a short mutex, while the request still holds its shard
 //! locks, so writes to one key reach the stream in execution order). A writer thread moves the
-//! stream to the current incremental file and applies the fsync policy:
-//! - always: it fsyncs after each write; connections wait for the fsync covering their last
-//!   write before sending their replies (group commit: one fsync covers every write that
-//!   arrived meanwhile, from any number of clients);
+//! stream to the current incremental file and applies the fsync policy. Connections send the
+//! replies of writes once the writer has taken them (group commit: one write(2), and under
+//! always one fsync, covers everything that arrived meanwhile, from any number of clients), so
+//! as in Redis an acknowledged write is in the file before its reply leaves:
+//! - always: the writer fsyncs after each write; replies wait for the fsync;
 //! - everysec: a second thread fsyncs once a second; a write waits up to 2 s behind an fsync
-//!   still running, then goes ahead and counts as a delayed fsync, as in Redis;
-//! - no: the OS decides.
+//!   still running (replies then go out without waiting for it), then goes ahead and counts as
+//!   a delayed fsync, as in Redis;
+//! - no: the OS decides when the written data reaches the disk.
 
 pub mod load;
 pub mod manifest;
@@ -42,9 +44,13 @@ pub struct Aof {
     stream: Mutex<Stream>,
     /// Wakes the writer thread when the stream gets data, a rotation or a stop.
     wake: Condvar,
-    /// Stream offset known to be on disk (fsynced), for appendfsync always.
+    /// Stream offsets handed to the kernel (written) and known to be on disk (fsynced).
+    written: AtomicU64,
     synced: AtomicU64,
-    synced_notify: tokio::sync::Notify,
+    /// The writer holds writes back behind a slow fsync (everysec): replies do not wait.
+    postponing: AtomicBool,
+    /// Wakes connections waiting for `written` / `synced` to move.
+    progress: tokio::sync::Notify,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// The directory and manifest; held by whoever changes the set of files.
     pub files: Mutex<Files>,
@@ -119,8 +125,10 @@ impl Aof {
                 stop: false,
             }),
             wake: Condvar::new(),
+            written: AtomicU64::new(0),
             synced: AtomicU64::new(0),
-            synced_notify: tokio::sync::Notify::new(),
+            postponing: AtomicBool::new(false),
+            progress: tokio::sync::Notify::new(),
             writer: Mutex::new(None),
             files: Mutex::new(Files {
                 dir,
@@ -170,12 +178,6 @@ impl Aof {
         self.stream.lock().timestamps = on;
     }
 
-    /// With appendfsync always, replies wait for the fsync covering their writes.
-    #[inline]
-    pub fn replies_wait_for_fsync(&self) -> bool {
-        self.policy.load(Ordering::Relaxed) == 0
-    }
-
     /// Appends one request's writes to the stream; returns the stream offset they end at.
     pub fn append(&self, prop: &mut Propagation) -> u64 {
         let mut s = self.stream.lock();
@@ -212,21 +214,34 @@ impl Aof {
         self.stream.lock().appended
     }
 
-    /// Waits until the stream is fsynced up to `offset` (appendfsync always), or the AOF is
-    /// turned off (its last fsync then covered everything).
-    pub async fn wait_synced(&self, offset: u64) {
+    /// Waits until the writes up to stream offset `offset` may be acknowledged: fsynced under
+    /// appendfsync always, written otherwise (or held back behind a slow fsync); at once when
+    /// the AOF is turned off (its last fsync covered everything).
+    pub async fn wait_durable(&self, offset: u64) {
         loop {
-            let notified = self.synced_notify.notified();
-            if self.synced.load(Ordering::Acquire) >= offset || !self.feeding() {
+            let notified = self.progress.notified();
+            let reached = if self.policy() == AppendFsync::Always {
+                self.synced.load(Ordering::Acquire) >= offset
+            } else {
+                self.written.load(Ordering::Acquire) >= offset
+                    || self.postponing.load(Ordering::Acquire)
+            };
+            if reached || !self.feeding() {
                 return;
             }
             notified.await;
         }
     }
 
+    fn mark_written(&self, offset: u64) {
+        self.written.fetch_max(offset, Ordering::AcqRel);
+        self.progress.notify_waiters();
+    }
+
     fn mark_synced(&self, offset: u64) {
+        self.written.fetch_max(offset, Ordering::AcqRel);
         self.synced.fetch_max(offset, Ordering::AcqRel);
-        self.synced_notify.notify_waiters();
+        self.progress.notify_waiters();
     }
 
     /// Starts recording into `file` (an incremental file open for append). Called with every
@@ -239,6 +254,7 @@ impl Aof {
             s.rotate = None;
             s.stop = false;
             s.last_ts = 0;
+            self.written.store(s.appended, Ordering::Release);
             self.synced.store(s.appended, Ordering::Release);
         }
         let srv = server.clone();
@@ -271,7 +287,7 @@ impl Aof {
         if let Some(h) = self.writer.lock().take() {
             let _ = h.join();
         }
-        self.synced_notify.notify_waiters();
+        self.progress.notify_waiters();
     }
 
     /// Bytes waiting for the writer (aof_buffer_length).
@@ -376,7 +392,11 @@ fn writer_loop(server: Arc<Server>, mut file: File) {
                 if policy == AppendFsync::Everysec
                     && aof.stats.fsync_in_progress.load(Ordering::Acquire)
                 {
-                    let since = *postponed.get_or_insert_with(Instant::now);
+                    let since = *postponed.get_or_insert_with(|| {
+                        aof.postponing.store(true, Ordering::Release);
+                        aof.progress.notify_waiters();
+                        Instant::now()
+                    });
                     if since.elapsed() < MAX_FSYNC_POSTPONE {
                         aof.wake.wait_for(&mut s, Duration::from_millis(5));
                         continue;
@@ -405,6 +425,9 @@ fn writer_loop(server: Arc<Server>, mut file: File) {
             };
             aof.wake
                 .wait_for(&mut s, wait.max(Duration::from_millis(1)));
+        }
+        if postponed.is_some() {
+            aof.postponing.store(false, Ordering::Release);
         }
         std::mem::swap(&mut s.buf, &mut chunk);
         let end = s.appended;
@@ -452,6 +475,7 @@ fn writer_loop(server: Arc<Server>, mut file: File) {
                 aof.mark_synced(end);
             }
             AppendFsync::Everysec => {
+                aof.mark_written(end);
                 if unsynced
                     && !skip_fsync
                     && last_fsync.elapsed() >= Duration::from_secs(1)
@@ -466,7 +490,10 @@ fn writer_loop(server: Arc<Server>, mut file: File) {
                     unsynced = false;
                 }
             }
-            AppendFsync::No => unsynced = false,
+            AppendFsync::No => {
+                aof.mark_written(end);
+                unsynced = false;
+            }
         }
         chunk.clear();
     }

@@ -198,6 +198,9 @@ fn corpus() -> Vec<Vec<&'static str>> {
         &["BRPOP", "l", "1"],
         &["BLMOVE", "l", "l3", "RIGHT", "LEFT", "1"],
         &["LMPOP", "1", "l", "LEFT", "COUNT", "5"],
+        &["RPUSH", "l", "p", "q"],
+        &["BRPOPLPUSH", "l", "l4", "1"],
+        &["RPOPLPUSH", "l", "l4"],
         &["LPOP", "nosuchkey"],
         &["HSET", "h", "f", "v", "g", "w"],
         &["HINCRBYFLOAT", "h", "fl", "1.5"],
@@ -786,4 +789,132 @@ fn corruption_is_refused_with_file_and_offset() {
     std::fs::remove_file(&path).unwrap();
     let log = failed_start(&dir, &[]);
     assert!(log.contains("appendonly.aof.1.incr.aof"), "{log}");
+}
+
+fn blocked_clients(s: &Server) -> String {
+    let info = text(&s.raw().cmd_str(&["INFO", "clients"]));
+    info.lines()
+        .find_map(|l| l.strip_prefix("blocked_clients:"))
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Expired keys become DELs; blocked clients served by another client's push are recorded as
+/// their non-blocking pops; the same as redis-server writes.
+fn run_expiry_and_blocking(s: &Server) {
+    let mut raw = s.raw();
+    cmd(&mut raw, &["SET", "short", "v", "PX", "30"]);
+    cmd(&mut raw, &["SET", "other", "v"]);
+    // Lazy or active expiry: either way one DEL.
+    wait_until("the key to expire", || {
+        raw.cmd_str(&["EXISTS", "short"]) == Reply::Int(0)
+    });
+    for (block, push) in [
+        (vec!["BLPOP", "bl", "0"], vec!["RPUSH", "bl", "a", "b"]),
+        (
+            vec!["BLMOVE", "bm", "dst", "LEFT", "RIGHT", "0"],
+            vec!["LPUSH", "bm", "x"],
+        ),
+        (vec!["BZPOPMIN", "bz", "0"], vec!["ZADD", "bz", "1", "m"]),
+        (
+            vec!["BLMPOP", "0", "1", "bmp", "RIGHT", "COUNT", "2"],
+            vec!["RPUSH", "bmp", "1", "2", "3"],
+        ),
+    ] {
+        let mut waiter = s.raw();
+        let args: Vec<&[u8]> = block.iter().map(|a| a.as_bytes()).collect();
+        waiter.send(&args);
+        wait_until("the client to block", || blocked_clients(s) == "1");
+        cmd(&mut raw, &push);
+        assert!(!waiter.read_reply().is_error());
+    }
+}
+
+#[test]
+fn expiry_and_served_blocked_clients_match_redis_server() {
+    let (fd, rd) = (Dir::new("aof-exp-f"), Dir::new("aof-exp-r"));
+    let args = ["--appendfsync", "always"];
+    let reference = redis_in(&rd, &args);
+    let subject = ferrodis_in(&fd, &args);
+    run_expiry_and_blocking(&reference);
+    run_expiry_and_blocking(&subject);
+    // A served BLMOVE: Redis reuses the blocked client's spelling of LEFT/RIGHT, ferrodis
+    // writes them in capitals; the only difference allowed.
+    let sides = |cmds: Vec<Vec<String>>| -> Vec<Vec<String>> {
+        cmds.into_iter()
+            .map(|c| {
+                let lmove = c[0] == "LMOVE";
+                c.into_iter()
+                    .map(|a| if lmove { a.to_ascii_uppercase() } else { a })
+                    .collect()
+            })
+            .collect()
+    };
+    let expected = sides(mask_times(incr_commands(&rd.aof_dir())));
+    let got = sides(mask_times(incr_commands(&fd.aof_dir())));
+    assert_eq!(got, expected);
+    assert_eq!(digest(&subject), digest(&reference));
+}
+
+/// Clients get -LOADING while a long AOF loads, then the data.
+#[test]
+fn loading_answers_loading_then_serves() {
+    let dir = Dir::new("aof-loading");
+    std::fs::create_dir_all(dir.aof_dir()).unwrap();
+    let mut bytes = Vec::new();
+    const KEYS: usize = 300_000;
+    for i in 0..KEYS {
+        bytes.extend(encode(&[b"SET", format!("key:{i}").as_bytes(), b"value"]));
+    }
+    std::fs::write(dir.aof_dir().join("appendonly.aof.1.base.aof"), bytes).unwrap();
+    std::fs::write(
+        dir.aof_dir().join("appendonly.aof.manifest"),
+        "file appendonly.aof.1.base.aof seq 1 type b\n",
+    )
+    .unwrap();
+    let port = common::free_port();
+    let port_s = port.to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ferrodis"))
+        .args([
+            "--port",
+            &port_s,
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--dir",
+            dir.s(),
+            "--appendonly",
+            "yes",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut saw_loading = false;
+    let start = Instant::now();
+    let outcome = loop {
+        if start.elapsed() > DEADLINE {
+            break Err("no answer".to_string());
+        }
+        let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+            std::thread::sleep(Duration::from_millis(2));
+            continue;
+        };
+        use std::io::{Read, Write};
+        stream.set_read_timeout(Some(DEADLINE)).unwrap();
+        stream.write_all(&encode(&[b"DBSIZE"])).unwrap();
+        let mut buf = [0u8; 128];
+        let n = stream.read(&mut buf).unwrap_or(0);
+        let answer = String::from_utf8_lossy(&buf[..n]).into_owned();
+        if answer.starts_with("-LOADING") {
+            saw_loading = true;
+            continue;
+        }
+        break Ok(answer);
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(outcome, Ok(format!(":{KEYS}\r\n")));
+    assert!(saw_loading, "never answered -LOADING during the load");
 }

@@ -649,31 +649,22 @@ pub fn blmpop(ctx: &mut Ctx, args: Args) {
     }
 }
 
-fn blocking_move(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End, deadline: i64) {
+/// BLMOVE and BRPOPLPUSH (`op` is their `BlockedOp::Move`).
+fn blocking_move(ctx: &mut Ctx, src: &[u8], op: BlockedOp, deadline: i64) {
+    let BlockedOp::Move { from, to, dest, .. } = &op else {
+        unreachable!("blocking_move is given a move");
+    };
+    let (from, to) = (*from, *to);
     let fill = fill(ctx);
     match write_typed(ctx.ks, ctx.reply, src, Value::as_list) {
         Err(Replied) => {}
         Ok(Some(l)) if !l.is_empty() => {
-            if let Ok(v) = move_element(ctx.ks, ctx.reply, src, dst, from, to, fill) {
+            if let Ok(v) = move_element(ctx.ks, ctx.reply, src, dest, from, to, fill) {
                 ctx.reply.bulk(&v);
-                let op = BlockedOp::Move {
-                    from,
-                    to,
-                    dest: dst.to_vec(),
-                };
                 ctx.propagate_served(&op, src);
             }
         }
-        Ok(_) => blocking::block(
-            ctx,
-            std::iter::once(src),
-            deadline,
-            BlockedOp::Move {
-                from,
-                to,
-                dest: dst.to_vec(),
-            },
-        ),
+        Ok(_) => blocking::block(ctx, std::iter::once(src), deadline, op),
     }
 }
 
@@ -684,21 +675,26 @@ pub fn blmove(ctx: &mut Ctx, args: Args) {
     let Some(deadline) = parse_timeout(ctx, args.get(5)) else {
         return;
     };
-    blocking_move(ctx, args.get(1), args.get(2), from, to, deadline);
+    let op = BlockedOp::Move {
+        from,
+        to,
+        dest: args.get(2).to_vec(),
+        rpoplpush: false,
+    };
+    blocking_move(ctx, args.get(1), op, deadline);
 }
 
 pub fn brpoplpush(ctx: &mut Ctx, args: Args) {
     let Some(deadline) = parse_timeout(ctx, args.get(3)) else {
         return;
     };
-    blocking_move(
-        ctx,
-        args.get(1),
-        args.get(2),
-        End::Right,
-        End::Left,
-        deadline,
-    );
+    let op = BlockedOp::Move {
+        from: End::Right,
+        to: End::Left,
+        dest: args.get(2).to_vec(),
+        rpoplpush: true,
+    };
+    blocking_move(ctx, args.get(1), op, deadline);
 }
 
 /// Serves one blocked list client from `key`, if it holds a non-empty list (called by
@@ -728,7 +724,7 @@ pub fn serve_blocked(
         BlockedOp::MPop { end, count } => {
             reply_mpop(ks, reply, key, *end, *count);
         }
-        BlockedOp::Move { from, to, dest } => {
+        BlockedOp::Move { from, to, dest, .. } => {
             if let Ok(v) = move_element(ks, reply, key, dest, *from, *to, fill) {
                 reply.bulk(&v);
             }

@@ -33,8 +33,14 @@ pub enum BlockedOp {
     Pop(End),
     /// BLMPOP: reply [key, [elements]].
     MPop { end: End, count: usize },
-    /// BLMOVE / BRPOPLPUSH: move one element to `dest`, reply the element.
-    Move { from: End, to: End, dest: Vec<u8> },
+    /// BLMOVE / BRPOPLPUSH (`rpoplpush`, propagated as RPOPLPUSH): move one element to
+    /// `dest`, reply the element.
+    Move {
+        from: End,
+        to: End,
+        dest: Vec<u8>,
+        rpoplpush: bool,
+    },
     /// BZPOPMIN / BZPOPMAX: reply [key, member, score].
     ZPop(Side),
     /// BZMPOP: reply [key, [[member, score]...]].
@@ -71,7 +77,12 @@ impl BlockedOp {
         Some(match self {
             BlockedOp::Pop(end) => vec![pop(*end), key.to_vec()],
             BlockedOp::MPop { end, count: n } => vec![pop(*end), key.to_vec(), count(*n)],
-            BlockedOp::Move { from, to, dest } => vec![
+            BlockedOp::Move {
+                dest,
+                rpoplpush: true,
+                ..
+            } => vec![b"RPOPLPUSH".to_vec(), key.to_vec(), dest.clone()],
+            BlockedOp::Move { from, to, dest, .. } => vec![
                 b"LMOVE".to_vec(),
                 key.to_vec(),
                 dest.clone(),

@@ -155,6 +155,10 @@ fn daemonize() {
 }
 
 async fn run(server: Arc<Server>) -> i32 {
+    // Installed before anyone can reach us: a SIGTERM right after the first PING (or during a
+    // long AOF load) must mean a clean shutdown, not the default kill.
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
     if let Err(e) = server.start_listeners() {
         tracing::error!("{e}");
         return 1;
@@ -192,8 +196,6 @@ async fn run(server: Arc<Server>) -> i32 {
         server.config.read().port
     );
     tokio::spawn(server.clone().cron());
-    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("SIGTERM handler");
     tokio::select! {
         _ = tokio::signal::ctrl_c() => tracing::warn!("Received SIGINT scheduling shutdown..."),
         _ = sigterm.recv() => tracing::warn!("Received SIGTERM scheduling shutdown..."),

@@ -2,6 +2,9 @@
 //! the request runs (commands in MULTI/EXEC and scripts included) and hands it to the AOF before
 //! it releases the shard locks, so the file orders writes to a key as they executed.
 
+/// Bytes of encoding buffer a client keeps between requests.
+const KEEP_CAPACITY: usize = 64 * 1024;
+
 /// The encoded writes of one request (one execution unit, as Redis's also_propagate array).
 #[derive(Default)]
 pub struct Propagation {
@@ -101,6 +104,10 @@ impl Propagation {
         self.buf.clear();
         self.ops.clear();
         self.replaced = false;
+        // One huge request (a big MSET, a long EXEC) should not pin its size per client.
+        if self.buf.capacity() > KEEP_CAPACITY {
+            self.buf.shrink_to(KEEP_CAPACITY);
+        }
     }
 }
 

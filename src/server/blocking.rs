@@ -59,7 +59,7 @@ pub enum BlockedOp {
 impl BlockedOp {
     /// What serving this op on `key` is propagated as: its non-blocking form, as Redis
     /// rewrites served blocking commands (BLPOP -> LPOP, BZMPOP -> ZPOPMIN key count...).
-    /// None for XREAD, which writes nothing.
+    /// None for stream readers.
     pub fn propagated_form(&self, key: &[u8]) -> Option<Vec<Vec<u8>>> {
         let pop = |end: End| match end {
             End::Left => b"LPOP".to_vec(),
@@ -91,26 +91,9 @@ impl BlockedOp {
             ],
             BlockedOp::ZPop(side) => vec![zpop(*side), key.to_vec()],
             BlockedOp::ZMPop { side, count: n } => vec![zpop(*side), key.to_vec(), count(*n)],
-            BlockedOp::XRead { .. } => return None,
-            BlockedOp::XReadGroup {
-                group,
-                consumer,
-                count: n,
-                noack,
-            } => {
-                let mut v = vec![b"XREADGROUP".to_vec(), b"GROUP".to_vec()];
-                v.push(group.to_vec());
-                v.push(consumer.to_vec());
-                if *n > 0 {
-                    v.push(b"COUNT".to_vec());
-                    v.push(count(*n));
-                }
-                if *noack {
-                    v.push(b"NOACK".to_vec());
-                }
-                v.extend([b"STREAMS".to_vec(), key.to_vec(), b">".to_vec()]);
-                v
-            }
+            // Stream readers: XREAD writes nothing, XREADGROUP's deliveries are propagated
+            // by `streams::serve_blocked`.
+            BlockedOp::XRead { .. } | BlockedOp::XReadGroup { .. } => return None,
         })
     }
 
@@ -330,7 +313,7 @@ pub fn serve_ready(server: &Arc<Server>, ready: Vec<(usize, Box<[u8]>)>) {
                 passed.push(waiter);
                 continue;
             }
-            let attempt = try_serve(server, &mut queue, db, &key, &waiter, |view, reply| {
+            let attempt = try_serve(server, &mut queue, db, &key, &waiter, |view, reply, _| {
                 match view.peek(&key).map(|e| e.value.type_name()) {
                     None => return Attempt::Stop,
                     Some(t) if t != waiter.op.value_type() => return Attempt::Pass,
@@ -359,8 +342,8 @@ pub fn serve_ready(server: &Arc<Server>, ready: Vec<(usize, Box<[u8]>)>) {
         }
         let readers = server.keyspace.waiters(db, &key);
         for waiter in readers.iter().filter(|w| w.op.reads_stream()) {
-            try_serve(server, &mut queue, db, &key, waiter, |view, reply| {
-                if streams::serve_blocked(view, reply, &key, waiter) {
+            try_serve(server, &mut queue, db, &key, waiter, |view, reply, prop| {
+                if streams::serve_blocked(view, reply, &key, waiter, prop) {
                     Attempt::Served
                 } else {
                     Attempt::Pass
@@ -388,7 +371,7 @@ fn try_serve(
     db: usize,
     key: &[u8],
     waiter: &Arc<Waiter>,
-    serve: impl FnOnce(&mut DbView, &mut Reply) -> Attempt,
+    serve: impl FnOnce(&mut DbView, &mut Reply, &mut Propagation) -> Attempt,
 ) -> Option<Attempt> {
     let keys = std::iter::once(key).chain(waiter.op.dest());
     let locked = server.keyspace.lock_keys(keys);
@@ -401,18 +384,21 @@ fn try_serve(
         return None;
     }
     let mut reply = waiter.new_reply();
-    let attempt = serve(&mut view, &mut reply);
+    let mut prop = Propagation::default();
+    prop.on = server.aof.feeding();
+    let attempt = serve(&mut view, &mut reply, &mut prop);
     if !matches!(attempt, Attempt::Served) {
         waiter.unclaim();
         return Some(attempt);
     }
     view.drop_waiter(key, waiter);
     // Recorded while the key's shard is still held, like any command.
-    if server.aof.feeding()
+    if prop.on
         && let Some(form) = waiter.op.propagated_form(key)
     {
-        let mut prop = Propagation::default();
         prop.push(db, form.iter().map(Vec::as_slice));
+    }
+    if !prop.is_empty() {
         server.aof.append(&mut prop);
     }
     waiter.deliver(reply.out);

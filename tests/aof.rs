@@ -458,6 +458,31 @@ fn config_set_appendonly_at_run_time() {
     drop(s);
     let s = ferrodis_in(&dir, &[]);
     assert_eq!(digest(&s), want);
+    drop(s);
+
+    // Turned on while BGREWRITEAOF (AOF off) runs: scheduled, then started.
+    let dir = Dir::new("aof-config-scheduled");
+    let s = Server::ferrodis(&["--dir", dir.s()]);
+    let mut raw = s.raw();
+    let mut batch = Vec::new();
+    for i in 0..100_000 {
+        batch.extend(encode(&[b"SET", format!("key:{i}").as_bytes(), b"v"]));
+    }
+    raw.send_raw(&batch);
+    for _ in 0..100_000 {
+        raw.read_reply();
+    }
+    cmd(&mut raw, &["BGREWRITEAOF"]);
+    cmd(&mut raw, &["CONFIG", "SET", "appendonly", "yes"]);
+    wait_until("the scheduled AOF start", || {
+        info_field(&s, "aof_rewrites") == "2" && info_field(&s, "aof_rewrite_in_progress") == "0"
+    });
+    assert_eq!(info_field(&s, "aof_rewrite_scheduled"), "0");
+    cmd(&mut raw, &["SET", "last", "1"]);
+    let want = digest(&s);
+    drop(s);
+    let s = ferrodis_in(&dir, &[]);
+    assert_eq!(digest(&s), want);
 }
 
 /// aof-timestamp-enabled writes `#TS:` annotations that redis-check-aof and the loader accept.

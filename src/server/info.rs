@@ -337,7 +337,11 @@ fn persistence_section(server: &Server, ks: &mut DbView, out: &mut String) {
     let rewriting = st.rewrite_in_progress.load(Ordering::Relaxed);
     line!(out, "aof_enabled:{}", aof as u8);
     line!(out, "aof_rewrite_in_progress:{}", rewriting as u8);
-    line!(out, "aof_rewrite_scheduled:0");
+    line!(
+        out,
+        "aof_rewrite_scheduled:{}",
+        st.enable_scheduled.load(Ordering::Relaxed) as u8
+    );
     line!(
         out,
         "aof_last_rewrite_time_sec:{}",

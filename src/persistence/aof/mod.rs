@@ -70,6 +70,9 @@ pub struct AofStats {
     pub loading_total_bytes: AtomicU64,
     pub loading_loaded_bytes: AtomicU64,
     pub rewrite_in_progress: AtomicBool,
+    /// CONFIG SET appendonly yes arrived while another rewrite ran: the cron starts the AOF
+    /// once it is done (aof_rewrite_scheduled).
+    pub enable_scheduled: AtomicBool,
     pub rewrite_started: Mutex<Option<Instant>>,
     pub last_rewrite_secs: AtomicI64,
     pub last_rewrite_ok: AtomicBool,
@@ -141,6 +144,7 @@ impl Aof {
                 loading_total_bytes: AtomicU64::new(0),
                 loading_loaded_bytes: AtomicU64::new(0),
                 rewrite_in_progress: AtomicBool::new(false),
+                enable_scheduled: AtomicBool::new(false),
                 rewrite_started: Mutex::new(None),
                 last_rewrite_secs: AtomicI64::new(-1),
                 last_rewrite_ok: AtomicBool::new(true),
@@ -300,12 +304,17 @@ impl Aof {
 /// cut-over); turning it off flushes and fsyncs what was appended, then stops.
 pub fn apply_appendonly(server: &Arc<Server>) {
     let on = server.config.read().appendonly;
+    let scheduled = &server.aof.stats.enable_scheduled;
     if on && !server.aof.feeding() {
-        if let Err(e) = rewrite::start_background(server, rewrite::Reason::Enable) {
-            tracing::warn!("Can't turn on the AOF now: {e}");
+        if rewrite::start_background(server, rewrite::Reason::Enable).is_err() {
+            // A rewrite runs (BGREWRITEAOF with the AOF off): start once it is done.
+            scheduled.store(true, Ordering::Release);
         }
-    } else if !on && server.aof.feeding() {
-        server.aof.stop();
+    } else if !on {
+        scheduled.store(false, Ordering::Release);
+        if server.aof.feeding() {
+            server.aof.stop();
+        }
     }
 }
 

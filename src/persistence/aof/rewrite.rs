@@ -463,9 +463,17 @@ fn rewrite(server: &Arc<Server>, reason: Reason) -> Result<(), String> {
     finished
 }
 
-/// The automatic rewrite (auto-aof-rewrite-percentage / -min-size), checked by the cron.
+/// The automatic rewrite (auto-aof-rewrite-percentage / -min-size) and a scheduled AOF start,
+/// checked by the cron.
 pub fn maybe_start_automatic(server: &Arc<Server>) {
     let aof = &server.aof;
+    if aof.stats.enable_scheduled.load(Ordering::Acquire)
+        && !aof.stats.rewrite_in_progress.load(Ordering::Acquire)
+        && start_background(server, Reason::Enable).is_ok()
+    {
+        aof.stats.enable_scheduled.store(false, Ordering::Release);
+        return;
+    }
     if !aof.feeding() || aof.stats.rewrite_in_progress.load(Ordering::Relaxed) {
         return;
     }

@@ -386,14 +386,16 @@ fn try_serve(
     let mut reply = waiter.new_reply();
     let mut prop = Propagation::default();
     prop.on = server.aof.feeding();
+    view.log_expired = prop.on;
     let attempt = serve(&mut view, &mut reply, &mut prop);
-    if !matches!(attempt, Attempt::Served) {
-        waiter.unclaim();
-        return Some(attempt);
+    let served = matches!(attempt, Attempt::Served);
+    // Recorded while the key's shard is still held, like any command: a key found expired,
+    // then what serving wrote.
+    for (db, key) in std::mem::take(&mut view.expired) {
+        prop.push_expired(db, &key);
     }
-    view.drop_waiter(key, waiter);
-    // Recorded while the key's shard is still held, like any command.
-    if prop.on
+    if served
+        && prop.on
         && let Some(form) = waiter.op.propagated_form(key)
     {
         prop.push(db, form.iter().map(Vec::as_slice));
@@ -401,6 +403,11 @@ fn try_serve(
     if !prop.is_empty() {
         server.aof.append(&mut prop);
     }
+    if !served {
+        waiter.unclaim();
+        return Some(attempt);
+    }
+    view.drop_waiter(key, waiter);
     waiter.deliver(reply.out);
     if !view.events.is_empty() {
         let flags = view.notify_flags;

@@ -204,6 +204,7 @@ async fn run(server: Arc<Server>) -> i32 {
     server.request_shutdown();
     if server.aof.feeding() {
         // Everything appended reaches the disk before exit, as Redis's shutdown fsync.
+        tracing::info!("Calling fsync() on the AOF file.");
         server.aof.stop();
     }
     if !pidfile.is_empty() {

@@ -1022,3 +1022,93 @@ fn stream_group_propagation_matches_redis_server() {
     assert_eq!(info(&s), info(&r));
     assert_eq!(pending(&s), pending(&r));
 }
+
+/// Starts ferrodis on `dir`: None once it answers PING (then stopped), or the log of its
+/// refusal.
+fn start_outcome(dir: &Dir, extra: &[&str]) -> Option<String> {
+    let port = common::free_port();
+    let port_s = port.to_string();
+    let log = dir.path().join("outcome.log");
+    let mut args = vec![
+        "--port",
+        &port_s,
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--dir",
+        dir.s(),
+        "--appendonly",
+        "yes",
+    ];
+    args.extend_from_slice(extra);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ferrodis"))
+        .args(&args)
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(!status.success());
+            return Some(std::fs::read_to_string(&log).unwrap());
+        }
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            use std::io::{Read, Write};
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let _ = s.write_all(b"*1\r\n$4\r\nPING\r\n");
+            let mut buf = [0u8; 16];
+            if s.read(&mut buf)
+                .is_ok_and(|n| buf[..n].starts_with(b"+PONG"))
+            {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "ferrodis neither started nor refused"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Random bytes overwritten anywhere: the server either loads a file that is still well
+/// formed or refuses it naming the file and an offset; it never panics.
+#[test]
+fn random_corruption_never_panics() {
+    let dir = Dir::new("aof-random-corrupt");
+    let (path, _) = sample_aof(&dir, 30);
+    let original = std::fs::read(&path).unwrap();
+    let mut seed = std::process::id() as u64 | 1;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let (mut refused, mut loaded) = (0, 0);
+    for _ in 0..12 {
+        let mut bytes = original.clone();
+        for _ in 0..1 + next() % 3 {
+            let at = (next() % bytes.len() as u64) as usize;
+            bytes[at] = (next() % 256) as u8;
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        let truncated = if next() % 2 == 0 { "yes" } else { "no" };
+        match start_outcome(&dir, &["--aof-load-truncated", truncated]) {
+            None => loaded += 1,
+            Some(log) => {
+                refused += 1;
+                assert!(!log.contains("panicked"), "{log}");
+                assert!(
+                    log.contains("appendonly.aof.1.incr.aof") && log.contains("offset"),
+                    "refusal without file and offset:\n{log}"
+                );
+            }
+        }
+    }
+    println!("random corruption: {refused} refused, {loaded} still well formed");
+}

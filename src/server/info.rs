@@ -298,7 +298,7 @@ fn memory_section(server: &Server, out: &mut String) {
     line!(out, "mem_clients_slaves:0");
     line!(out, "mem_clients_normal:0");
     line!(out, "mem_cluster_links:0");
-    line!(out, "mem_aof_buffer:0");
+    line!(out, "mem_aof_buffer:{}", server.aof.buffered());
     line!(out, "mem_allocator:jemalloc-5.3.0");
     line!(out, "active_defrag_running:0");
     line!(out, "lazyfree_pending_objects:0");

@@ -12,7 +12,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::manifest::{self, FileEntry, Kind, Manifest};
-use super::rewrite::{self, Reason};
+use super::rewrite;
 use crate::protocol::{OwnedArgs, Reply};
 use crate::server::Server;
 use crate::server::client::{Client, ClientInfo};
@@ -347,7 +347,7 @@ pub fn boot(server: &Arc<Server>) -> Result<(), String> {
             // Nothing to load: the first base is the (empty) dataset, as Redis creates one,
             // complete before clients may write.
             drop(files);
-            let created = rewrite::run_now(server, Reason::Enable);
+            let created = rewrite::create_at_start(server);
             aof.stats.loading.store(false, Ordering::Release);
             return created;
         }

@@ -284,12 +284,11 @@ pub fn start_background(server: &Arc<Server>, reason: Reason) -> Result<(), &'st
     Ok(())
 }
 
-/// Runs a rewrite in this thread (the first start), with the same bookkeeping.
-pub fn run_now(server: &Arc<Server>, reason: Reason) -> Result<(), String> {
-    let stats = &server.aof.stats;
-    stats.rewrite_in_progress.store(true, Ordering::Release);
-    *stats.rewrite_started.lock() = Some(Instant::now());
-    run_and_record(server, reason)
+/// Writes the first base in this thread at start-up; like Redis's, it is no rewrite for the
+/// statistics.
+pub fn create_at_start(server: &Arc<Server>) -> Result<(), String> {
+    tracing::info!("Creating AOF base file on server start");
+    rewrite(server, Reason::Enable)
 }
 
 fn run_and_record(server: &Arc<Server>, reason: Reason) -> Result<(), String> {

@@ -297,24 +297,39 @@ pub static SCRIPT_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("load", 3, NOSCRIPT | STALE, SCRIPT, script_load).tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]).doc("scripting", "2.6.0", "O(N) with N being the length in bytes of the script body.", "Load the specified Lua script into the script cache."),
 ];
 
+/// The subcommands that change the libraries lock every shard: an AOF rewrite, which holds
+/// them all while it switches files and copies the libraries, then sees each change exactly
+/// once (in its base or in the new incremental file).
 pub static FUNCTION_SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("delete", 3, WRITE | NOSCRIPT, SCRIPT, function_delete)
-        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
-        .doc("scripting", "7.0.0", "O(1)", "Delete a function by name"),
+    CommandSpec::new(
+        "delete",
+        3,
+        WRITE | NOSCRIPT | ALL_SHARDS,
+        SCRIPT,
+        function_delete,
+    )
+    .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+    .doc("scripting", "7.0.0", "O(1)", "Delete a function by name"),
     CommandSpec::new("dump", 2, NOSCRIPT, SCRIPT, function_dump).doc(
         "scripting",
         "7.0.0",
         "O(N) where N is the number of functions",
         "Dump all functions into a serialized binary payload",
     ),
-    CommandSpec::new("flush", -2, WRITE | NOSCRIPT, SCRIPT, function_flush)
-        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
-        .doc(
-            "scripting",
-            "7.0.0",
-            "O(N) where N is the number of functions deleted",
-            "Deleting all functions",
-        ),
+    CommandSpec::new(
+        "flush",
+        -2,
+        WRITE | NOSCRIPT | ALL_SHARDS,
+        SCRIPT,
+        function_flush,
+    )
+    .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+    .doc(
+        "scripting",
+        "7.0.0",
+        "O(N) where N is the number of functions deleted",
+        "Deleting all functions",
+    ),
     CommandSpec::new("help", 2, LOADING | STALE, SCRIPT, function_help).doc(
         "scripting",
         "7.0.0",
@@ -340,7 +355,7 @@ pub static FUNCTION_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new(
         "load",
         -3,
-        WRITE | DENYOOM | NOSCRIPT,
+        WRITE | DENYOOM | NOSCRIPT | ALL_SHARDS,
         SCRIPT,
         function_load,
     )
@@ -354,7 +369,7 @@ pub static FUNCTION_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new(
         "restore",
         -3,
-        WRITE | DENYOOM | NOSCRIPT,
+        WRITE | DENYOOM | NOSCRIPT | ALL_SHARDS,
         SCRIPT,
         function_restore,
     )

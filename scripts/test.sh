@@ -60,6 +60,12 @@ install_prerequisites() {
     command -v redis-server >/dev/null 2>&1 || pkgs+=(redis-server)
     command -v redis-cli >/dev/null 2>&1 || pkgs+=(redis-tools)
     command -v redis-benchmark >/dev/null 2>&1 || pkgs+=(redis-tools)
+    # tests/deploy.rs: the compose files are validated by docker-compose (no Docker engine
+    # needed) and the image's entry point runs under tini as in the container.
+    command -v docker-compose >/dev/null 2>&1 || pkgs+=(docker-compose)
+    command -v tini >/dev/null 2>&1 || pkgs+=(tini)
+    # tests/tls.rs makes its certificates with the openssl command line.
+    command -v openssl >/dev/null 2>&1 || pkgs+=(openssl)
     if [ "${#pkgs[@]}" -gt 0 ]; then
         log "installing ${pkgs[*]}"
         # shellcheck disable=SC2046
@@ -93,7 +99,8 @@ install_prerequisites() {
     fi
     if ! cmp -s tests/clients/requirements.txt "$venv/.installed-requirements"; then
         log "installing Python client libraries"
-        "$venv/bin/pip" install --quiet --disable-pip-version-check \
+        # `python -m pip`, not bin/pip: a copied venv's scripts keep the old venv's path.
+        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
             -r tests/clients/requirements.txt || return 1
         cp tests/clients/requirements.txt "$venv/.installed-requirements"
     fi
@@ -102,9 +109,15 @@ install_prerequisites() {
         log "installing nodejs and npm"
         apt_install nodejs npm || return 1
     fi
-    if [ ! -d tests/clients/node_modules/bullmq ]; then
+    # Reinstall whenever package-lock.json changed since the last install (a copy is kept in
+    # node_modules), so a machine with an older node_modules gets the pinned versions.
+    if ! cmp -s tests/clients/package-lock.json tests/clients/node_modules/.installed-package-lock.json; then
         log "installing Node client libraries"
+        # npm install (not npm ci): it installs the locked versions too, and npm ci rejects a
+        # lock file that lists no entry for optional packages of other platforms (msgpackr's
+        # prebuilt binaries) when the registry did not provide them.
         (cd tests/clients && npm install --no-audit --no-fund --silent) || return 1
+        cp tests/clients/package-lock.json tests/clients/node_modules/.installed-package-lock.json
     fi
     return 0
 }

@@ -2,6 +2,8 @@
 
 pub mod commands;
 pub mod config;
+pub mod healthcheck;
+pub mod memory;
 pub mod persistence;
 pub mod protocol;
 pub mod scripting;

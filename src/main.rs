@@ -4,18 +4,20 @@ use std::sync::Arc;
 
 use ferrodis::config::{Config, LogLevel};
 use ferrodis::server::Server;
-use tikv_jemallocator::Jemalloc;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::prelude::*;
 use tracing_subscriber::reload;
 
 #[global_allocator]
-static GLOBAL: Jemalloc = Jemalloc;
+static GLOBAL: ferrodis::memory::alloc::CountingAllocator =
+    ferrodis::memory::alloc::CountingAllocator;
 
 const USAGE: &str = "Usage: ./ferrodis [/path/to/redis.conf] [options] [-]
        ./ferrodis - (read config from stdin)
        ./ferrodis -v or --version
        ./ferrodis -h or --help
+       ./ferrodis healthcheck [/path/to/redis.conf] [options]
+           (PING the server that configuration describes; exit 0 only on PONG)
 
 Examples:
        ./ferrodis (run the server with default config)
@@ -37,6 +39,9 @@ fn level_filter(l: LogLevel) -> EnvFilter {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "healthcheck") {
+        std::process::exit(ferrodis::healthcheck::run(&args[1..]));
+    }
     if args.iter().any(|a| a == "-h" || a == "--help") {
         print!("{USAGE}");
         return;

@@ -1148,3 +1148,28 @@ fn automatic_rewrite_on_growth() {
     let s = ferrodis_in(&dir, &[]);
     assert_eq!(digest(&s), want);
 }
+
+/// Keys evicted under maxmemory reach the AOF as DELs: the reloaded dataset is the one that
+/// was left.
+#[test]
+fn evictions_are_recorded() {
+    let dir = Dir::new("aof-evict");
+    let s = ferrodis_in(
+        &dir,
+        &["--maxmemory", "8mb", "--maxmemory-policy", "allkeys-random"],
+    );
+    let mut raw = s.raw();
+    let value = "v".repeat(1000);
+    for i in 0..20_000 {
+        cmd(&mut raw, &["SET", &format!("key:{i}"), &value]);
+    }
+    let evicted = text(&raw.cmd_str(&["INFO", "stats"]))
+        .lines()
+        .find_map(|l| l.strip_prefix("evicted_keys:").map(str::to_string))
+        .unwrap();
+    assert_ne!(evicted, "0", "nothing was evicted");
+    let want = digest(&s);
+    drop(s);
+    let s = ferrodis_in(&dir, &[]);
+    assert_eq!(digest(&s), want);
+}

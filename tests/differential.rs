@@ -34,6 +34,7 @@ corpus_tests! {
     corpus_hyperloglog => "hyperloglog.redis",
     corpus_latency => "latency.redis",
     corpus_lists => "lists.redis",
+    corpus_memory => "memory.redis",
     corpus_sort => "sort.redis",
     corpus_sorted_sets => "sorted_sets.redis",
     corpus_geo => "geo.redis",

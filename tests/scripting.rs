@@ -94,6 +94,52 @@ fn busy_script_answers_busy_and_is_killed() {
 }
 
 #[test]
+fn clients_timing_out_or_leaving_during_a_busy_script_do_not_stall_the_server() {
+    differential(|s| {
+        // A BLPOP timing out and watchers disconnecting clean up shard state outside the
+        // script gate while the script holds every shard: their connections' workers must
+        // not block on the shards, or no worker is left to read SCRIPT KILL.
+        let mut other = connect(s);
+        let mut blocked: Vec<Raw> = (0..2).map(|_| connect(s)).collect();
+        for (i, c) in blocked.iter_mut().enumerate() {
+            send(c, &["BLPOP", &format!("list{i}"), "0.2"]);
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !matches!(other.cmd_str(&["INFO", "clients"]).bytes(),
+            Some(info) if String::from_utf8_lossy(info).contains("blocked_clients:2"))
+        {
+            assert!(Instant::now() < deadline, "the BLPOPs never blocked");
+        }
+        let mut watchers: Vec<Raw> = (0..2).map(|_| connect(s)).collect();
+        let mut out = Vec::new();
+        for (i, c) in watchers.iter_mut().enumerate() {
+            out.push(c.cmd_str(&["WATCH", &format!("w{i}")]));
+        }
+        let mut runner = connect(s);
+        send(&mut runner, &["EVAL", SPIN, "0"]);
+        let blocked_at = Instant::now();
+        out.push(wait_busy(&mut other));
+        drop(watchers);
+        // The BLPOP timeouts fall inside the script's run, which lasts until SCRIPT KILL.
+        std::thread::sleep(Duration::from_millis(400).saturating_sub(blocked_at.elapsed()));
+        let mut clients: Vec<Raw> = (0..4).map(|_| connect(s)).collect();
+        for c in &mut clients {
+            send(c, &["GET", "k"]);
+        }
+        for c in &mut clients {
+            out.push(c.read_reply());
+        }
+        out.push(other.cmd_str(&["SCRIPT", "KILL"]));
+        out.push(runner.read_reply());
+        for c in &mut blocked {
+            out.push(c.read_reply());
+        }
+        out.push(other.cmd_str(&["PING"]));
+        out
+    });
+}
+
+#[test]
 fn a_script_that_wrote_cannot_be_killed() {
     differential(|s| {
         let mut runner = connect(s);

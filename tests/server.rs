@@ -508,3 +508,103 @@ fn monitor_shows_every_command_in_redis_format_with_secrets_redacted() {
     assert_eq!(body(&lines[2]), format!("[3 {addr}] \"SELECT\" \"3\""));
     assert_eq!(body(&lines[3]), format!("[3 {addr}] \"GET\" \"k\""));
 }
+
+#[test]
+fn monitor_clients_show_flag_o_and_reset_ends_monitoring_as_in_redis() {
+    for s in [Server::redis(&[]), Server::ferrodis(&[])] {
+        let mut mon = s.raw();
+        let mut other = s.raw();
+        let mon_id = match mon.cmd_str(&["CLIENT", "ID"]) {
+            Reply::Int(id) => id,
+            r => panic!("{}: CLIENT ID {r:?}", s.name),
+        };
+        let flags_of_mon = |other: &mut Raw| {
+            let list = other.cmd_str(&["CLIENT", "LIST", "ID", &mon_id.to_string()]);
+            let line = String::from_utf8(list.bytes().expect("CLIENT LIST").to_vec()).unwrap();
+            line.split(' ')
+                .find_map(|f| f.strip_prefix("flags="))
+                .expect("flags field")
+                .to_string()
+        };
+        assert_eq!(mon.cmd_str(&["MONITOR"]), Reply::ok(), "{}", s.name);
+        assert_eq!(
+            flags_of_mon(&mut other),
+            "O",
+            "{}: flags of a MONITOR client",
+            s.name
+        );
+        assert_eq!(
+            mon.cmd_str(&["RESET"]),
+            Reply::simple("RESET"),
+            "{}",
+            s.name
+        );
+        assert_eq!(
+            flags_of_mon(&mut other),
+            "N",
+            "{}: flags after RESET",
+            s.name
+        );
+        // Nothing is fed any more: the next reply is PING's, not a monitor line.
+        other.cmd_str(&["SET", "k", "v"]);
+        assert_eq!(
+            mon.cmd_str(&["PING"]),
+            Reply::simple("PONG"),
+            "{}: after RESET",
+            s.name
+        );
+    }
+}
+
+#[test]
+fn client_list_shows_multi_watch_and_last_command_as_redis() {
+    // Each step: a request from the observed client, then its CLIENT LIST flags=, multi=, cmd=
+    // seen from another connection.
+    let steps: &[&[&str]] = &[
+        &["GET"],
+        &["NOSUCHCOMMAND"],
+        &["CONFIG", "NOPE"],
+        &["WATCH", "k"],
+        &["MULTI"],
+        &["SET", "k", "1"],
+        &["GET", "k"],
+        &["SET", "other", "1"],
+        &["EXEC"],
+        &["MULTI"],
+        &["SET", "k"],
+        &["INCR", "k"],
+        &["DISCARD"],
+        &["PING"],
+    ];
+    let mut seen = Vec::new();
+    for s in [Server::redis(&[]), Server::ferrodis(&[])] {
+        let mut observed = s.raw();
+        let mut other = s.raw();
+        observed.cmd_str(&["CLIENT", "SETNAME", "observed"]);
+        let mut fields = Vec::new();
+        for (i, step) in steps.iter().enumerate() {
+            observed.cmd_str(step);
+            if i == 6 {
+                // Touch the watched key between queuing and EXEC: flag d, EXEC fails.
+                other.cmd_str(&["SET", "k", "2"]);
+            }
+            let list = other.cmd_str(&["CLIENT", "LIST"]);
+            let list = String::from_utf8(list.bytes().expect("CLIENT LIST").to_vec()).unwrap();
+            let line = list
+                .lines()
+                .find(|l| l.contains(" name=observed "))
+                .unwrap();
+            let picked: Vec<&str> = line
+                .split(' ')
+                .filter(|f| {
+                    ["flags=", "multi=", "cmd="]
+                        .iter()
+                        .any(|p| f.starts_with(p))
+                })
+                .collect();
+            fields.push(format!("{}: {}", step.join(" "), picked.join(" ")));
+        }
+        seen.push((s.name, fields));
+    }
+    assert_eq!(seen[0].1, seen[1].1, "{} vs {}", seen[0].0, seen[1].0);
+}

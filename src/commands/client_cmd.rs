@@ -20,12 +20,19 @@ pub fn client_line(server: &Server, c: &ClientInfo, now_ms: i64) -> String {
         .full_name(c.last_cmd.load(Ordering::Relaxed));
     // Flag letters in Redis's order.
     let mut flags = String::new();
+    if c.monitor.load(Ordering::Relaxed) {
+        flags.push('O');
+    }
     let subs = c
         .subscriptions
         .each_ref()
         .map(|n| n.load(Ordering::Relaxed));
     if subs.iter().any(|n| *n > 0) {
         flags.push('P');
+    }
+    let multi = c.multi_queued.load(Ordering::Relaxed);
+    if multi >= 0 {
+        flags.push('x');
     }
     if c.blocked.load(Ordering::Relaxed) {
         flags.push('b');
@@ -35,6 +42,9 @@ pub fn client_line(server: &Server, c: &ClientInfo, now_ms: i64) -> String {
     }
     if c.tracking_bcast.load(Ordering::Relaxed) {
         flags.push('B');
+    }
+    if c.watch_dirty.lock().load(Ordering::Relaxed) {
+        flags.push('d');
     }
     if meta.no_evict {
         flags.push('e');
@@ -53,7 +63,7 @@ pub fn client_line(server: &Server, c: &ClientInfo, now_ms: i64) -> String {
             .into_owned()
     };
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
         c.id,
         c.addr,
         c.laddr,
@@ -66,9 +76,11 @@ pub fn client_line(server: &Server, c: &ClientInfo, now_ms: i64) -> String {
         subs[0],
         subs[1],
         subs[2],
+        multi,
         qbuf,
         16384usize.saturating_sub(qbuf),
-        qbuf + 16384 + 1024,
+        c.output_buf.load(Ordering::Relaxed),
+        c.memory.load(Ordering::Relaxed) + std::mem::size_of::<crate::server::client::Client>(),
         cmd,
         meta.user,
         meta.resp,

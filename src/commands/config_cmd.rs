@@ -25,13 +25,39 @@ fn config_set(ctx: &mut Ctx, args: Args) {
         .step_by(2)
         .map(|i| (args.get(i), args.get(i + 1)))
         .collect();
-    let (old_port, old_bind) = {
+    let (old_port, old_bind, old_tls) = {
         let c = ctx.server.config.read();
-        (c.port.to_string(), c.bind.join(" "))
+        let tls: Vec<(&'static str, String)> = crate::config::params::PARAMS
+            .iter()
+            .filter(|p| p.name.starts_with("tls-"))
+            .map(|p| (p.name, c.value(p.name).to_string()))
+            .collect();
+        (c.port.to_string(), c.bind.join(" "), tls)
     };
     let result = ctx.server.config.write().set(&pairs);
     match result {
         Ok(changed) => {
+            if let Some(name) = changed.iter().find(|n| n.starts_with("tls-"))
+                && let Err(e) = ctx.server.reload_tls().and_then(|()| {
+                    if changed.contains(&"tls-port") {
+                        ctx.server.start_listeners()
+                    } else {
+                        Ok(())
+                    }
+                })
+            {
+                // Certificates that do not load leave the running TLS settings in force.
+                tracing::warn!("{e}");
+                let restore: Vec<(&[u8], &[u8])> = old_tls
+                    .iter()
+                    .map(|(n, v)| (n.as_bytes(), v.as_bytes()))
+                    .collect();
+                let _ = ctx.server.config.write().set(&restore);
+                let _ = ctx.server.reload_tls();
+                return ctx.reply.error(&format!(
+                    "ERR CONFIG SET failed (possibly related to argument '{name}') - Unable to update TLS configuration. Check server logs."
+                ));
+            }
             if changed.iter().any(|n| *n == "port" || *n == "bind")
                 && let Err(e) = ctx.server.start_listeners()
             {

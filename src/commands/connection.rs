@@ -32,7 +32,9 @@ pub fn quit(ctx: &mut Ctx, _args: Args) {
 }
 
 pub fn reset(ctx: &mut Ctx, _args: Args) {
-    ctx.client.multi = None;
+    // RESET ends MONITOR mode too, as in Redis (before this command is fed to monitors).
+    ctx.server.stop_monitor(ctx.client.id());
+    ctx.client.end_multi();
     super::transactions::unwatch_all(ctx);
     super::pubsub::unsubscribe_all(ctx);
     ctx.client.select(0);

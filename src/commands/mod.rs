@@ -13,6 +13,7 @@ pub mod introspection;
 pub mod keys;
 pub mod latency;
 pub mod lists;
+pub mod memory;
 pub mod pubsub;
 pub mod scripting;
 pub mod server_cmd;
@@ -118,16 +119,21 @@ pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong
 pub const SYNTAX_ERR: &str = "ERR syntax error";
 pub const NOT_INT: &str = "ERR value is not an integer or out of range";
 pub const NOT_FLOAT: &str = "ERR value is not a valid float";
+pub const OOM_ERR: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 
 /// Executes one request and writes its reply.
 pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, args: Args) {
     let name = args.get(0);
+    // CLIENT LIST's cmd= is the last command looked up, as in Redis: set before any check
+    // can reject it (also while queuing in MULTI); NULL for unknown (sub)commands.
     let Some((mut spec, mut index)) = server.commands.lookup(name) else {
+        client.info.last_cmd.store(usize::MAX, Ordering::Relaxed);
         reply.error(&unknown_command(&args));
         count_error(server, reply);
         transactions::flag_aborted(client);
         return;
     };
+    client.info.last_cmd.store(index, Ordering::Relaxed);
     if !spec.arity_ok(args.len()) {
         reply.error(&format!(
             "ERR wrong number of arguments for '{}' command",
@@ -140,7 +146,10 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
     if !spec.subcommands.is_empty() && args.len() >= 2 {
         // Container commands (CONFIG GET, OBJECT ENCODING...) run their subcommand's entry.
         let sub = args.get(1);
-        match server.commands.lookup_sub(index, sub) {
+        let found = server.commands.lookup_sub(index, sub);
+        let last = found.map_or(usize::MAX, |(_, i)| i);
+        client.info.last_cmd.store(last, Ordering::Relaxed);
+        match found {
             Some((s, i)) if s.arity_ok(args.len()) => (spec, index) = (s, i),
             Some((s, i)) => {
                 reply.error(&format!(
@@ -198,11 +207,22 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
         transactions::flag_aborted(client);
         return;
     }
+    client.oom_at_start = server.hot.maxmemory.load(Ordering::Relaxed) != 0
+        && crate::memory::evict::perform(server) == crate::memory::evict::Outcome::OverLimit;
+    if client.oom_at_start && refused_when_oom(server, spec, client) {
+        if spec.name == "exec" && client.multi.is_some() {
+            transactions::abort_exec(server, client, reply, OOM_ERR);
+        } else {
+            reply.error(OOM_ERR);
+            transactions::flag_aborted(client);
+        }
+        count_rejected(server, index, reply);
+        return;
+    }
     if client.multi.is_some() && transactions::queues(spec) {
         transactions::queue(server, client, reply, spec, index, &args);
         return;
     }
-    client.info.last_cmd.store(index, Ordering::Relaxed);
     let started = Instant::now();
     let announced = crate::scripting::announce(server, spec, client);
     let locked = lock_for(server, spec, &args);
@@ -375,6 +395,22 @@ fn track_reads(
     }
     for key in spec.request_keys(args) {
         ks.track_read(key, id);
+    }
+}
+
+/// Over maxmemory, Redis refuses commands that may grow memory (denyoom, or an EXEC queuing
+/// one) and anything queued into a transaction; EXEC, DISCARD, QUIT and RESET still run.
+fn refused_when_oom(server: &Server, spec: &CommandSpec, client: &Client) -> bool {
+    if spec.has(DENYOOM) {
+        return true;
+    }
+    match &client.multi {
+        Some(m) if spec.name == "exec" => m
+            .queued
+            .iter()
+            .any(|(i, _)| server.commands.spec_at(*i).has(DENYOOM)),
+        Some(_) => !matches!(spec.name, "discard" | "quit" | "reset"),
+        None => false,
     }
 }
 
@@ -808,6 +844,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("info", -1, LOADING | STALE, 0, server_cmd::info).doc("server", "1.0.0", "O(1)", "Returns information and statistics about the server."),
     CommandSpec::new("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, 0, server_cmd::shutdown).doc("server", "1.0.0", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)", "Synchronously saves the database(s) to disk and shuts down the Redis server."),
     CommandSpec::new("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE | ALL_SHARDS, 0, server_cmd::debug).doc("server", "1.0.0", "Depends on subcommand.", "A container for debugging commands."),
+    CommandSpec::new("memory", -2, 0, 0, container).subs(memory::MEMORY_SUBCOMMANDS).doc("server", "4.0.0", "Depends on subcommand.", "A container for memory diagnostics commands"),
     CommandSpec::new("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, 0, server_cmd::monitor).doc("server", "1.0.0", "O(1)", "Listens for all requests received by the server in real-time."),
     CommandSpec::new("bgrewriteaof", 1, ADMIN | NOSCRIPT, 0, server_cmd::bgrewriteaof).doc("server", "1.0.0", "O(1)", "Asynchronously rewrites the append-only file to disk."),
     CommandSpec::new("lastsave", 1, LOADING | STALE | FAST, CAT_ADMIN | CAT_DANGEROUS, server_cmd::lastsave).doc("server", "1.0.0", "O(1)", "Returns the Unix timestamp of the last successful save to disk."),

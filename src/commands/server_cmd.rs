@@ -344,6 +344,7 @@ pub fn monitor(ctx: &mut Ctx, _args: Args) {
     let mailbox = ctx.client.mailbox();
     let mut monitors = ctx.server.monitors.lock();
     if !monitors.iter().any(|m| m.info.id == mailbox.info.id) {
+        mailbox.info.monitor.store(true, Ordering::Relaxed);
         monitors.push(mailbox);
         ctx.server
             .monitor_count

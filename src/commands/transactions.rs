@@ -41,8 +41,18 @@ pub fn queue(
         flag_aborted(client);
         return;
     }
-    if let Some(m) = &mut client.multi {
+    // As Redis, a transaction that can only fail (a rejected command, a touched watched key)
+    // queues nothing more.
+    let doomed = client.watch_flag().load(Ordering::Relaxed);
+    if let Some(m) = &mut client.multi
+        && !m.aborted
+        && !doomed
+    {
         m.queued.push((index, OwnedArgs::from_args(args)));
+        client
+            .info
+            .multi_queued
+            .store(m.queued.len() as i64, Ordering::Relaxed);
     }
     reply.simple(b"QUEUED");
 }
@@ -50,7 +60,7 @@ pub fn queue(
 /// EXEC refused before it could run (BUSY): as Redis, the transaction is discarded and the
 /// reply names the reason.
 pub fn abort_exec(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, reason: &str) {
-    client.multi = None;
+    client.end_multi();
     reply.error(&format!(
         "EXECABORT Transaction discarded because of: {reason}"
     ));
@@ -58,7 +68,10 @@ pub fn abort_exec(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, 
     if watched.is_empty() {
         return;
     }
-    let flag = std::mem::replace(&mut client.watch_dirty, Arc::new(AtomicBool::new(false)));
+    let flag = std::mem::replace(
+        &mut *client.info.watch_dirty.lock(),
+        Arc::new(AtomicBool::new(false)),
+    );
     // The shards are held by the running script: drop the watches once it releases them,
     // without making this client wait.
     let server = server.clone();
@@ -74,27 +87,35 @@ pub fn multi(ctx: &mut Ctx, _args: Args) {
         return ctx.reply.error("ERR MULTI calls can not be nested");
     }
     ctx.client.multi = Some(Multi::default());
+    ctx.client.info.multi_queued.store(0, Ordering::Relaxed);
     ctx.reply.ok();
 }
 
 /// Forgets the client's watches (EXEC, DISCARD, UNWATCH, RESET, disconnect).
 pub fn unwatch_all(ctx: &mut Ctx) {
     let watched = std::mem::take(&mut ctx.client.watched);
-    ctx.ks.unwatch_all(&watched, &ctx.client.watch_dirty);
-    ctx.client.watch_dirty.store(false, Ordering::Relaxed);
+    let flag = ctx.client.watch_flag();
+    ctx.ks.unwatch_all(&watched, &flag);
+    flag.store(false, Ordering::Relaxed);
 }
 
 pub fn exec(ctx: &mut Ctx, _args: Args) {
     let Some(multi) = ctx.client.multi.take() else {
         return ctx.reply.error("ERR EXEC without MULTI");
     };
+    run_transaction(ctx, multi);
+    // In MULTI (CLIENT LIST flag x, multi=<queued>) until the queued commands have run.
+    ctx.client.end_multi();
+}
+
+fn run_transaction(ctx: &mut Ctx, multi: Multi) {
     // A watched key that expired since WATCH counts as changed: probing deletes it.
     let watched = std::mem::take(&mut ctx.client.watched);
     for (db, key) in &watched {
         ctx.ks.probe_in(*db, key);
     }
     ctx.client.watched = watched;
-    let dirty = ctx.client.watch_dirty.load(Ordering::Relaxed);
+    let dirty = ctx.client.watch_flag().load(Ordering::Relaxed);
     unwatch_all(ctx);
     if multi.aborted {
         return ctx
@@ -113,7 +134,7 @@ pub fn exec(ctx: &mut Ctx, _args: Args) {
 }
 
 pub fn discard(ctx: &mut Ctx, _args: Args) {
-    if ctx.client.multi.take().is_none() {
+    if ctx.client.end_multi().is_none() {
         return ctx.reply.error("ERR DISCARD without MULTI");
     }
     unwatch_all(ctx);
@@ -129,7 +150,7 @@ pub fn watch(ctx: &mut Ctx, args: Args) {
         if ctx.client.watched.iter().any(|(d, k)| *d == db && k == key) {
             continue;
         }
-        ctx.ks.watch(key, &ctx.client.watch_dirty);
+        ctx.ks.watch(key, &ctx.client.watch_flag());
         ctx.client.watched.push((db, key.to_vec()));
     }
     ctx.reply.ok();

@@ -62,6 +62,24 @@ impl MaxmemoryPolicy {
             MaxmemoryPolicy::VolatileLru | MaxmemoryPolicy::AllkeysLru
         )
     }
+
+    /// Only keys with a TTL may be evicted.
+    pub fn is_volatile(self) -> bool {
+        matches!(
+            self,
+            MaxmemoryPolicy::VolatileLru
+                | MaxmemoryPolicy::VolatileLfu
+                | MaxmemoryPolicy::VolatileRandom
+                | MaxmemoryPolicy::VolatileTtl
+        )
+    }
+
+    pub fn is_random(self) -> bool {
+        matches!(
+            self,
+            MaxmemoryPolicy::VolatileRandom | MaxmemoryPolicy::AllkeysRandom
+        )
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,6 +157,7 @@ pub struct Config {
     pub users: Vec<String>,
 
     pub port: u16,
+    pub tls_port: u16,
     pub bind: Vec<String>,
     pub protected_mode: bool,
     pub requirepass: Option<Vec<u8>>,
@@ -161,6 +180,10 @@ pub struct Config {
     pub dbfilename: String,
     pub maxmemory: u64,
     pub maxmemory_policy: MaxmemoryPolicy,
+    pub maxmemory_samples: i64,
+    /// maxmemory-clients in bytes (a percentage is of maxmemory); 0: no client eviction.
+    pub maxmemory_clients: u64,
+    pub maxmemory_eviction_tenacity: i64,
     pub lfu_log_factor: i64,
     pub lfu_decay_time: i64,
     pub slowlog_log_slower_than: i64,
@@ -402,6 +425,7 @@ impl Config {
             rename_commands: Vec::new(),
             users: Vec::new(),
             port: 6350,
+            tls_port: 0,
             bind: Vec::new(),
             protected_mode: true,
             requirepass: None,
@@ -424,6 +448,9 @@ impl Config {
             dbfilename: "dump.rdb".into(),
             maxmemory: 0,
             maxmemory_policy: MaxmemoryPolicy::Noeviction,
+            maxmemory_samples: 5,
+            maxmemory_clients: 0,
+            maxmemory_eviction_tenacity: 10,
             lfu_log_factor: 10,
             lfu_decay_time: 1,
             slowlog_log_slower_than: 10000,
@@ -555,6 +582,11 @@ impl Config {
         Ok(())
     }
 
+    /// A parameter's current value as CONFIG GET shows it ("" for an unknown name).
+    pub fn value(&self, name: &str) -> &str {
+        self.values.get(name).map_or("", String::as_str)
+    }
+
     /// Re-derives the typed fields from the canonical values.
     fn refresh(&mut self) {
         let v = |n: &str| self.values[n].as_str();
@@ -566,6 +598,7 @@ impl Config {
             _ => Enablement::No,
         };
         self.port = int("port") as u16;
+        self.tls_port = int("tls-port") as u16;
         self.bind = v("bind").split_whitespace().map(str::to_string).collect();
         self.protected_mode = yes("protected-mode");
         self.requirepass = Some(v("requirepass").as_bytes().to_vec()).filter(|p| !p.is_empty());
@@ -615,6 +648,12 @@ impl Config {
             .into_iter()
             .find(|p| p.name() == policy)
             .unwrap_or(MaxmemoryPolicy::Noeviction);
+        self.maxmemory_samples = int("maxmemory-samples");
+        self.maxmemory_clients = match v("maxmemory-clients").strip_suffix('%') {
+            Some(pct) => self.maxmemory * pct.parse::<u64>().unwrap_or(0) / 100,
+            None => int("maxmemory-clients") as u64,
+        };
+        self.maxmemory_eviction_tenacity = int("maxmemory-eviction-tenacity");
         self.lfu_log_factor = int("lfu-log-factor");
         self.lfu_decay_time = int("lfu-decay-time");
         self.slowlog_log_slower_than = int("slowlog-log-slower-than");

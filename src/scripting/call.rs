@@ -10,7 +10,7 @@ use mlua::{Lua, MultiValue, Value};
 
 use super::convert::{error_table, reply_to_lua};
 use super::engine::{Host, to_argv};
-use crate::commands::table::{CommandSpec, NOSCRIPT, WRITE};
+use crate::commands::table::{CommandSpec, DENYOOM, NOSCRIPT, WRITE};
 use crate::commands::{Ctx, run};
 use crate::protocol::{OwnedArgs, Reply, RespVersion};
 use crate::server::client::{Client, ClientInfo};
@@ -22,11 +22,19 @@ pub struct ScriptHost<'r, 'a, 'k> {
     scratch: Reply,
     pub resp3: bool,
     read_only: bool,
+    /// Denyoom commands are refused: the script started over maxmemory, without allow-oom.
+    refuse_denyoom: bool,
     wrote: &'r AtomicBool,
 }
 
 impl<'r, 'a, 'k> ScriptHost<'r, 'a, 'k> {
-    pub fn new(ctx: &'r mut Ctx<'a, 'k>, read_only: bool, wrote: &'r AtomicBool) -> Self {
+    pub fn new(
+        ctx: &'r mut Ctx<'a, 'k>,
+        read_only: bool,
+        allow_oom: bool,
+        wrote: &'r AtomicBool,
+    ) -> Self {
+        let refuse_denyoom = ctx.client.oom_at_start && !allow_oom;
         // Redis's Lua client is a fake client: no address ("?:0" in SLOWLOG, "lua" in
         // MONITOR), and no tracking: Redis 7.0 does not track the keys scripts read.
         let info = Arc::new(ClientInfo::new(
@@ -52,6 +60,7 @@ impl<'r, 'a, 'k> ScriptHost<'r, 'a, 'k> {
             },
             resp3: false,
             read_only,
+            refuse_denyoom,
             wrote,
         }
     }
@@ -72,6 +81,10 @@ impl<'r, 'a, 'k> ScriptHost<'r, 'a, 'k> {
         }
         if spec.has(WRITE) && self.read_only {
             return Err("Write commands are not allowed from read-only scripts.");
+        }
+        // Once a script has written it runs to the end, as Redis lets it.
+        if spec.has(DENYOOM) && self.refuse_denyoom && !self.wrote.load(Ordering::Relaxed) {
+            return Err("-OOM command not allowed when used memory > 'maxmemory'.");
         }
         Ok((spec, index))
     }

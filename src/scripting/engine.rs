@@ -372,6 +372,13 @@ fn native_table(lua: &Lua) -> mlua::Result<Table> {
         lua.create_function(|lua, ()| Ok(natives(lua).killed.load(Ordering::Relaxed)))?,
     )?;
     t.set(
+        "running_long",
+        lua.create_function(|_, ()| {
+            super::busy::release_worker();
+            Ok(())
+        })?,
+    )?;
+    t.set(
         "load_timed_out",
         lua.create_function(|lua, ()| {
             Ok(natives(lua)

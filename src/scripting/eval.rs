@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64};
 
 use mlua::{Function, MultiValue};
 
-use super::engine::{FLAG_NAMES, LuaState, Mode, NO_WRITES, sha1_hex};
+use super::engine::{ALLOW_OOM, FLAG_NAMES, LuaState, Mode, NO_WRITES, sha1_hex};
 use super::{Invocation, Scripting};
 use crate::commands::Ctx;
 use crate::protocol::Args;
@@ -176,6 +176,10 @@ impl Scripting {
                 .reply
                 .error("ERR Can not execute a script with write flag using *_ro command.");
         }
+        // A script that declares flags and may write is refused over maxmemory unless allow-oom.
+        if ctx.client.oom_at_start && flags.is_some_and(|f| f & (ALLOW_OOM | NO_WRITES) == 0) {
+            return ctx.reply.error(crate::commands::OOM_ERR);
+        }
         let keys: Vec<&[u8]> = (3..3 + nkeys).map(|i| args.get(i)).collect();
         let argv: Vec<&[u8]> = (3 + nkeys..args.len()).map(|i| args.get(i)).collect();
         if let Err(e) = engine.lua.set_keys_and_args(&keys, &argv) {
@@ -186,6 +190,7 @@ impl Scripting {
             name: &sha,
             command_name: args.get(0),
             read_only: read_only || flags.is_some_and(|f| f & NO_WRITES != 0),
+            allow_oom: flags.is_some_and(|f| f & ALLOW_OOM != 0),
             command: Vec::new(),
         };
         self.execute(ctx, &engine.lua, &func, MultiValue::new(), inv);

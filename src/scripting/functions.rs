@@ -10,7 +10,7 @@ use mlua::{MultiValue, Value};
 
 use super::busy::{EVAL_BUSY, Running};
 use super::dump;
-use super::engine::{FLAG_NAMES, LuaState, Mode, NO_WRITES, Registered};
+use super::engine::{ALLOW_OOM, FLAG_NAMES, LuaState, Mode, NO_WRITES, Registered};
 use super::eval::{numkeys, split_args};
 use super::{Invocation, Scripting};
 use crate::commands::Ctx;
@@ -259,6 +259,9 @@ impl Scripting {
                 .reply
                 .error("ERR Can not execute a script with write flag using *_ro command.");
         }
+        if ctx.client.oom_at_start && f.flags & (ALLOW_OOM | NO_WRITES) == 0 {
+            return ctx.reply.error(crate::commands::OOM_ERR);
+        }
         let keys: Vec<&[u8]> = (3..3 + nkeys).map(|i| args.get(i)).collect();
         let argv: Vec<&[u8]> = (3 + nkeys..args.len()).map(|i| args.get(i)).collect();
         let params = match (engine.lua.strings(&keys), engine.lua.strings(&argv)) {
@@ -271,6 +274,7 @@ impl Scripting {
             name: &name,
             command_name: args.get(0),
             read_only: read_only || f.flags & NO_WRITES != 0,
+            allow_oom: f.flags & ALLOW_OOM != 0,
             command: args.to_owned_vec(),
         };
         self.execute(ctx, &engine.lua, &callback, params, inv);

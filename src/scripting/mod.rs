@@ -140,8 +140,9 @@ impl Scripting {
             name: inv.name.to_string(),
             command: inv.command,
         });
-        let mut host = ScriptHost::new(ctx, inv.read_only, &self.run.wrote);
-        let outcome = busy::off_worker(|| lua.run(&mut host, f, threshold > 0, params));
+        let mut host = ScriptHost::new(ctx, inv.read_only, inv.allow_oom, &self.run.wrote);
+        // In place: a long script lets its worker go from its Lua hook (busy::release_worker).
+        let outcome = lua.run(&mut host, f, threshold > 0, params);
         let script_resp3 = host.resp3;
         drop(host);
         // SELECT inside a script does not change the caller's database.
@@ -187,6 +188,8 @@ struct Invocation<'s> {
     name: &'s str,
     command_name: &'s [u8],
     read_only: bool,
+    /// allow-oom: denyoom commands run even when the script started over maxmemory.
+    allow_oom: bool,
     /// The caller's command line (FUNCTION STATS shows it; not kept for EVAL).
     command: Vec<Vec<u8>>,
 }

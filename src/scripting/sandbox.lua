@@ -263,6 +263,17 @@ local function load_check()
   end
 end
 
+-- Every 100000 instructions of a script that may be killed: after its first moments it lets its
+-- tokio worker go (busy.rs), then it obeys SCRIPT KILL (kill_check inlined: in_script looks
+-- at a fixed stack level).
+local function busy_check()
+  native.running_long()
+  if native.killed() and in_script() then
+    sethook(kill_check, "", 1)
+    error({ err = KILLED })
+  end
+end
+
 -- The redis.* API.
 local redis = {
   call = native.call,
@@ -318,7 +329,7 @@ local internal = { globals = globals, store = store }
 -- Returns true and the first result, or false and the error table.
 function internal.run(f, killable, ...)
   if killable then
-    sethook(kill_check, "", 100000)
+    sethook(busy_check, "", 100000)
   end
   local ok, result
   if select("#", ...) == 0 then

@@ -374,7 +374,13 @@ fn try_serve(
     serve: impl FnOnce(&mut DbView, &mut Reply, &mut Propagation) -> Attempt,
 ) -> Option<Attempt> {
     let keys = std::iter::once(key).chain(waiter.op.dest());
-    let locked = server.keyspace.lock_keys(keys);
+    // Not behind the script gate: a script in flight may hold every shard, for as long as it
+    // runs (it locks them before it counts as running).
+    let locked = if server.scripting.run.active() {
+        crate::scripting::busy::off_worker(|| server.keyspace.lock_keys(keys))
+    } else {
+        server.keyspace.lock_keys(keys)
+    };
     let now = unix_ms();
     let mut view = DbView::new(&server.keyspace, locked, db, now, server.access_clock(now));
     view.notify_flags = server.hot.notify_flags.load(Ordering::Relaxed);

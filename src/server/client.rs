@@ -46,6 +46,9 @@ pub struct ClientInfo {
     pub query_buf: AtomicUsize,
     /// Reply bytes waiting for the socket to take them.
     pub output_buf: AtomicUsize,
+    /// The connection's buffers as last counted into the server's client memory (tot-mem,
+    /// maxmemory-clients).
+    pub memory: AtomicUsize,
     /// Unix seconds since the client's output has been at or past its soft limit; 0 if not.
     pub obuf_soft_since: AtomicI64,
     pub meta: Mutex<ClientMeta>,
@@ -58,6 +61,13 @@ pub struct ClientInfo {
     /// CLIENT TRACKING on (CLIENT LIST flag t), in BCAST mode (flag B).
     pub tracking: AtomicBool,
     pub tracking_bcast: AtomicBool,
+    /// In MONITOR mode (CLIENT LIST flag O).
+    pub monitor: AtomicBool,
+    /// Commands queued since MULTI, -1 outside MULTI (CLIENT LIST multi=, flag x).
+    pub multi_queued: AtomicI64,
+    /// Set by any change to a watched key; EXEC then fails (CLIENT LIST flag d). Replaced by
+    /// a fresh flag when watches must be dropped later (see `transactions::abort_exec`).
+    pub watch_dirty: Mutex<Arc<AtomicBool>>,
 }
 
 impl ClientInfo {
@@ -73,6 +83,7 @@ impl ClientInfo {
             last_cmd: AtomicUsize::new(usize::MAX),
             query_buf: AtomicUsize::new(0),
             output_buf: AtomicUsize::new(0),
+            memory: AtomicUsize::new(0),
             obuf_soft_since: AtomicI64::new(0),
             meta: Mutex::new(ClientMeta {
                 resp: 2,
@@ -85,6 +96,9 @@ impl ClientInfo {
             blocked: AtomicBool::new(false),
             tracking: AtomicBool::new(false),
             tracking_bcast: AtomicBool::new(false),
+            monitor: AtomicBool::new(false),
+            multi_queued: AtomicI64::new(-1),
+            watch_dirty: Mutex::new(Arc::new(AtomicBool::new(false))),
         }
     }
 
@@ -115,8 +129,6 @@ pub struct Client {
     pub multi: Option<Multi>,
     /// Keys this client WATCHes, by database.
     pub watched: Vec<(usize, Vec<u8>)>,
-    /// Set by any change to a watched key; EXEC then fails.
-    pub watch_dirty: Arc<AtomicBool>,
     /// Subscribed channels, patterns and shard channels, in subscription order.
     pub subscribed: [Vec<Vec<u8>>; 3],
     /// Where PUBLISH delivers to this connection; created by the first subscription.
@@ -136,6 +148,9 @@ pub struct Client {
     /// The AOF offset that must be written (fsynced under appendfsync always) before this
     /// client's pending replies go out (0: none).
     pub aof_wait: u64,
+    /// Used memory was over maxmemory when the current command started (scripts that have
+    /// not written yet are refused denyoom commands, as Redis's pre_command_oom_state).
+    pub oom_at_start: bool,
 }
 
 impl Client {
@@ -149,7 +164,6 @@ impl Client {
             close_after_reply: false,
             multi: None,
             watched: Vec::new(),
-            watch_dirty: Arc::new(AtomicBool::new(false)),
             subscribed: Default::default(),
             mailbox: None,
             inbox: None,
@@ -159,11 +173,23 @@ impl Client {
             in_script: false,
             propagation: Default::default(),
             aof_wait: 0,
+            oom_at_start: false,
         }
     }
 
     pub fn id(&self) -> u64 {
         self.info.id
+    }
+
+    /// Ends the transaction (EXEC, DISCARD, RESET...): gone from CLIENT LIST's multi= too.
+    pub fn end_multi(&mut self) -> Option<Multi> {
+        self.info.multi_queued.store(-1, Ordering::Relaxed);
+        self.multi.take()
+    }
+
+    /// The flag a change to any watched key sets.
+    pub fn watch_flag(&self) -> Arc<AtomicBool> {
+        self.info.watch_dirty.lock().clone()
     }
 
     /// Channels plus patterns (the count SUBSCRIBE and PSUBSCRIBE replies carry).

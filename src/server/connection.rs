@@ -12,7 +12,6 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
-use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -20,6 +19,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use super::blocking::{self, Unblocked};
 use super::client::{Client, ClientInfo, ReplyMode};
 use super::pubsub::{Kind, Limits, Message};
+use super::tls::Conn;
 use super::{Server, unix_ms};
 use crate::commands;
 use crate::protocol::parse::Parsed;
@@ -30,9 +30,10 @@ use crate::protocol::{Reply, RequestParser};
 const FLUSH_AT: usize = 64 * 1024;
 const READ_CHUNK: usize = 16 * 1024;
 
-const PROTECTED_MODE_MSG: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+const PROTECTED_MODE_MSG: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 
-pub async fn serve(server: Arc<Server>, listener: TcpListener) {
+/// Accepts clients on `listener`; over TLS when `tls` (a tls-port listener).
+pub async fn serve(server: Arc<Server>, listener: TcpListener, tls: bool) {
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(x) => x,
@@ -44,22 +45,29 @@ pub async fn serve(server: Arc<Server>, listener: TcpListener) {
         };
         let server = server.clone();
         tokio::spawn(async move {
-            accept(server, stream, peer).await;
+            accept(server, stream, peer, tls).await;
         });
     }
 }
 
-async fn accept(server: Arc<Server>, mut stream: TcpStream, peer: SocketAddr) {
+async fn accept(server: Arc<Server>, tcp: TcpStream, peer: SocketAddr, tls: bool) {
     server
         .stats
         .connections_received
         .fetch_add(1, Ordering::Relaxed);
-    let _ = stream.set_nodelay(true);
+    let _ = tcp.set_nodelay(true);
     let keepalive = server.config.read().tcp_keepalive;
     if keepalive > 0 {
         let ka = socket2::TcpKeepalive::new().with_time(Duration::from_secs(keepalive));
-        let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&ka);
+        let _ = socket2::SockRef::from(&tcp).set_tcp_keepalive(&ka);
     }
+    let tls_config = if tls { server.tls_config() } else { None };
+    if tls && tls_config.is_none() {
+        return;
+    }
+    let Ok(stream) = Conn::new(tcp, tls_config) else {
+        return;
+    };
     let max = server.hot.maxclients.load(Ordering::Relaxed) as usize;
     if server.clients.lock().len() >= max {
         server
@@ -82,13 +90,14 @@ async fn accept(server: Arc<Server>, mut stream: TcpStream, peer: SocketAddr) {
     }
     let id = server.next_client_id.fetch_add(1, Ordering::Relaxed);
     let laddr = stream
+        .tcp()
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
     #[cfg(unix)]
     let fd = {
         use std::os::fd::AsRawFd;
-        stream.as_raw_fd()
+        stream.tcp().as_raw_fd()
     };
     #[cfg(not(unix))]
     let fd = -1;
@@ -99,7 +108,7 @@ async fn accept(server: Arc<Server>, mut stream: TcpStream, peer: SocketAddr) {
     server.unregister_client(id);
 }
 
-async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
+async fn run(server: &Arc<Server>, mut stream: Conn, mut client: Client) {
     let info = client.info.clone();
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let mut reply = Reply::new();
@@ -133,7 +142,7 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
         let soft_check = soft_limit_recheck(server, &client, &out);
         let event = tokio::select! {
             r = read => Event::Read(r),
-            r = stream.writable(), if out.len() > 0 => Event::Writable(r),
+            r = stream.writable(), if out.len() > 0 || stream.tls_pending() => Event::Writable(r),
             _ = info.kill.notified() => Event::Killed,
             m = next_message(&mut client.inbox) => Event::Message(m),
             _ = soft_limit_timer(soft_check) => Event::SoftLimitCheck,
@@ -278,6 +287,10 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
         }
         buf.advance(consumed);
         info.query_buf.store(buf.len(), Ordering::Relaxed);
+        server.note_client_memory(
+            &info,
+            buf.capacity() + out.buf.capacity() + reply.out.capacity(),
+        );
         if !flush(server, &stream, &mut reply, &mut out, &mut client).await {
             break;
         }
@@ -286,10 +299,10 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
             break;
         }
     }
-    let _ = stream.shutdown().await;
+    stream.shutdown().await;
     server
         .keyspace
-        .unwatch_all(&client.watched, &client.watch_dirty);
+        .unwatch_all(&client.watched, &client.watch_flag());
     let mut registry = server.pubsub.lock();
     for (kind, names) in [Kind::Channel, Kind::Pattern, Kind::Shard]
         .into_iter()
@@ -303,7 +316,7 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
 
 /// Resolves when a blocked client goes away: killed, or its socket closed. Whatever it sends
 /// meanwhile is kept in `buf` for after.
-async fn client_gone(stream: &TcpStream, buf: &mut BytesMut, info: &ClientInfo) {
+async fn client_gone(stream: &Conn, buf: &mut BytesMut, info: &ClientInfo) {
     loop {
         tokio::select! {
             r = stream.readable() => {
@@ -362,14 +375,16 @@ async fn next_message(inbox: &mut Option<UnboundedReceiver<Message>>) -> Message
 /// say EAGAIN (one syscall less per request). The read runs inside `try_io`, which notes the
 /// readiness event before the read: data arriving during or after it raises a newer event that
 /// the clear cannot erase, so no wake-up is ever lost.
-async fn read_some(stream: &TcpStream, buf: &mut BytesMut) -> std::io::Result<usize> {
+async fn read_some(stream: &Conn, buf: &mut BytesMut) -> std::io::Result<usize> {
+    // Over TLS a short read says nothing about the socket (rustls reads it record by record).
+    let plain = matches!(stream, Conn::Plain(_));
     loop {
         stream.readable().await?;
         let room = buf.capacity() - buf.len();
         let mut got = 0;
-        let result = stream.try_io(tokio::io::Interest::READABLE, || {
+        let result = stream.tcp().try_io(tokio::io::Interest::READABLE, || {
             got = stream.try_read_buf(buf)?;
-            if got > 0 && got < room {
+            if plain && got > 0 && got < room {
                 Err(std::io::ErrorKind::WouldBlock.into())
             } else {
                 Ok(got)
@@ -416,7 +431,7 @@ impl Outbox {
     }
 
     /// Writes what the socket takes now, without waiting. Err: the connection is broken.
-    fn write_now(&mut self, server: &Server, stream: &TcpStream) -> std::io::Result<()> {
+    fn write_now(&mut self, server: &Server, stream: &Conn) -> std::io::Result<()> {
         while self.len() > 0 {
             match stream.try_write(&self.buf[self.start..]) {
                 Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
@@ -441,6 +456,7 @@ impl Outbox {
             if self.buf.capacity() > 4 * FLUSH_AT {
                 self.buf.shrink_to(FLUSH_AT);
             }
+            stream.flush_pending()?;
         }
         Ok(())
     }
@@ -492,7 +508,7 @@ async fn soft_limit_timer(after: Option<Duration>) {
 
 /// Writes more pending output now that the socket is writable; false when the connection
 /// must close.
-fn write_pending(server: &Server, stream: &TcpStream, out: &mut Outbox, client: &Client) -> bool {
+fn write_pending(server: &Server, stream: &Conn, out: &mut Outbox, client: &Client) -> bool {
     out.write_now(server, stream).is_ok() && !over_limits(server, client, out)
 }
 
@@ -501,7 +517,7 @@ fn write_pending(server: &Server, stream: &TcpStream, out: &mut Outbox, client: 
 /// the connection must close.
 async fn flush(
     server: &Server,
-    stream: &TcpStream,
+    stream: &Conn,
     reply: &mut Reply,
     out: &mut Outbox,
     client: &mut Client,
@@ -519,7 +535,7 @@ async fn flush(
     if out.write_now(server, stream).is_err() {
         return false;
     }
-    if out.len() > 0 && output_limits(server, client).is_unlimited() {
+    if (out.len() > 0 || stream.tls_pending()) && output_limits(server, client).is_unlimited() {
         return drain(server, stream, out, &client.info).await;
     }
     !over_limits(server, client, out)
@@ -527,8 +543,8 @@ async fn flush(
 
 /// Waits until all pending output is written. A client killed meanwhile (a stalled reader)
 /// must not keep us waiting. False when the connection must close.
-async fn drain(server: &Server, stream: &TcpStream, out: &mut Outbox, info: &ClientInfo) -> bool {
-    while out.len() > 0 {
+async fn drain(server: &Server, stream: &Conn, out: &mut Outbox, info: &ClientInfo) -> bool {
+    while out.len() > 0 || stream.tls_pending() {
         info.output_buf.store(out.len(), Ordering::Relaxed);
         let writable = tokio::select! {
             r = stream.writable() => r.is_ok(),

@@ -217,12 +217,13 @@ fn clients_section(server: &Server, out: &mut String) {
 
 fn memory_section(server: &Server, out: &mut String) {
     let (allocated, active, resident) = allocator_stats();
+    let used = crate::memory::alloc::used_memory();
     let rss = rss_bytes();
-    let peak = server.note_memory_peak(allocated);
+    let peak = server.note_memory_peak(used);
     let startup = server.startup_memory;
     let cfg = server.config.read();
     let overhead = startup;
-    let dataset = allocated.saturating_sub(overhead);
+    let dataset = used.saturating_sub(overhead);
     let pct = |a: u64, b: u64| {
         if b == 0 {
             0.0
@@ -232,21 +233,17 @@ fn memory_section(server: &Server, out: &mut String) {
     };
     let sysmem = total_system_memory();
     out.push_str("# Memory\r\n");
-    line!(out, "used_memory:{}", allocated);
-    line!(out, "used_memory_human:{}", human_bytes(allocated));
+    line!(out, "used_memory:{}", used);
+    line!(out, "used_memory_human:{}", human_bytes(used));
     line!(out, "used_memory_rss:{}", rss);
     line!(out, "used_memory_rss_human:{}", human_bytes(rss));
     line!(out, "used_memory_peak:{}", peak);
     line!(out, "used_memory_peak_human:{}", human_bytes(peak));
-    line!(out, "used_memory_peak_perc:{:.2}%", pct(allocated, peak));
+    line!(out, "used_memory_peak_perc:{:.2}%", pct(used, peak));
     line!(out, "used_memory_overhead:{}", overhead);
     line!(out, "used_memory_startup:{}", startup);
     line!(out, "used_memory_dataset:{}", dataset);
-    line!(
-        out,
-        "used_memory_dataset_perc:{:.2}%",
-        pct(dataset, allocated)
-    );
+    line!(out, "used_memory_dataset_perc:{:.2}%", pct(dataset, used));
     line!(out, "allocator_allocated:{}", allocated);
     line!(out, "allocator_active:{}", active);
     line!(out, "allocator_resident:{}", resident);
@@ -286,17 +283,17 @@ fn memory_section(server: &Server, out: &mut String) {
     );
     line!(out, "rss_overhead_ratio:{:.2}", ratio(rss, resident));
     line!(out, "rss_overhead_bytes:{}", rss as i64 - resident as i64);
-    line!(out, "mem_fragmentation_ratio:{:.2}", ratio(rss, allocated));
-    line!(
-        out,
-        "mem_fragmentation_bytes:{}",
-        rss as i64 - allocated as i64
-    );
+    line!(out, "mem_fragmentation_ratio:{:.2}", ratio(rss, used));
+    line!(out, "mem_fragmentation_bytes:{}", rss as i64 - used as i64);
     line!(out, "mem_not_counted_for_evict:0");
     line!(out, "mem_replication_backlog:0");
     line!(out, "mem_total_replication_buffers:0");
     line!(out, "mem_clients_slaves:0");
-    line!(out, "mem_clients_normal:0");
+    line!(
+        out,
+        "mem_clients_normal:{}",
+        server.stats.clients_memory.load(Ordering::Relaxed)
+    );
     line!(out, "mem_cluster_links:0");
     line!(out, "mem_aof_buffer:{}", server.aof.buffered());
     line!(out, "mem_allocator:jemalloc-5.3.0");
@@ -457,8 +454,16 @@ fn stats_section(server: &Server, ks: &mut DbView, out: &mut String) {
     line!(out, "expired_stale_perc:0.00");
     line!(out, "expired_time_cap_reached_count:0");
     line!(out, "expire_cycle_cpu_milliseconds:0");
-    line!(out, "evicted_keys:0");
-    line!(out, "evicted_clients:0");
+    line!(
+        out,
+        "evicted_keys:{}",
+        server.stats.evicted_keys.load(Ordering::Relaxed)
+    );
+    line!(
+        out,
+        "evicted_clients:{}",
+        server.stats.evicted_clients.load(Ordering::Relaxed)
+    );
     line!(out, "total_eviction_exceeded_time:0");
     line!(out, "current_eviction_exceeded_time:0");
     line!(out, "keyspace_hits:{}", k.hits);

@@ -8,6 +8,7 @@ pub mod info;
 pub mod latency;
 pub mod notify;
 pub mod pubsub;
+pub mod tls;
 pub mod tracking;
 
 use std::collections::BTreeMap;
@@ -42,6 +43,10 @@ pub struct ServerStats {
     pub reads_processed: AtomicU64,
     pub writes_processed: AtomicU64,
     pub unexpected_error_replies: AtomicU64,
+    pub evicted_keys: AtomicU64,
+    pub evicted_clients: AtomicU64,
+    /// Memory of all normal clients' buffers (mem_clients_normal).
+    pub clients_memory: AtomicU64,
     /// instantaneous_ops_per_sec, sampled by the cron.
     pub ops_per_sec: AtomicU64,
     pub input_kbps_x100: AtomicU64,
@@ -102,6 +107,11 @@ pub struct Server {
     pub scripting: crate::scripting::Scripting,
     /// The append-only file: its stream, writer and files.
     pub aof: crate::persistence::aof::Aof,
+    /// maxmemory's eviction pool.
+    pub evictor: crate::memory::evict::Evictor,
+    /// TLS settings for tls-port connections (None without a certificate); replaced by CONFIG
+    /// SET of a tls-* parameter, for new connections.
+    tls: RwLock<Option<Arc<rustls::ServerConfig>>>,
 }
 
 #[derive(Default)]
@@ -112,6 +122,10 @@ pub struct HotConfig {
     pub maxclients: AtomicU64,
     pub requirepass_set: AtomicBool,
     pub hz: AtomicU32,
+    /// maxmemory in bytes (0: no limit), checked before every command.
+    pub maxmemory: AtomicU64,
+    /// maxmemory-clients in bytes (0: clients are never evicted).
+    pub maxmemory_clients: AtomicU64,
     /// An LFU maxmemory policy is in force: keys carry LFU counters instead of LRU stamps.
     pub lfu: AtomicBool,
     pub lfu_log_factor: AtomicU32,
@@ -147,6 +161,9 @@ impl HotConfig {
             Ordering::Relaxed,
         );
         self.hz.store(c.hz.clamp(1, 500), Ordering::Relaxed);
+        self.maxmemory.store(c.maxmemory, Ordering::Relaxed);
+        self.maxmemory_clients
+            .store(c.maxmemory_clients, Ordering::Relaxed);
         self.lfu
             .store(c.maxmemory_policy.is_lfu(), Ordering::Relaxed);
         self.lfu_log_factor
@@ -218,6 +235,7 @@ impl Server {
         }
         let hot = HotConfig::default();
         hot.refresh(&config);
+        let tls = tls::server_config(&config)?;
         let histograms = latency::CommandHistograms::new(commands.all_stats().count());
         let aof = crate::persistence::aof::Aof::new(
             config.aof.dirname.clone().into(),
@@ -256,7 +274,7 @@ impl Server {
                 .unwrap_or_default(),
             last_save_unix: AtomicI64::new(now / 1000),
             hot,
-            startup_memory: info::allocator_stats().0,
+            startup_memory: crate::memory::alloc::used_memory(),
             memory_peak: AtomicU64::new(0),
             log_reload: std::sync::OnceLock::new(),
             listeners: Mutex::new(Vec::new()),
@@ -270,6 +288,8 @@ impl Server {
             histograms,
             scripting: crate::scripting::Scripting::new(),
             aof,
+            evictor: Default::default(),
+            tls: RwLock::new(tls),
         }))
     }
 
@@ -294,6 +314,8 @@ impl Server {
             &st.net_output_bytes,
             &st.errors,
             &st.unexpected_error_replies,
+            &st.evicted_keys,
+            &st.evicted_clients,
             &st.reads_processed,
             &st.writes_processed,
         ] {
@@ -304,6 +326,18 @@ impl Server {
         self.histograms.reset();
         self.keyspace.reset_stats();
         self.memory_peak.store(0, Ordering::Relaxed);
+    }
+
+    pub fn tls_config(&self) -> Option<Arc<rustls::ServerConfig>> {
+        self.tls.read().clone()
+    }
+
+    /// Rebuilds the TLS settings after CONFIG SET changed a tls-* parameter (certificates are
+    /// reloaded this way); on error the running settings stay.
+    pub fn reload_tls(&self) -> Result<(), String> {
+        let fresh = tls::server_config(&self.config.read())?;
+        *self.tls.write() = fresh;
+        Ok(())
     }
 
     /// Applies configuration changed by CONFIG SET to the running server.
@@ -471,10 +505,75 @@ impl Server {
     }
 
     pub fn unregister_client(&self, id: u64) {
-        self.clients.lock().remove(&id);
+        if let Some(info) = self.clients.lock().remove(&id) {
+            let counted = info.memory.swap(0, Ordering::Relaxed);
+            self.stats
+                .clients_memory
+                .fetch_sub(counted as u64, Ordering::Relaxed);
+        }
         self.tracking.disable(id);
+        self.stop_monitor(id);
+    }
+
+    /// Records the memory a client's buffers now take; past maxmemory-clients, the clients
+    /// taking the most are closed (never one marked CLIENT NO-EVICT) until the rest fit.
+    pub fn note_client_memory(&self, info: &ClientInfo, bytes: usize) {
+        let before = info.memory.swap(bytes, Ordering::Relaxed);
+        if before == bytes {
+            return;
+        }
+        let total = if bytes > before {
+            self.stats
+                .clients_memory
+                .fetch_add((bytes - before) as u64, Ordering::Relaxed)
+                + (bytes - before) as u64
+        } else {
+            self.stats
+                .clients_memory
+                .fetch_sub((before - bytes) as u64, Ordering::Relaxed)
+                - (before - bytes) as u64
+        };
+        let limit = self.hot.maxmemory_clients.load(Ordering::Relaxed);
+        if limit != 0 && total > limit {
+            self.evict_clients(total, limit);
+        }
+    }
+
+    fn evict_clients(&self, total: u64, limit: u64) {
+        let mut candidates: Vec<(usize, Arc<ClientInfo>)> = self
+            .clients
+            .lock()
+            .values()
+            .filter(|c| !c.killed.load(Ordering::Relaxed) && !c.meta.lock().no_evict)
+            .map(|c| (c.memory.load(Ordering::Relaxed), c.clone()))
+            .collect();
+        candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
+        let mut left = total;
+        for (bytes, client) in candidates {
+            if left <= limit {
+                break;
+            }
+            tracing::info!(
+                "Evicting client: id={} addr={} tot-mem={bytes}",
+                client.id,
+                client.addr
+            );
+            client.kill();
+            self.stats.evicted_clients.fetch_add(1, Ordering::Relaxed);
+            left = left.saturating_sub(bytes as u64);
+        }
+    }
+
+    /// Ends MONITOR mode of client `id` (disconnect, RESET), if it was on.
+    pub fn stop_monitor(&self, id: u64) {
         let mut monitors = self.monitors.lock();
-        monitors.retain(|m| m.info.id != id);
+        monitors.retain(|m| {
+            let keep = m.info.id != id;
+            if !keep {
+                m.info.monitor.store(false, Ordering::Relaxed);
+            }
+            keep
+        });
         self.monitor_count.store(monitors.len(), Ordering::Relaxed);
     }
 }
@@ -521,15 +620,24 @@ impl Server {
     /// previous ones (CONFIG SET port/bind applies live, as in Redis). On failure the old
     /// sockets stay in service. Must run inside the runtime.
     pub fn start_listeners(self: &Arc<Server>) -> Result<(), String> {
-        let (addrs, port) = {
+        let (addrs, port, tls_port) = {
             let c = self.config.read();
-            (c.bind.clone(), c.port)
+            (c.bind.clone(), c.port, c.tls_port)
         };
-        let fresh = bind_addresses(&addrs, port)?;
+        // Port 0 turns a listener off (a TLS-only server sets port 0 and tls-port).
+        let mut fresh = Vec::new();
+        for (p, tls) in [(port, false), (tls_port, true)] {
+            if p != 0 {
+                fresh.extend(bind_addresses(&addrs, p)?.into_iter().map(|l| (l, tls)));
+            }
+        }
+        if tls_port != 0 && self.tls_config().is_none() {
+            return Err("tls-port is set but tls-cert-file is not".into());
+        }
         let mut tasks = Vec::with_capacity(fresh.len());
-        for l in fresh {
+        for (l, tls) in fresh {
             let listener = tokio::net::TcpListener::from_std(l).map_err(|e| e.to_string())?;
-            tasks.push(tokio::spawn(connection::serve(self.clone(), listener)).abort_handle());
+            tasks.push(tokio::spawn(connection::serve(self.clone(), listener, tls)).abort_handle());
         }
         for old in std::mem::replace(&mut *self.listeners.lock(), tasks) {
             old.abort();

@@ -111,6 +111,18 @@ impl Default for HashValue {
 }
 
 impl HashValue {
+    /// Heap bytes (MEMORY USAGE), field and value bytes sampled for the table form.
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        match self {
+            HashValue::Listpack(lp) => lp.allocated(),
+            HashValue::Table(t) => {
+                std::mem::size_of_val(&**t)
+                    + t.allocated()
+                    + super::sampled_total(t.len(), samples, t.iter().map(|f| f.data.len()))
+            }
+        }
+    }
+
     pub fn new() -> HashValue {
         HashValue::Listpack(Listpack::new())
     }

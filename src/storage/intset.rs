@@ -26,6 +26,13 @@ macro_rules! each_width {
     };
 }
 
+impl IntSet {
+    /// Bytes of the member array.
+    pub fn allocated(&self) -> usize {
+        each_width!(self, v => std::mem::size_of_val(v.as_slice()))
+    }
+}
+
 /// Position of `n` in a sorted array of a width that may not be able to hold it.
 fn search<T: Ord + Copy + TryFrom<i64>>(v: &[T], n: i64) -> Option<usize> {
     let n = T::try_from(n).ok()?;

@@ -35,6 +35,15 @@ impl KeyBytes {
         KeyBytes { raw }
     }
 
+    /// Heap bytes of a key too long to be kept inline.
+    pub fn heap_bytes(&self) -> usize {
+        if self.is_inline() {
+            0
+        } else {
+            self.heap_parts().1
+        }
+    }
+
     #[inline]
     fn is_inline(&self) -> bool {
         self.raw[11] & INLINE_TAG != 0

@@ -73,6 +73,9 @@ pub struct DbSize {
     pub keys: usize,
     pub volatile: usize,
     pub avg_ttl_ms: i64,
+    /// Bytes of the key table and of the expires index (MEMORY STATS overheads).
+    pub table_bytes: usize,
+    pub expires_bytes: usize,
 }
 
 impl Db {
@@ -388,7 +391,7 @@ impl Keyspace {
         key: &[u8],
         passed: &[Arc<Waiter>],
     ) -> Option<Arc<Waiter>> {
-        let shard = self.shards[self.locate(key).0].lock();
+        let shard = self.lock_outside_command(self.locate(key).0);
         shard
             .blocked
             .get(key)?
@@ -400,7 +403,7 @@ impl Keyspace {
     /// The clients blocked on `key` in `db` that nobody has answered yet, in the order they
     /// blocked.
     pub fn waiters(&self, db: usize, key: &[u8]) -> Vec<Arc<Waiter>> {
-        let shard = self.shards[self.locate(key).0].lock();
+        let shard = self.lock_outside_command(self.locate(key).0);
         shard.blocked.get(key).map_or(Vec::new(), |q| {
             q.iter()
                 .filter(|w| w.db == db && !w.is_claimed())
@@ -413,8 +416,7 @@ impl Keyspace {
     /// held).
     pub fn remove_waiter(&self, waiter: &Arc<Waiter>) {
         for key in &waiter.keys {
-            self.shards[self.locate(key).0]
-                .lock()
+            self.lock_outside_command(self.locate(key).0)
                 .drop_waiter(key, waiter);
         }
     }
@@ -423,8 +425,48 @@ impl Keyspace {
     pub fn unwatch_all(&self, watched: &[(usize, Vec<u8>)], flag: &Arc<AtomicBool>) {
         for (db, key) in watched {
             let (s, _) = self.locate(key);
-            self.shards[s].lock().unwatch(*db, key, flag);
+            self.lock_outside_command(s).unwatch(*db, key, flag);
         }
+    }
+
+    /// Eviction sampling: up to `count` random keys of database `db` in shard `shard` (only
+    /// keys with a TTL when `volatile`), each passed to `visit` with the shard locked.
+    pub fn sample_keys(
+        &self,
+        shard: usize,
+        db: usize,
+        volatile: bool,
+        count: usize,
+        mut visit: impl FnMut(&Entry),
+    ) {
+        let shard = self.lock_outside_command(shard);
+        let d = &shard.dbs[db];
+        for _ in 0..count {
+            let entry = if volatile {
+                let Some(vi) = d.expires.random_index_uniform() else {
+                    return;
+                };
+                let h = d.expires.at(vi).0;
+                d.keys.find(h, |e| e.expire_at != 0).map(|i| d.keys.at(i))
+            } else {
+                d.keys.random_index_uniform().map(|i| d.keys.at(i))
+            };
+            match entry {
+                Some(e) => visit(e),
+                None => return,
+            }
+        }
+    }
+
+    /// Locks one shard for work outside a command (blocked clients, unwatching). Such work does
+    /// not pass the script gate, so it may meet a running script, which holds every shard for
+    /// as long as it runs on its tokio worker: past a short wait, waiting moves off this
+    /// worker so the runtime keeps reading connections (SCRIPT KILL) meanwhile.
+    fn lock_outside_command(&self, shard: usize) -> MutexGuard<'_, Shard> {
+        let mutex = &self.shards[shard];
+        mutex
+            .try_lock_for(std::time::Duration::from_millis(1))
+            .unwrap_or_else(|| crate::scripting::busy::off_worker(|| mutex.lock()))
     }
 
     pub fn reset_stats(&self) {
@@ -930,6 +972,8 @@ impl<'a> DbView<'a> {
             for (i, db) in s.dbs.iter().enumerate() {
                 sizes[i].keys += db.len();
                 sizes[i].volatile += db.volatile_len();
+                sizes[i].table_bytes += db.keys.allocated();
+                sizes[i].expires_bytes += db.expires.allocated();
                 weighted[i] += db.avg_ttl_ms as i128 * db.volatile_len() as i128;
             }
         });

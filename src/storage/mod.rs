@@ -129,6 +129,21 @@ impl Value {
     }
 }
 
+/// The total of `len` elements' sizes estimated from the first `samples` of them (0: all), as
+/// MEMORY USAGE samples nested values.
+pub(crate) fn sampled_total(
+    len: usize,
+    samples: usize,
+    sizes: impl Iterator<Item = usize>,
+) -> usize {
+    let take = if samples == 0 { len } else { samples.min(len) };
+    if take == 0 {
+        return 0;
+    }
+    let seen: usize = sizes.take(take).sum();
+    seen * len / take
+}
+
 /// One of two iterators (collections iterate their compact or their table encoding).
 pub(crate) enum Either<L, R> {
     Left(L),

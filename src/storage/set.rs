@@ -86,6 +86,17 @@ fn find(table: &OrdTable<Member>, member: &[u8]) -> Option<usize> {
 }
 
 impl SetValue {
+    /// Heap bytes (MEMORY USAGE), member bytes sampled for the table form.
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        match self {
+            SetValue::Ints(ints) => ints.allocated(),
+            SetValue::Table(t) => {
+                t.allocated()
+                    + super::sampled_total(t.len(), samples, t.iter().map(|m| m.bytes.len()))
+            }
+        }
+    }
+
     /// An empty set in the encoding Redis starts results in (SINTERSTORE and friends).
     pub fn new() -> SetValue {
         SetValue::Ints(IntSet::new())

@@ -46,6 +46,14 @@ impl StrValue {
         self.len() == 0
     }
 
+    /// Heap bytes (MEMORY USAGE): integers live in the entry itself.
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            StrValue::Int(_) => 0,
+            StrValue::Bytes { data, .. } => data.capacity(),
+        }
+    }
+
     /// For in-place modification: the bytes, converting an integer and marking the value raw.
     pub fn make_raw(&mut self) -> &mut Vec<u8> {
         if let StrValue::Int(n) = *self {

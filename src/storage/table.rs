@@ -1,7 +1,9 @@
 //! An open-addressing hash table kept in hash order ("ordered linear probing").
 //!
-//! Every entry sits at or after its home slot (the top bits of its hash) and the occupied slots
-//! are sorted by hash. That gives three things the keyspace needs:
+//! Every entry sits at or after its home slot and the occupied slots are sorted by hash. The home
+//! is the hash scaled to the number of homes (`hash * homes / 2^64`), which keeps hash order for
+//! any table size: tables grow by a quarter rather than doubling, so they stay 70-88% full and a
+//! large keyspace wastes far fewer slots than a power-of-two table would. That gives three things the keyspace needs:
 //! - lookups stop early, at the first slot whose hash is larger than the one sought;
 //! - SCAN can use a hash value as its cursor: every entry present for the whole scan is returned
 //!   exactly once even if the table grows or shrinks in between, because growing keeps hash order;
@@ -15,15 +17,20 @@ pub trait Hashed {
     fn hash(&self) -> u64;
 }
 
-const MIN_BITS: u32 = 2;
+const MIN_HOMES: usize = 4;
 const SLACK: usize = 32;
 
 #[derive(Clone)]
 pub struct OrdTable<E> {
     slots: Vec<Option<E>>,
-    /// log2 of the number of home slots; 0 means no storage allocated.
-    bits: u32,
+    /// Number of home slots; 0 means no storage allocated.
+    homes: usize,
     len: usize,
+}
+
+/// The next size up: a quarter more homes.
+fn grown(homes: usize) -> usize {
+    (homes + homes / 4).max(homes + 1).max(MIN_HOMES)
 }
 
 impl<E: Hashed> Default for OrdTable<E> {
@@ -36,9 +43,14 @@ impl<E: Hashed> OrdTable<E> {
     pub const fn new() -> Self {
         OrdTable {
             slots: Vec::new(),
-            bits: 0,
+            homes: 0,
             len: 0,
         }
+    }
+
+    /// Bytes of the slot array (entries' own heap data not included).
+    pub fn allocated(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<Option<E>>()
     }
 
     pub fn len(&self) -> usize {
@@ -51,13 +63,13 @@ impl<E: Hashed> OrdTable<E> {
 
     #[inline]
     fn home(&self, hash: u64) -> usize {
-        (hash >> (64 - self.bits)) as usize
+        home_of(hash, self.homes)
     }
 
     /// Index of the entry with this hash for which `is_it` holds.
     #[inline]
     pub fn find(&self, hash: u64, mut is_it: impl FnMut(&E) -> bool) -> Option<usize> {
-        if self.bits == 0 {
+        if self.homes == 0 {
             return None;
         }
         let mut i = self.home(hash);
@@ -88,8 +100,8 @@ impl<E: Hashed> OrdTable<E> {
     pub fn insert_new(&mut self, entry: E) -> usize {
         // Ordered probing stops unsuccessful lookups early, so the table can run fuller than
         // classic linear probing: grow past 7/8.
-        if self.bits == 0 || (self.len + 1) * 8 > (1usize << self.bits) * 7 {
-            self.resize(self.bits.max(MIN_BITS - 1) + 1);
+        if self.homes == 0 || (self.len + 1) * 8 > self.homes * 7 {
+            self.resize(grown(self.homes));
         }
         let mut entry = entry;
         loop {
@@ -100,7 +112,7 @@ impl<E: Hashed> OrdTable<E> {
                 }
                 Err(back) => {
                     entry = back;
-                    self.resize(self.bits + 1);
+                    self.resize(grown(self.homes));
                 }
             }
         }
@@ -147,43 +159,41 @@ impl<E: Hashed> OrdTable<E> {
         self.len -= 1;
         if self.len == 0 {
             *self = OrdTable::new();
-        } else if self.bits > MIN_BITS && self.len * 10 < (1usize << self.bits) {
+        } else if self.homes > MIN_HOMES && self.len * 10 < self.homes {
             // Shrink below 10% fill, as Redis does, so deleted keys give memory back.
-            let want = usize::BITS - (self.len * 2).leading_zeros();
-            self.resize(want.max(MIN_BITS));
+            self.resize((self.len * 2).max(MIN_HOMES));
         }
         removed
     }
 
-    fn resize(&mut self, bits: u32) {
-        let mut bits = bits;
+    fn resize(&mut self, homes: usize) {
+        let mut homes = homes;
         let mut pending = std::mem::take(&mut self.slots);
         loop {
-            match Self::place_all(pending, bits) {
+            match Self::place_all(pending, homes) {
                 Ok(slots) => {
                     self.slots = slots;
-                    self.bits = bits;
+                    self.homes = homes;
                     return;
                 }
                 // The tail cluster outgrew the slack: try again one size up.
                 Err(entries) => {
                     pending = entries;
-                    bits += 1;
+                    homes = grown(homes);
                 }
             }
         }
     }
 
-    /// Lays out entries (given in hash order) in a table of 2^bits homes, or gives them back
+    /// Lays out entries (given in hash order) in a table of `homes` homes, or gives them back
     /// if they do not fit.
-    fn place_all(entries: Vec<Option<E>>, bits: u32) -> Result<Vec<Option<E>>, Vec<Option<E>>> {
+    fn place_all(entries: Vec<Option<E>>, homes: usize) -> Result<Vec<Option<E>>, Vec<Option<E>>> {
         let mut slots: Vec<Option<E>> = Vec::new();
-        slots.resize_with((1usize << bits) + SLACK, || None);
-        let shift = 64 - bits;
+        slots.resize_with(homes + SLACK, || None);
         let mut next_free = 0usize;
         let mut iter = entries.into_iter().flatten();
         while let Some(e) = iter.next() {
-            let at = ((e.hash() >> shift) as usize).max(next_free);
+            let at = home_of(e.hash(), homes).max(next_free);
             if at >= slots.len() {
                 let mut back: Vec<Option<E>> = slots.into_iter().filter(Option::is_some).collect();
                 back.push(Some(e));
@@ -200,7 +210,7 @@ impl<E: Hashed> OrdTable<E> {
     /// returns false to stop. Returns the hash of the first entry not visited (0 at the end).
     /// Entries sharing a hash are never split across calls.
     pub fn scan_from<'a>(&'a self, cursor: u64, mut visit: impl FnMut(&'a E) -> bool) -> u64 {
-        if self.bits == 0 {
+        if self.homes == 0 {
             return 0;
         }
         let mut i = self.home(cursor);
@@ -253,6 +263,12 @@ impl<E: Hashed> OrdTable<E> {
     pub fn iter(&self) -> impl Iterator<Item = &E> {
         self.slots.iter().filter_map(|s| s.as_ref())
     }
+}
+
+/// The home slot of `hash` among `homes`: the hash scaled down, so homes follow hash order.
+#[inline]
+fn home_of(hash: u64, homes: usize) -> usize {
+    ((hash as u128 * homes as u128) >> 64) as usize
 }
 
 /// The hash of a collection member (hash field, set member): foldhash seeded once per process,

@@ -351,6 +351,15 @@ fn random_height() -> usize {
 }
 
 impl SkipList {
+    /// Bytes of the skiplist's structure: nodes, links and the member index (members' own
+    /// bytes not included).
+    pub fn structure_bytes(&self) -> usize {
+        std::mem::size_of::<SkipList>()
+            + self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self.links.capacity() * std::mem::size_of::<Link>()
+            + self.index.allocated()
+    }
+
     fn new() -> SkipList {
         SkipList {
             head: [Link { next: NIL, span: 0 }; MAX_LEVEL],
@@ -717,6 +726,17 @@ impl PartialEq for ZSet {
 }
 
 impl ZSet {
+    /// Heap bytes (MEMORY USAGE), member bytes sampled for the skiplist form.
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        match self {
+            ZSet::Listpack(lp) => lp.allocated(),
+            ZSet::Skiplist(sl) => {
+                sl.structure_bytes()
+                    + super::sampled_total(sl.len, samples, sl.iter().map(|(m, _)| m.len()))
+            }
+        }
+    }
+
     /// An empty set in the encoding ZADD creates for a first member of `first_len` bytes.
     pub fn for_first_member(first_len: usize, limits: &EncodingLimits) -> ZSet {
         if limits.zset_max_listpack_entries == 0 || first_len > limits.zset_max_listpack_value {

@@ -830,8 +830,9 @@ fn blocked_clients(s: &Server) -> String {
 /// their non-blocking pops; the same as redis-server writes.
 fn run_expiry_and_blocking(s: &Server) {
     let mut raw = s.raw();
-    cmd(&mut raw, &["SET", "short", "v", "PX", "30"]);
     cmd(&mut raw, &["SET", "other", "v"]);
+    // The last write before its expiry: nothing else can land between it and its DEL.
+    cmd(&mut raw, &["SET", "short", "v", "PX", "30"]);
     // Lazy or active expiry: either way one DEL.
     wait_until("the key to expire", || {
         raw.cmd_str(&["EXISTS", "short"]) == Reply::Int(0)

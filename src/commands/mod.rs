@@ -207,8 +207,13 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
         transactions::flag_aborted(client);
         return;
     }
-    client.oom_at_start = server.hot.maxmemory.load(Ordering::Relaxed) != 0
+    let maxmemory = server.hot.maxmemory.load(Ordering::Relaxed) != 0;
+    client.oom_at_start = maxmemory
         && crate::memory::evict::perform(server) == crate::memory::evict::Outcome::OverLimit;
+    if maxmemory && server.aof.feeding() {
+        // Keys just evicted are DELs in the AOF: this reply goes out after them, as in Redis.
+        client.aof_wait = server.aof.appended();
+    }
     if client.oom_at_start && refused_when_oom(server, spec, client) {
         if spec.name == "exec" && client.multi.is_some() {
             transactions::abort_exec(server, client, reply, OOM_ERR);

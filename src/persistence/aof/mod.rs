@@ -44,6 +44,8 @@ pub struct Aof {
     stream: Mutex<Stream>,
     /// Wakes the writer thread when the stream gets data, a rotation or a stop.
     wake: Condvar,
+    /// The stream offset of everything appended (a lock-free copy of `Stream::appended`).
+    appended: AtomicU64,
     /// Stream offsets handed to the kernel (written) and known to be on disk (fsynced).
     written: AtomicU64,
     synced: AtomicU64,
@@ -128,6 +130,7 @@ impl Aof {
                 stop: false,
             }),
             wake: Condvar::new(),
+            appended: AtomicU64::new(0),
             written: AtomicU64::new(0),
             synced: AtomicU64::new(0),
             postponing: AtomicBool::new(false),
@@ -192,6 +195,7 @@ impl Aof {
         prop.drain_into(&mut s.buf, &mut s.db);
         s.appended += (s.buf.len() - before) as u64;
         let end = s.appended;
+        self.appended.store(end, Ordering::Release);
         if was_empty {
             self.wake.notify_one();
         }
@@ -208,6 +212,7 @@ impl Aof {
         propagate::select_db(&mut s.buf, &mut s.db, db);
         propagate::encode_command(&mut s.buf, args.iter().copied());
         s.appended += (s.buf.len() - before) as u64;
+        self.appended.store(s.appended, Ordering::Release);
         if was_empty {
             self.wake.notify_one();
         }
@@ -215,7 +220,7 @@ impl Aof {
 
     /// Offset of everything appended so far.
     pub fn appended(&self) -> u64 {
-        self.stream.lock().appended
+        self.appended.load(Ordering::Acquire)
     }
 
     /// Waits until the writes up to stream offset `offset` may be acknowledged: fsynced under

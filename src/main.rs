@@ -160,6 +160,10 @@ fn daemonize() {
 }
 
 async fn run(server: Arc<Server>) -> i32 {
+    // Installed before anyone can reach us: a SIGTERM right after the first PING (or during a
+    // long AOF load) must mean a clean shutdown, not the default kill.
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
     // Clients connecting while the dataset loads get -LOADING, as from redis-server.
     server
         .persistence
@@ -169,9 +173,19 @@ async fn run(server: Arc<Server>) -> i32 {
         tracing::error!("{e}");
         return 1;
     }
-    let loader = server.clone();
-    match tokio::task::spawn_blocking(move || ferrodis::persistence::load_at_startup(&loader)).await
-    {
+    // Loading data from disk, as redis-server: the AOF when appendonly is on, else the RDB file.
+    let loaded = if server.config.read().appendonly {
+        server.aof.stats.loading_started_unix.store(
+            ferrodis::server::unix_ms() / 1000,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        let srv = server.clone();
+        tokio::task::spawn_blocking(move || ferrodis::persistence::aof::load::boot(&srv)).await
+    } else {
+        let srv = server.clone();
+        tokio::task::spawn_blocking(move || ferrodis::persistence::load_at_startup(&srv)).await
+    };
+    match loaded {
         Ok(Ok(())) => {}
         Ok(Err(e)) => {
             tracing::error!("{e}");
@@ -198,8 +212,6 @@ async fn run(server: Arc<Server>) -> i32 {
         server.config.read().port
     );
     tokio::spawn(server.clone().cron());
-    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("SIGTERM handler");
     let by_signal = tokio::select! {
         _ = tokio::signal::ctrl_c() => {
             tracing::warn!("Received SIGINT scheduling shutdown...");
@@ -221,6 +233,11 @@ async fn run(server: Arc<Server>) -> i32 {
         }
     }
     server.request_shutdown();
+    if server.aof.feeding() {
+        // Everything appended reaches the disk before exit, as Redis's shutdown fsync.
+        tracing::info!("Calling fsync() on the AOF file.");
+        server.aof.stop();
+    }
     if !pidfile.is_empty() {
         let _ = std::fs::remove_file(&pidfile);
     }

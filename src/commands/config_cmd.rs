@@ -78,6 +78,9 @@ fn config_set(ctx: &mut Ctx, args: Args) {
                 ));
             }
             ctx.server.apply_config(&changed);
+            if changed.contains(&"appendonly") {
+                crate::persistence::aof::apply_appendonly(ctx.server);
+            }
             ctx.reply.ok();
         }
         Err(e) => ctx.reply.error(&e),

@@ -204,6 +204,7 @@ pub fn hincrbyfloat(ctx: &mut Ctx, args: Args) {
     }
     h.set(field, &text, &limits);
     ctx.ks.mark_dirty(key, 1);
+    ctx.propagate(&[b"HSET", key, field, &text]);
     ctx.ks.notify(notify::HASH, "hincrbyfloat", key);
     ctx.reply.bulk(&text);
 }

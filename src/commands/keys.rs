@@ -360,9 +360,15 @@ fn expire_generic(ctx: &mut Ctx, args: Args, unit: ExpireUnit, absolute: bool) {
     if when <= ctx.ks.now_ms {
         ctx.ks.remove(key);
         ctx.ks.notify(notify::GENERIC, "del", key);
+        ctx.propagate(&[b"DEL", key]);
     } else {
         ctx.ks.set_expire(key, when);
         ctx.ks.notify(notify::GENERIC, "expire", key);
+        // As Redis: an absolute time in milliseconds, the options kept; PEXPIREAT as sent.
+        if !(absolute && unit == ExpireUnit::Millis) && ctx.propagating() {
+            let options: Vec<&[u8]> = args.iter().skip(3).collect();
+            ctx.propagate_pexpireat(key, when, &options);
+        }
     }
     ctx.reply.int(1);
 }

@@ -536,8 +536,9 @@ fn first_nonempty<'k>(
     )
 }
 
-/// Writes LMPOP's reply for a pop of up to `count` from `key`: [key, [elements]].
-pub fn reply_mpop(ks: &mut DbView, reply: &mut Reply, key: &[u8], end: End, count: usize) {
+/// Writes LMPOP's reply for a pop of up to `count` from `key`: [key, [elements]]. Returns
+/// how many it popped.
+pub fn reply_mpop(ks: &mut DbView, reply: &mut Reply, key: &[u8], end: End, count: usize) -> usize {
     let vs = pop_elements(ks, key, end, count);
     reply.array(2);
     reply.bulk(key);
@@ -545,6 +546,7 @@ pub fn reply_mpop(ks: &mut DbView, reply: &mut Reply, key: &[u8], end: End, coun
     for v in &vs {
         reply.bulk(v);
     }
+    vs.len()
 }
 
 pub fn lmpop(ctx: &mut Ctx, args: Args) {
@@ -558,7 +560,10 @@ pub fn lmpop(ctx: &mut Ctx, args: Args) {
     match first_nonempty(ctx.ks, ctx.reply, keys) {
         Err(Replied) => {}
         Ok(None) => ctx.reply.null_array(),
-        Ok(Some(key)) => reply_mpop(ctx.ks, ctx.reply, key, end, count),
+        Ok(Some(key)) => {
+            let count = reply_mpop(ctx.ks, ctx.reply, key, end, count);
+            ctx.propagate_served(&BlockedOp::MPop { end, count }, key);
+        }
     }
 }
 
@@ -609,6 +614,7 @@ fn blocking_pop(ctx: &mut Ctx, args: Args, end: End) {
             ctx.reply.array(2);
             ctx.reply.bulk(key);
             ctx.reply.bulk(&v[0]);
+            ctx.propagate_served(&BlockedOp::Pop(end), key);
         }
         Ok(None) => blocking::block(ctx, keys, deadline, BlockedOp::Pop(end)),
     }
@@ -635,30 +641,30 @@ pub fn blmpop(ctx: &mut Ctx, args: Args) {
     let keys = (3..keys_end).map(|i| args.get(i));
     match first_nonempty(ctx.ks, ctx.reply, keys.clone()) {
         Err(Replied) => {}
-        Ok(Some(key)) => reply_mpop(ctx.ks, ctx.reply, key, end, count),
+        Ok(Some(key)) => {
+            let count = reply_mpop(ctx.ks, ctx.reply, key, end, count);
+            ctx.propagate_served(&BlockedOp::MPop { end, count }, key);
+        }
         Ok(None) => blocking::block(ctx, keys, deadline, BlockedOp::MPop { end, count }),
     }
 }
 
-fn blocking_move(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End, deadline: i64) {
+/// BLMOVE and BRPOPLPUSH (`op` is their `BlockedOp::Move`).
+fn blocking_move(ctx: &mut Ctx, src: &[u8], op: BlockedOp, deadline: i64) {
+    let BlockedOp::Move { from, to, dest, .. } = &op else {
+        unreachable!("blocking_move is given a move");
+    };
+    let (from, to) = (*from, *to);
     let fill = fill(ctx);
     match write_typed(ctx.ks, ctx.reply, src, Value::as_list) {
         Err(Replied) => {}
         Ok(Some(l)) if !l.is_empty() => {
-            if let Ok(v) = move_element(ctx.ks, ctx.reply, src, dst, from, to, fill) {
+            if let Ok(v) = move_element(ctx.ks, ctx.reply, src, dest, from, to, fill) {
                 ctx.reply.bulk(&v);
+                ctx.propagate_served(&op, src);
             }
         }
-        Ok(_) => blocking::block(
-            ctx,
-            std::iter::once(src),
-            deadline,
-            BlockedOp::Move {
-                from,
-                to,
-                dest: dst.to_vec(),
-            },
-        ),
+        Ok(_) => blocking::block(ctx, std::iter::once(src), deadline, op),
     }
 }
 
@@ -669,21 +675,26 @@ pub fn blmove(ctx: &mut Ctx, args: Args) {
     let Some(deadline) = parse_timeout(ctx, args.get(5)) else {
         return;
     };
-    blocking_move(ctx, args.get(1), args.get(2), from, to, deadline);
+    let op = BlockedOp::Move {
+        from,
+        to,
+        dest: args.get(2).to_vec(),
+        rpoplpush: false,
+    };
+    blocking_move(ctx, args.get(1), op, deadline);
 }
 
 pub fn brpoplpush(ctx: &mut Ctx, args: Args) {
     let Some(deadline) = parse_timeout(ctx, args.get(3)) else {
         return;
     };
-    blocking_move(
-        ctx,
-        args.get(1),
-        args.get(2),
-        End::Right,
-        End::Left,
-        deadline,
-    );
+    let op = BlockedOp::Move {
+        from: End::Right,
+        to: End::Left,
+        dest: args.get(2).to_vec(),
+        rpoplpush: true,
+    };
+    blocking_move(ctx, args.get(1), op, deadline);
 }
 
 /// Serves one blocked list client from `key`, if it holds a non-empty list (called by
@@ -710,8 +721,10 @@ pub fn serve_blocked(
             reply.bulk(key);
             reply.bulk(&v[0]);
         }
-        BlockedOp::MPop { end, count } => reply_mpop(ks, reply, key, *end, *count),
-        BlockedOp::Move { from, to, dest } => {
+        BlockedOp::MPop { end, count } => {
+            reply_mpop(ks, reply, key, *end, *count);
+        }
+        BlockedOp::Move { from, to, dest, .. } => {
             if let Ok(v) = move_element(ks, reply, key, dest, *from, *to, fill) {
                 reply.bulk(&v);
             }

@@ -31,6 +31,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+use crate::persistence::aof::Propagation;
 use crate::protocol::{Args, Reply};
 use crate::server::client::Client;
 use crate::server::{Server, unix_ms};
@@ -46,6 +47,69 @@ pub struct Ctx<'a, 'k> {
     pub reply: &'a mut Reply,
     pub client: &'a mut Client,
     pub server: &'a Arc<Server>,
+    /// The writes this request executed, for the AOF (see `run`).
+    pub prop: &'a mut Propagation,
+}
+
+impl Ctx<'_, '_> {
+    /// Whether executed writes are being recorded: handlers that propagate a rewritten form
+    /// build it only then.
+    #[inline]
+    pub fn propagating(&self) -> bool {
+        self.prop.on
+    }
+
+    /// Propagates `args` instead of the command as received (Redis's
+    /// rewriteClientCommandVector, or several calls for alsoPropagate); a no-op when the AOF
+    /// is off. Commands whose only change is what they propagate this way still count.
+    pub fn propagate(&mut self, args: &[&[u8]]) {
+        if self.prop.on {
+            self.prop.push(self.ks.db, args.iter().copied());
+            self.prop.replaced = true;
+        }
+    }
+
+    /// Propagates a blocking op's non-blocking form (served at once, or LMPOP/ZMPOP).
+    pub fn propagate_served(&mut self, op: &crate::server::blocking::BlockedOp, key: &[u8]) {
+        if self.prop.on
+            && let Some(form) = op.propagated_form(key)
+        {
+            let args: Vec<&[u8]> = form.iter().map(Vec::as_slice).collect();
+            self.propagate(&args);
+        }
+    }
+
+    /// Propagates an expiry as the absolute PEXPIREAT Redis writes.
+    pub fn propagate_pexpireat(&mut self, key: &[u8], at: i64, extra: &[&[u8]]) {
+        if self.prop.on {
+            let mut n = itoa::Buffer::new();
+            let mut v: Vec<&[u8]> = vec![b"PEXPIREAT", key, n.format(at).as_bytes()];
+            v.extend_from_slice(extra);
+            self.propagate(&v);
+        }
+    }
+
+    /// Propagates `SET key value PXAT at`, what every SET with an expiry becomes.
+    pub fn propagate_set_pxat(&mut self, key: &[u8], value: &[u8], at: i64) {
+        if self.prop.on {
+            let mut n = itoa::Buffer::new();
+            self.propagate(&[b"SET", key, value, b"PXAT", n.format(at).as_bytes()]);
+        }
+    }
+
+    /// Propagates the command as received even though it changed no key (FUNCTION LOAD...).
+    pub fn propagate_received(&mut self, args: &Args) {
+        if self.prop.on {
+            self.prop.push(self.ks.db, args.iter());
+            self.prop.replaced = true;
+        }
+    }
+
+    /// The command's effects are propagated by the commands it runs (EXEC, scripts), never
+    /// the command itself.
+    pub fn propagate_effects_only(&mut self) {
+        self.prop.replaced = true;
+    }
 }
 
 /// The error of a helper that has already written an error reply: the handler just returns.
@@ -129,7 +193,10 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
         transactions::flag_aborted(client);
         return;
     }
-    if !spec.has(LOADING) && server.persistence.loading.load(Ordering::Relaxed) {
+    if !spec.has(LOADING)
+        && (server.persistence.loading.load(Ordering::Relaxed)
+            || server.aof.stats.loading.load(Ordering::Relaxed))
+    {
         reply.error("LOADING Redis is loading the dataset in memory");
         count_rejected(server, index, reply);
         transactions::flag_aborted(client);
@@ -150,8 +217,13 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
         count_rejected(server, index, reply);
         return;
     }
-    client.oom_at_start = server.hot.maxmemory.load(Ordering::Relaxed) != 0
+    let maxmemory = server.hot.maxmemory.load(Ordering::Relaxed) != 0;
+    client.oom_at_start = maxmemory
         && crate::memory::evict::perform(server) == crate::memory::evict::Outcome::OverLimit;
+    if maxmemory && server.aof.feeding() {
+        // Keys just evicted are DELs in the AOF: this reply goes out after them, as in Redis.
+        client.aof_wait = server.aof.appended();
+    }
     if client.oom_at_start && refused_when_oom(server, spec, client) {
         if spec.name == "exec" && client.multi.is_some() {
             transactions::abort_exec(server, client, reply, OOM_ERR);
@@ -183,13 +255,23 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
     if tracking {
         view.track_changes();
     }
+    let mut prop = std::mem::take(&mut client.propagation);
+    // Read with the shards locked: a rewrite switches it while holding every shard.
+    prop.on = server.aof.feeding();
+    view.log_expired = prop.on;
     let mut ctx = Ctx {
         ks: &mut view,
         reply,
         client,
         server,
+        prop: &mut prop,
     };
     run(&mut ctx, spec, index, args, started);
+    if !prop.is_empty() {
+        // Appended before the shards are released: the AOF orders writes to a key as they ran.
+        client.aof_wait = server.aof.append(&mut prop);
+    }
+    client.propagation = prop;
     if tracking {
         let changes = view.take_changes();
         if !changes.is_empty() {
@@ -211,7 +293,13 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
 /// (also used by EXEC for each queued command).
 pub fn run(ctx: &mut Ctx, spec: &CommandSpec, index: usize, args: Args, started: Instant) {
     let errors_before = ctx.reply.errors;
+    let (db, dirty_before) = (ctx.ks.db, ctx.ks.dirty);
+    let outer_replaced = std::mem::replace(&mut ctx.prop.replaced, false);
     (spec.handler)(ctx, args);
+    if ctx.prop.on {
+        propagate(ctx, db, dirty_before, args);
+    }
+    ctx.prop.replaced = outer_replaced;
     if let Some(t) = &ctx.client.tracking {
         track_reads(ctx.ks, t, ctx.client.caching, ctx.client.id(), spec, &args);
         if spec.name != "caching" {
@@ -239,6 +327,69 @@ pub fn run(ctx: &mut Ctx, spec: &CommandSpec, index: usize, args: Args, started:
         st.failed.fetch_add(1, Ordering::Relaxed);
         count_error(ctx.server, ctx.reply);
     }
+}
+
+/// Feeds the AOF from the one place every command runs: keys found expired become DELs, and a
+/// command that changed the dataset is recorded as received unless its handler propagated
+/// something else (`Ctx::propagate`).
+fn propagate(ctx: &mut Ctx, db: usize, dirty_before: u64, args: Args) {
+    for (db, key) in std::mem::take(&mut ctx.ks.expired) {
+        ctx.prop.push_expired(db, &key);
+    }
+    if ctx.ks.dirty != dirty_before && !ctx.prop.replaced {
+        ctx.prop.push(db, args.iter());
+    }
+}
+
+/// Runs one command read from the AOF at start-up: no statistics, no propagation, no
+/// notifications. Err: why it cannot be replayed.
+pub fn execute_loaded(
+    server: &Arc<Server>,
+    client: &mut Client,
+    reply: &mut Reply,
+    args: Args,
+) -> Result<(), String> {
+    let name = args.get(0);
+    let unknown = || {
+        format!(
+            "Unknown command '{}'",
+            String::from_utf8_lossy(&name[..name.len().min(128)])
+        )
+    };
+    let (mut spec, index) = server.commands.lookup(name).ok_or_else(unknown)?;
+    if !spec.subcommands.is_empty() && args.len() >= 2 {
+        spec = server
+            .commands
+            .lookup_sub(index, args.get(1))
+            .ok_or_else(unknown)?
+            .0;
+    }
+    if !spec.arity_ok(args.len()) {
+        return Err(format!("Wrong number of arguments for '{}'", spec.name));
+    }
+    let now_ms = unix_ms();
+    let mut view = DbView::new(
+        &server.keyspace,
+        lock_shards(server, spec, &args),
+        client.db,
+        now_ms,
+        server.access_clock(now_ms),
+    );
+    let mut prop = Propagation::default();
+    let mut ctx = Ctx {
+        ks: &mut view,
+        reply,
+        client,
+        server,
+        prop: &mut prop,
+    };
+    (spec.handler)(&mut ctx, args);
+    drop(view);
+    if let Some(waiter) = client.blocked.take() {
+        // A blocking command only reaches the file in its non-blocking form; never wait here.
+        crate::server::blocking::forget(server, &client.info, &waiter);
+    }
+    Ok(())
 }
 
 /// CLIENT TRACKING in default mode: the keys a read-only command read are remembered for the
@@ -714,6 +865,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, 0, server_cmd::monitor).doc("server", "1.0.0", "O(1)", "Listens for all requests received by the server in real-time."),
     CommandSpec::new("save", 1, ADMIN | NOSCRIPT | NO_MULTI | ALL_SHARDS, 0, persist_cmd::save).doc("server", "1.0.0", "O(N) where N is the total number of keys in all databases", "Synchronously saves the database(s) to disk."),
     CommandSpec::new("bgsave", -1, ADMIN | NOSCRIPT, 0, persist_cmd::bgsave).doc("server", "1.0.0", "O(1)", "Asynchronously saves the database(s) to disk."),
+    CommandSpec::new("bgrewriteaof", 1, ADMIN | NOSCRIPT, 0, server_cmd::bgrewriteaof).doc("server", "1.0.0", "O(1)", "Asynchronously rewrites the append-only file to disk."),
     CommandSpec::new("lastsave", 1, LOADING | STALE | FAST, CAT_ADMIN | CAT_DANGEROUS, server_cmd::lastsave).doc("server", "1.0.0", "O(1)", "Returns the Unix timestamp of the last successful save to disk."),
     CommandSpec::new("config", -2, 0, 0, container).subs(config_cmd::CONFIG_SUBCOMMANDS).doc("server", "2.0.0", "Depends on subcommand.", "A container for server configuration commands."),
     CommandSpec::new("latency", -2, 0, 0, container).subs(latency::LATENCY_SUBCOMMANDS).doc("server", "2.8.13", "Depends on subcommand.", "A container for latency diagnostics commands"),

@@ -135,13 +135,17 @@ fn function_load(ctx: &mut Ctx, args: Args) {
         .scripting
         .function_load(args.get(args.len() - 1), replace)
     {
-        Ok(name) => ctx.reply.bulk(name.as_bytes()),
+        Ok(name) => {
+            ctx.propagate_received(&args);
+            ctx.reply.bulk(name.as_bytes())
+        }
         Err(e) => ctx.reply.error(&format!("ERR {e}")),
     }
 }
 
 fn function_delete(ctx: &mut Ctx, args: Args) {
     if ctx.server.scripting.function_delete(args.get(2)) {
+        ctx.propagate_received(&args);
         ctx.reply.ok();
     } else {
         ctx.reply.error("ERR Library not found");
@@ -158,6 +162,7 @@ fn function_flush(ctx: &mut Ctx, args: Args) {
             .error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
     }
     ctx.server.scripting.function_flush();
+    ctx.propagate_received(&args);
     ctx.reply.ok();
 }
 
@@ -220,7 +225,10 @@ fn function_restore(ctx: &mut Ctx, args: Args) {
         _ => RestorePolicy::Append,
     };
     match ctx.server.scripting.function_restore(args.get(2), policy) {
-        Ok(()) => ctx.reply.ok(),
+        Ok(()) => {
+            ctx.propagate_received(&args);
+            ctx.reply.ok()
+        }
         Err(e) => ctx.reply.error(&format!("ERR {e}")),
     }
 }
@@ -290,24 +298,39 @@ pub static SCRIPT_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("load", 3, NOSCRIPT | STALE, SCRIPT, script_load).tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]).doc("scripting", "2.6.0", "O(N) with N being the length in bytes of the script body.", "Load the specified Lua script into the script cache."),
 ];
 
+/// The subcommands that change the libraries lock every shard: an AOF rewrite, which holds
+/// them all while it switches files and copies the libraries, then sees each change exactly
+/// once (in its base or in the new incremental file).
 pub static FUNCTION_SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("delete", 3, WRITE | NOSCRIPT, SCRIPT, function_delete)
-        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
-        .doc("scripting", "7.0.0", "O(1)", "Delete a function by name"),
+    CommandSpec::new(
+        "delete",
+        3,
+        WRITE | NOSCRIPT | ALL_SHARDS,
+        SCRIPT,
+        function_delete,
+    )
+    .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+    .doc("scripting", "7.0.0", "O(1)", "Delete a function by name"),
     CommandSpec::new("dump", 2, NOSCRIPT, SCRIPT, function_dump).doc(
         "scripting",
         "7.0.0",
         "O(N) where N is the number of functions",
         "Dump all functions into a serialized binary payload",
     ),
-    CommandSpec::new("flush", -2, WRITE | NOSCRIPT, SCRIPT, function_flush)
-        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
-        .doc(
-            "scripting",
-            "7.0.0",
-            "O(N) where N is the number of functions deleted",
-            "Deleting all functions",
-        ),
+    CommandSpec::new(
+        "flush",
+        -2,
+        WRITE | NOSCRIPT | ALL_SHARDS,
+        SCRIPT,
+        function_flush,
+    )
+    .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+    .doc(
+        "scripting",
+        "7.0.0",
+        "O(N) where N is the number of functions deleted",
+        "Deleting all functions",
+    ),
     CommandSpec::new("help", 2, LOADING | STALE, SCRIPT, function_help).doc(
         "scripting",
         "7.0.0",
@@ -333,7 +356,7 @@ pub static FUNCTION_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new(
         "load",
         -3,
-        WRITE | DENYOOM | NOSCRIPT,
+        WRITE | DENYOOM | NOSCRIPT | ALL_SHARDS,
         SCRIPT,
         function_load,
     )
@@ -347,7 +370,7 @@ pub static FUNCTION_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new(
         "restore",
         -3,
-        WRITE | DENYOOM | NOSCRIPT,
+        WRITE | DENYOOM | NOSCRIPT | ALL_SHARDS,
         SCRIPT,
         function_restore,
     )

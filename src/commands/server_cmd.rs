@@ -34,6 +34,22 @@ pub fn lastsave(ctx: &mut Ctx, _args: Args) {
         .int(ctx.server.last_save_unix.load(Ordering::Relaxed));
 }
 
+/// BGREWRITEAOF: a new base (and incremental file) in the background.
+pub fn bgrewriteaof(ctx: &mut Ctx, _args: Args) {
+    use crate::persistence::aof::rewrite::{Reason, start_background};
+    let reason = if ctx.server.aof.feeding() {
+        Reason::Rewrite
+    } else {
+        Reason::BaseOnly
+    };
+    match start_background(ctx.server, reason) {
+        Ok(()) => ctx
+            .reply
+            .simple(b"Background append only file rewriting started"),
+        Err(e) => ctx.reply.error(e),
+    }
+}
+
 pub fn shutdown(ctx: &mut Ctx, args: Args) {
     let (mut nosave, mut save, mut force) = (false, false, false);
     for a in args.iter().skip(1) {

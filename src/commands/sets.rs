@@ -122,6 +122,9 @@ pub fn spop(ctx: &mut Ctx, args: Args) {
     ctx.ks.mark_dirty(key, 1);
     ctx.ks.notify(notify::SET, "spop", key);
     reply_elem(ctx.reply, popped.as_elem());
+    // A random pick propagates as what it removed.
+    let mut scratch = itoa::Buffer::new();
+    ctx.propagate(&[b"SREM", key, popped.as_elem().bytes(&mut scratch)]);
     remove_if_empty(ctx.ks, key, empty);
 }
 
@@ -147,11 +150,22 @@ fn spop_count(ctx: &mut Ctx, args: Args) {
         ctx.ks.notify(notify::SET, "spop", key);
         ctx.ks.remove(key);
         ctx.ks.notify(notify::GENERIC, "del", key);
+        ctx.propagate(&[b"DEL", key]);
         return;
     }
     ctx.reply.set(count as usize);
+    let mut popped = Vec::new();
     for _ in 0..count {
-        reply_elem(ctx.reply, s.pop_random().as_elem());
+        let e = s.pop_random();
+        reply_elem(ctx.reply, e.as_elem());
+        if ctx.prop.on {
+            popped.push(e);
+        }
+    }
+    // One SREM per member, as Redis (several commands: wrapped in MULTI/EXEC).
+    let mut scratch = itoa::Buffer::new();
+    for e in &popped {
+        ctx.propagate(&[b"SREM", key, e.as_elem().bytes(&mut scratch)]);
     }
     ctx.ks.mark_dirty(key, count as u64);
     ctx.ks.notify(notify::SET, "spop", key);

@@ -568,7 +568,7 @@ pub fn pop_reply(
     side: Side,
     count: usize,
     shape: PopShape,
-) {
+) -> usize {
     let Some(Some(z)) = ks.get_write(key).map(|e| e.value.as_zset()) else {
         unreachable!("pop_reply needs a sorted set at the key");
     };
@@ -614,6 +614,7 @@ pub fn pop_reply(
     };
     ks.notify(notify::ZSET, event, key);
     remove_if_empty(ks, key, empty);
+    n
 }
 
 pub fn zpopmin(ctx: &mut Ctx, args: Args) {
@@ -702,7 +703,10 @@ pub fn zmpop(ctx: &mut Ctx, args: Args) {
     match first_nonempty(ctx.ks, ctx.reply, args.iter().skip(2).take(numkeys)) {
         Err(Replied) => {}
         Ok(None) => ctx.reply.null_array(),
-        Ok(Some(key)) => pop_reply(ctx.ks, ctx.reply, key, side, count, PopShape::KeyNested),
+        Ok(Some(key)) => {
+            let count = pop_reply(ctx.ks, ctx.reply, key, side, count, PopShape::KeyNested);
+            ctx.propagate_served(&BlockedOp::ZMPop { side, count }, key);
+        }
     }
 }
 
@@ -730,7 +734,10 @@ fn blocking_zpop(ctx: &mut Ctx, args: Args, side: Side) {
     let keys = (1..args.len() - 1).map(|i| args.get(i));
     match first_nonempty(ctx.ks, ctx.reply, keys.clone()) {
         Err(Replied) => {}
-        Ok(Some(key)) => pop_reply(ctx.ks, ctx.reply, key, side, 1, PopShape::KeyFlat),
+        Ok(Some(key)) => {
+            pop_reply(ctx.ks, ctx.reply, key, side, 1, PopShape::KeyFlat);
+            ctx.propagate_served(&BlockedOp::ZPop(side), key);
+        }
         Ok(None) => blocking::block(ctx, keys, deadline, BlockedOp::ZPop(side)),
     }
 }
@@ -746,7 +753,10 @@ pub fn bzmpop(ctx: &mut Ctx, args: Args) {
     let keys = (3..3 + numkeys).map(|i| args.get(i));
     match first_nonempty(ctx.ks, ctx.reply, keys.clone()) {
         Err(Replied) => {}
-        Ok(Some(key)) => pop_reply(ctx.ks, ctx.reply, key, side, count, PopShape::KeyNested),
+        Ok(Some(key)) => {
+            let count = pop_reply(ctx.ks, ctx.reply, key, side, count, PopShape::KeyNested);
+            ctx.propagate_served(&BlockedOp::ZMPop { side, count }, key);
+        }
         Ok(None) => blocking::block(ctx, keys, deadline, BlockedOp::ZMPop { side, count }),
     }
 }
@@ -769,7 +779,7 @@ pub fn serve_blocked(
         match count {
             None => pop_reply(ks, reply, key, side, 1, PopShape::KeyFlat),
             Some(n) => pop_reply(ks, reply, key, side, n, PopShape::KeyNested),
-        }
+        };
     }
     ready
 }

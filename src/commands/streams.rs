@@ -4,6 +4,7 @@
 
 use super::table::{CAT_STREAM, CommandSpec, DENYOOM, LOADING, READONLY, STALE, WRITE};
 use super::{Ctx, Replied, SYNTAX_ERR, arg_i64, eq_ic, reply_help};
+use crate::persistence::aof::Propagation;
 use crate::protocol::{Args, Reply};
 use crate::server::blocking::{self, BlockedOp, Waiter};
 use crate::server::notify;
@@ -273,6 +274,13 @@ pub fn xadd(ctx: &mut Ctx, args: Args) {
     };
     reply_id(ctx.reply, id);
     ctx.ks.mark_dirty(key, 1);
+    if ctx.propagating() {
+        // The id as chosen (`*` and `<ms>-*` depend on the clock), as Redis rewrites it.
+        let text = id.text();
+        let mut v: Vec<&[u8]> = args.iter().collect();
+        v[o.id_at] = &text;
+        ctx.propagate(&v);
+    }
     ctx.ks.notify(notify::STREAM, "xadd", key);
     if trimmed > 0 {
         ctx.ks.notify(notify::STREAM, "xtrim", key);
@@ -661,6 +669,8 @@ fn serve_read_group(
     consumer: &[u8],
 ) -> bool {
     let now = ctx.ks.now_ms;
+    // Only deliveries of new entries propagate (history reads do not, as in Redis 7.0).
+    ctx.propagate_effects_only();
     let mut body = scratch(ctx.reply);
     let mut served = 0;
     for (i, &after) in keys.zip(ids) {
@@ -698,10 +708,18 @@ fn serve_read_group(
                 }
             });
         } else {
+            let mut ids = Vec::new();
             s.deliver_new(group, consumer, r.count, r.noack, now, |entries| {
                 delivered = entries.len();
+                ids.extend(entries.iter().map(|e| e.id));
                 reply_entries(&mut body, entries);
             });
+            if ctx.prop.on {
+                for form in delivery_forms(s, key, group, consumer, &ids, r.noack, created) {
+                    let args: Vec<&[u8]> = form.iter().map(Vec::as_slice).collect();
+                    ctx.propagate(&args);
+                }
+            }
         }
         if created {
             ctx.ks.notify(notify::STREAM, "xgroup-createconsumer", key);
@@ -721,7 +739,13 @@ fn serve_read_group(
 /// Serves a client blocked in XREAD or XREADGROUP on `key` (its shard locked, `ks` on the
 /// client's database) when the stream has entries past the ones it waits after. An XREADGROUP
 /// client whose stream or group is gone gets an error. Returns false when it stays blocked.
-pub fn serve_blocked(ks: &mut DbView, reply: &mut Reply, key: &[u8], waiter: &Waiter) -> bool {
+pub fn serve_blocked(
+    ks: &mut DbView,
+    reply: &mut Reply,
+    key: &[u8],
+    waiter: &Waiter,
+    prop: &mut Propagation,
+) -> bool {
     match &waiter.op {
         BlockedOp::XRead { ids, count } => {
             let Some(at) = waiter.keys.iter().position(|k| &**k == key) else {
@@ -768,9 +792,17 @@ pub fn serve_blocked(ks: &mut DbView, reply: &mut Reply, key: &[u8], waiter: &Wa
             let created = g.touch_consumer(consumer, now);
             reply_read_header(reply, 1);
             reply_read_key(reply, key);
+            let mut ids = Vec::new();
             s.deliver_new(group, consumer, *count, *noack, now, |entries| {
+                ids.extend(entries.iter().map(|e| e.id));
                 reply_entries(reply, entries)
             });
+            if prop.on {
+                // The consumer counts as created when the client blocked, as in Redis.
+                for form in delivery_forms(s, key, group, consumer, &ids, *noack, false) {
+                    prop.push(ks.db, form.iter().map(Vec::as_slice));
+                }
+            }
             if created {
                 ks.notify(notify::STREAM, "xgroup-createconsumer", key);
             }
@@ -1290,10 +1322,18 @@ pub fn xclaim(ctx: &mut Ctx, args: Args) {
         now,
     };
     let key = args.get(1);
+    let db = ctx.ks.db;
     let Some(s) = ctx.ks.get_write(key).and_then(|e| e.value.as_stream()) else {
         return;
     };
     let (claimed, created) = s.claim(group, consumer, &ids, opts);
+    // Only the XCLAIMs below reach the AOF, never the command as sent.
+    ctx.prop.replaced = true;
+    if ctx.prop.on {
+        for form in claim_forms(s, key, group, &claimed) {
+            ctx.prop.push(db, form.iter().map(Vec::as_slice));
+        }
+    }
     let r = &mut *ctx.reply;
     r.array(claimed.len());
     for id in &claimed {
@@ -1350,6 +1390,7 @@ pub fn xautoclaim(ctx: &mut Ctx, args: Args) {
     let now = ctx.ks.now_ms;
     let (group, consumer) = (args.get(2), args.get(3));
     let key = args.get(1);
+    let db = ctx.ks.db;
     let Some(s) = ctx.ks.get_write(key).and_then(|e| e.value.as_stream()) else {
         return;
     };
@@ -1362,6 +1403,19 @@ pub fn xautoclaim(ctx: &mut Ctx, args: Args) {
         now,
     };
     let done = s.auto_claim(group, consumer, start, count, opts);
+    // Only the XCLAIMs below reach the AOF, never the command as sent.
+    ctx.prop.replaced = true;
+    if ctx.prop.on {
+        let mut forms = claim_forms(s, key, group, &done.claimed);
+        // Entries deleted from the stream leave the PEL.
+        for id in &done.deleted {
+            let id = id.text().to_vec();
+            forms.push(vec![b"XACK".to_vec(), key.to_vec(), group.to_vec(), id]);
+        }
+        for form in forms {
+            ctx.prop.push(db, form.iter().map(Vec::as_slice));
+        }
+    }
     let r = &mut *ctx.reply;
     r.array(3);
     reply_id(r, done.next);
@@ -1381,6 +1435,75 @@ pub fn xautoclaim(ctx: &mut Ctx, args: Args) {
     }
     let changes = done.claimed.len() + done.deleted.len() + done.created as usize;
     ctx.ks.count_changes(key, changes as u64);
+}
+
+/// How Redis propagates claims and group deliveries (streamPropagateXCLAIM): one XCLAIM per
+/// pending entry, with its final owner, delivery time and count, and the group's last id.
+fn claim_forms(s: &Stream, key: &[u8], group: &[u8], ids: &[StreamId]) -> Vec<Vec<Vec<u8>>> {
+    let Some(g) = s.group(group) else {
+        return Vec::new();
+    };
+    let last = g.last_id.text().to_vec();
+    ids.iter()
+        .filter_map(|id| {
+            let nack = g.pel.get(id)?;
+            Some(vec![
+                b"XCLAIM".to_vec(),
+                key.to_vec(),
+                group.to_vec(),
+                nack.consumer.to_vec(),
+                b"0".to_vec(),
+                id.text().to_vec(),
+                b"TIME".to_vec(),
+                nack.delivery_time.to_string().into_bytes(),
+                b"RETRYCOUNT".to_vec(),
+                nack.delivery_count.to_string().into_bytes(),
+                b"FORCE".to_vec(),
+                b"JUSTID".to_vec(),
+                b"LASTID".to_vec(),
+                last.clone(),
+            ])
+        })
+        .collect()
+}
+
+/// What delivering new entries `ids` to `consumer` propagates: their XCLAIMs, or with NOACK
+/// the group's new last id (XGROUP SETID ... ENTRIESREAD), after the consumer's creation when
+/// this read `created` it.
+fn delivery_forms(
+    s: &Stream,
+    key: &[u8],
+    group: &[u8],
+    consumer: &[u8],
+    ids: &[StreamId],
+    noack: bool,
+    created: bool,
+) -> Vec<Vec<Vec<u8>>> {
+    let mut forms = Vec::new();
+    if created && noack {
+        forms.push(
+            [&b"XGROUP"[..], b"CREATECONSUMER", key, group, consumer]
+                .map(<[u8]>::to_vec)
+                .to_vec(),
+        );
+    }
+    if ids.is_empty() {
+        return forms;
+    }
+    if !noack {
+        forms.extend(claim_forms(s, key, group, ids));
+    } else if let Some(g) = s.group(group) {
+        forms.push(vec![
+            b"XGROUP".to_vec(),
+            b"SETID".to_vec(),
+            key.to_vec(),
+            group.to_vec(),
+            g.last_id.text().to_vec(),
+            b"ENTRIESREAD".to_vec(),
+            g.entries_read.unwrap_or(-1).to_string().into_bytes(),
+        ]);
+    }
+    forms
 }
 
 // ----- XINFO -----

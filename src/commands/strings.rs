@@ -178,8 +178,9 @@ fn set_generic(ctx: &mut Ctx, key: &[u8], value: &[u8], o: SetOpts) {
     ctx.ks
         .set(key, Value::Str(StrValue::from_bytes(value)), expire_at);
     ctx.ks.notify(notify::STRING, "set", key);
-    if o.expire_at.is_some() {
+    if let Some(at) = o.expire_at {
         ctx.ks.notify(notify::GENERIC, "expire", key);
+        ctx.propagate_set_pxat(key, value, at);
     }
     if !o.get {
         ctx.reply.ok();
@@ -207,6 +208,7 @@ fn setex_generic(ctx: &mut Ctx, args: Args, unit: Unit, cmd: &str) {
         .set(key, Value::Str(StrValue::from_bytes(args.get(3))), at);
     ctx.ks.notify(notify::STRING, "set", key);
     ctx.ks.notify(notify::GENERIC, "expire", key);
+    ctx.propagate_set_pxat(key, args.get(3), at);
     ctx.reply.ok();
 }
 
@@ -223,7 +225,12 @@ pub fn getset(ctx: &mut Ctx, args: Args) {
         get: true,
         ..SetOpts::default()
     };
+    let dirty = ctx.ks.dirty;
     set_generic(ctx, args.get(1), args.get(2), o);
+    if ctx.ks.dirty != dirty {
+        // As Redis: the write is a plain SET.
+        ctx.propagate(&[b"SET", args.get(1), args.get(2)]);
+    }
 }
 
 pub fn getdel(ctx: &mut Ctx, args: Args) {
@@ -235,6 +242,7 @@ pub fn getdel(ctx: &mut Ctx, args: Args) {
             reply_str(ctx.reply, s);
             ctx.ks.remove(key);
             ctx.ks.notify(notify::GENERIC, "del", key);
+            ctx.propagate(&[b"DEL", key]);
         }
     }
 }
@@ -266,13 +274,16 @@ pub fn getex(ctx: &mut Ctx, args: Args) {
         if at <= ctx.ks.now_ms {
             ctx.ks.remove(key);
             ctx.ks.notify(notify::GENERIC, "del", key);
+            ctx.propagate(&[b"DEL", key]);
         } else {
             ctx.ks.set_expire(key, at);
             ctx.ks.notify(notify::GENERIC, "expire", key);
+            ctx.propagate_pexpireat(key, at, &[]);
         }
     } else if o.persist && ctx.ks.peek(key).is_some_and(|e| e.expire_at().is_some()) {
         ctx.ks.set_expire(key, 0);
         ctx.ks.notify(notify::GENERIC, "persist", key);
+        ctx.propagate(&[b"PERSIST", key]);
     }
 }
 
@@ -547,6 +558,8 @@ pub fn incrbyfloat(ctx: &mut Ctx, args: Args) {
         }
     };
     ctx.reply.bulk(&text);
+    // As Redis: the result, so that replaying never depends on float formatting.
+    ctx.propagate(&[b"SET", key, &text, b"KEEPTTL"]);
     let v = Value::Str(StrValue::Bytes {
         data: text,
         raw: false,

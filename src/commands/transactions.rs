@@ -125,6 +125,7 @@ fn run_transaction(ctx: &mut Ctx, multi: Multi) {
     if dirty {
         return ctx.reply.null_array();
     }
+    ctx.propagate_effects_only();
     ctx.reply.array(multi.queued.len());
     for (index, owned) in &multi.queued {
         let spec = ctx.server.commands.spec_at(*index);

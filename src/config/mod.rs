@@ -89,6 +89,20 @@ pub enum AppendFsync {
     No,
 }
 
+/// The append-only file's settings besides appendonly and appendfsync.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AofConfig {
+    pub dirname: String,
+    pub filename: String,
+    pub load_truncated: bool,
+    /// aof-timestamp-enabled: `#TS:` annotations in the incremental file.
+    pub timestamps: bool,
+    pub use_rdb_preamble: bool,
+    pub no_fsync_on_rewrite: bool,
+    pub rewrite_percentage: u64,
+    pub rewrite_min_size: u64,
+}
+
 /// enable-debug-command / enable-protected-configs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Enablement {
@@ -162,6 +176,7 @@ pub struct Config {
     pub save: Vec<(u64, u64)>,
     pub appendonly: bool,
     pub appendfsync: AppendFsync,
+    pub aof: AofConfig,
     pub dbfilename: String,
     pub rdbcompression: bool,
     pub rdbchecksum: bool,
@@ -432,6 +447,7 @@ impl Config {
             save: Vec::new(),
             appendonly: false,
             appendfsync: AppendFsync::Everysec,
+            aof: AofConfig::default(),
             dbfilename: "dump.rdb".into(),
             rdbcompression: true,
             rdbchecksum: true,
@@ -620,6 +636,16 @@ impl Config {
             "always" => AppendFsync::Always,
             "no" => AppendFsync::No,
             _ => AppendFsync::Everysec,
+        };
+        self.aof = AofConfig {
+            dirname: v("appenddirname").to_string(),
+            filename: v("appendfilename").to_string(),
+            load_truncated: yes("aof-load-truncated"),
+            timestamps: yes("aof-timestamp-enabled"),
+            use_rdb_preamble: yes("aof-use-rdb-preamble"),
+            no_fsync_on_rewrite: yes("no-appendfsync-on-rewrite"),
+            rewrite_percentage: int("auto-aof-rewrite-percentage") as u64,
+            rewrite_min_size: int("auto-aof-rewrite-min-size") as u64,
         };
         self.dbfilename = v("dbfilename").to_string();
         self.rdbcompression = yes("rdbcompression");

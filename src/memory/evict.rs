@@ -202,9 +202,21 @@ fn evict(server: &Arc<Server>, db: usize, key: &[u8]) -> bool {
     if tracking {
         view.track_changes();
     }
-    let Some(entry) = view.remove_in(db, key) else {
+    // Read with the shard locked (exact at an AOF rewrite's cut-over).
+    let feeding = server.aof.feeding();
+    view.log_expired = feeding;
+    let removed = view.remove_in(db, key);
+    // Recorded before the shard is released, as any write: a key found expired, or the
+    // eviction itself, reaches the AOF as a DEL (as Redis propagates evictions).
+    for (db, key) in std::mem::take(&mut view.expired) {
+        server.aof.append_command(db, &[b"DEL", &key]);
+    }
+    let Some(entry) = removed else {
         return false;
     };
+    if feeding {
+        server.aof.append_command(db, &[b"DEL", key]);
+    }
     view.notify_in(db, notify::EVICTED, "evicted", key);
     server.stats.evicted_keys.fetch_add(1, Ordering::Relaxed);
     let changes = if tracking {

@@ -1,5 +1,6 @@
-//! Persistence in Redis's RDB format.
+//! Persistence in Redis's own formats.
 //!
+//! - `aof`: the append-only file (Redis 7's multi-part layout), fed from the dispatcher.
 //! - `rdb`: the codec (files of RDB versions 1-12 read, version 10 written as redis-server 7.0
 //!   writes it; DUMP/RESTORE payloads), `lzf`: Redis's LZF.
 //! - `snapshot`: point-in-time snapshots without fork (see its docs and DESIGN.md).
@@ -24,6 +25,7 @@
 //! Loading such a file: `rdb::decode::load` stops right after the RDB checksum and reports
 //! `LoadStats::end_offset`, where the AOF commands start; pass `skip_expired: false`.
 
+pub mod aof;
 pub mod lzf;
 pub mod rdb;
 pub mod snapshot;

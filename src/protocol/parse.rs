@@ -309,7 +309,7 @@ impl<'a> Args<'a> {
         &self.data[self.ranges[i].clone()]
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &'a [u8]> + '_ {
         self.ranges.iter().map(|r| &self.data[r.clone()])
     }
 

@@ -140,6 +140,7 @@ impl Host for ScriptHost<'_, '_, '_> {
             reply: &mut self.scratch,
             client: &mut self.client,
             server: self.ctx.server,
+            prop: self.ctx.prop,
         };
         run(&mut inner, spec, index, owned.args(), Instant::now());
         let v = reply_to_lua(lua, &self.scratch.out)?;

@@ -132,6 +132,8 @@ impl Scripting {
     ) {
         let threshold = ctx.server.hot.busy_reply_threshold.load(Ordering::Relaxed);
         let caller_db = ctx.ks.db;
+        // Effects replication: the script's writes reach the AOF one by one, not the script.
+        ctx.propagate_effects_only();
         let _running = self.run.start(Running {
             started: std::time::Instant::now(),
             eval: inv.eval,

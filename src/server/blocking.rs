@@ -20,6 +20,7 @@ use super::client::ClientInfo;
 use super::{Server, unix_ms};
 use crate::commands::sorted_sets::{self, Side};
 use crate::commands::{Ctx, lists, streams};
+use crate::persistence::aof::Propagation;
 use crate::protocol::{Reply, RespVersion};
 use crate::storage::DbView;
 use crate::storage::list::End;
@@ -32,8 +33,14 @@ pub enum BlockedOp {
     Pop(End),
     /// BLMPOP: reply [key, [elements]].
     MPop { end: End, count: usize },
-    /// BLMOVE / BRPOPLPUSH: move one element to `dest`, reply the element.
-    Move { from: End, to: End, dest: Vec<u8> },
+    /// BLMOVE / BRPOPLPUSH (`rpoplpush`, propagated as RPOPLPUSH): move one element to
+    /// `dest`, reply the element.
+    Move {
+        from: End,
+        to: End,
+        dest: Vec<u8>,
+        rpoplpush: bool,
+    },
     /// BZPOPMIN / BZPOPMAX: reply [key, member, score].
     ZPop(Side),
     /// BZMPOP: reply [key, [[member, score]...]].
@@ -50,6 +57,46 @@ pub enum BlockedOp {
 }
 
 impl BlockedOp {
+    /// What serving this op on `key` is propagated as: its non-blocking form, as Redis
+    /// rewrites served blocking commands (BLPOP -> LPOP, BZMPOP -> ZPOPMIN key count...).
+    /// None for stream readers.
+    pub fn propagated_form(&self, key: &[u8]) -> Option<Vec<Vec<u8>>> {
+        let pop = |end: End| match end {
+            End::Left => b"LPOP".to_vec(),
+            End::Right => b"RPOP".to_vec(),
+        };
+        let zpop = |side: Side| match side {
+            Side::Min => b"ZPOPMIN".to_vec(),
+            Side::Max => b"ZPOPMAX".to_vec(),
+        };
+        let side_name = |end: End| match end {
+            End::Left => b"LEFT".to_vec(),
+            End::Right => b"RIGHT".to_vec(),
+        };
+        let count = |n: usize| n.to_string().into_bytes();
+        Some(match self {
+            BlockedOp::Pop(end) => vec![pop(*end), key.to_vec()],
+            BlockedOp::MPop { end, count: n } => vec![pop(*end), key.to_vec(), count(*n)],
+            BlockedOp::Move {
+                dest,
+                rpoplpush: true,
+                ..
+            } => vec![b"RPOPLPUSH".to_vec(), key.to_vec(), dest.clone()],
+            BlockedOp::Move { from, to, dest, .. } => vec![
+                b"LMOVE".to_vec(),
+                key.to_vec(),
+                dest.clone(),
+                side_name(*from),
+                side_name(*to),
+            ],
+            BlockedOp::ZPop(side) => vec![zpop(*side), key.to_vec()],
+            BlockedOp::ZMPop { side, count: n } => vec![zpop(*side), key.to_vec(), count(*n)],
+            // Stream readers: XREAD writes nothing, XREADGROUP's deliveries are propagated
+            // by `streams::serve_blocked`.
+            BlockedOp::XRead { .. } | BlockedOp::XReadGroup { .. } => return None,
+        })
+    }
+
     /// Another key the op writes (its shard must be locked too when serving).
     fn dest(&self) -> Option<&[u8]> {
         match self {
@@ -266,7 +313,7 @@ pub fn serve_ready(server: &Arc<Server>, ready: Vec<(usize, Box<[u8]>)>) {
                 passed.push(waiter);
                 continue;
             }
-            let attempt = try_serve(server, &mut queue, db, &key, &waiter, |view, reply| {
+            let attempt = try_serve(server, &mut queue, db, &key, &waiter, |view, reply, _| {
                 match view.peek(&key).map(|e| e.value.type_name()) {
                     None => return Attempt::Stop,
                     Some(t) if t != waiter.op.value_type() => return Attempt::Pass,
@@ -295,8 +342,8 @@ pub fn serve_ready(server: &Arc<Server>, ready: Vec<(usize, Box<[u8]>)>) {
         }
         let readers = server.keyspace.waiters(db, &key);
         for waiter in readers.iter().filter(|w| w.op.reads_stream()) {
-            try_serve(server, &mut queue, db, &key, waiter, |view, reply| {
-                if streams::serve_blocked(view, reply, &key, waiter) {
+            try_serve(server, &mut queue, db, &key, waiter, |view, reply, prop| {
+                if streams::serve_blocked(view, reply, &key, waiter, prop) {
                     Attempt::Served
                 } else {
                     Attempt::Pass
@@ -324,7 +371,7 @@ fn try_serve(
     db: usize,
     key: &[u8],
     waiter: &Arc<Waiter>,
-    serve: impl FnOnce(&mut DbView, &mut Reply) -> Attempt,
+    serve: impl FnOnce(&mut DbView, &mut Reply, &mut Propagation) -> Attempt,
 ) -> Option<Attempt> {
     let keys = std::iter::once(key).chain(waiter.op.dest());
     // Not behind the script gate: a script in flight may hold every shard, for as long as it
@@ -343,8 +390,26 @@ fn try_serve(
         return None;
     }
     let mut reply = waiter.new_reply();
-    let attempt = serve(&mut view, &mut reply);
-    if !matches!(attempt, Attempt::Served) {
+    let mut prop = Propagation::default();
+    prop.on = server.aof.feeding();
+    view.log_expired = prop.on;
+    let attempt = serve(&mut view, &mut reply, &mut prop);
+    let served = matches!(attempt, Attempt::Served);
+    // Recorded while the key's shard is still held, like any command: a key found expired,
+    // then what serving wrote.
+    for (db, key) in std::mem::take(&mut view.expired) {
+        prop.push_expired(db, &key);
+    }
+    if served
+        && prop.on
+        && let Some(form) = waiter.op.propagated_form(key)
+    {
+        prop.push(db, form.iter().map(Vec::as_slice));
+    }
+    if !prop.is_empty() {
+        server.aof.append(&mut prop);
+    }
+    if !served {
         waiter.unclaim();
         return Some(attempt);
     }

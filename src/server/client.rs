@@ -143,6 +143,11 @@ pub struct Client {
     pub caching: Option<bool>,
     /// The client scripts' redis.call commands run as (Redis's Lua client).
     pub in_script: bool,
+    /// Reused buffer of the writes a request executed, for the AOF.
+    pub propagation: crate::persistence::aof::Propagation,
+    /// The AOF offset that must be written (fsynced under appendfsync always) before this
+    /// client's pending replies go out (0: none).
+    pub aof_wait: u64,
     /// Used memory was over maxmemory when the current command started (scripts that have
     /// not written yet are refused denyoom commands, as Redis's pre_command_oom_state).
     pub oom_at_start: bool,
@@ -166,6 +171,8 @@ impl Client {
             tracking: None,
             caching: None,
             in_script: false,
+            propagation: Default::default(),
+            aof_wait: 0,
             oom_at_start: false,
         }
     }

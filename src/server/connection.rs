@@ -166,7 +166,7 @@ async fn run(server: &Arc<Server>, mut stream: Conn, mut client: Client) {
                 // Deliver everything queued in one write.
                 encode_message(&client, &mut reply, &first);
                 drain_inbox(&mut client, &mut reply);
-                if !flush(server, &stream, &mut reply, &mut out, &client).await {
+                if !flush(server, &stream, &mut reply, &mut out, &mut client).await {
                     break;
                 }
                 continue 'conn;
@@ -199,7 +199,7 @@ async fn run(server: &Arc<Server>, mut stream: Conn, mut client: Client) {
                         // Flush what we have, wait out the pause, then go on with this request.
                         buf.advance(consumed);
                         consumed = 0;
-                        if !flush(server, &stream, &mut reply, &mut out, &client).await {
+                        if !flush(server, &stream, &mut reply, &mut out, &mut client).await {
                             break 'conn;
                         }
                         wait_unpause(server, until).await;
@@ -214,7 +214,7 @@ async fn run(server: &Arc<Server>, mut stream: Conn, mut client: Client) {
                         buf.advance(consumed + len);
                         consumed = 0;
                         // Its earlier replies are all written before it waits.
-                        if !flush(server, &stream, &mut reply, &mut out, &client).await
+                        if !flush(server, &stream, &mut reply, &mut out, &mut client).await
                             || !drain(server, &stream, &mut out, &info).await
                         {
                             blocking::forget(server, &info, &waiter);
@@ -228,7 +228,14 @@ async fn run(server: &Arc<Server>, mut stream: Conn, mut client: Client) {
                         reply.out = Vec::new();
                         let gone = client_gone(&stream, &mut buf, &info);
                         match blocking::wait(server, &info, &waiter, gone).await {
-                            Unblocked::Reply(bytes) => reply.out.extend_from_slice(&bytes),
+                            Unblocked::Reply(bytes) => {
+                                // Served by another client's write: its pop was appended
+                                // before this reply was handed over.
+                                if server.aof.feeding() {
+                                    client.aof_wait = server.aof.appended();
+                                }
+                                reply.out.extend_from_slice(&bytes)
+                            }
                             Unblocked::Gone => break 'conn,
                         }
                         info.last_interaction_ms.store(unix_ms(), Ordering::Relaxed);
@@ -248,7 +255,7 @@ async fn run(server: &Arc<Server>, mut stream: Conn, mut client: Client) {
                     if reply.out.len() >= FLUSH_AT {
                         buf.advance(consumed);
                         consumed = 0;
-                        if !flush(server, &stream, &mut reply, &mut out, &client).await {
+                        if !flush(server, &stream, &mut reply, &mut out, &mut client).await {
                             break 'conn;
                         }
                     }
@@ -284,7 +291,7 @@ async fn run(server: &Arc<Server>, mut stream: Conn, mut client: Client) {
             &info,
             buf.capacity() + out.buf.capacity() + reply.out.capacity(),
         );
-        if !flush(server, &stream, &mut reply, &mut out, &client).await {
+        if !flush(server, &stream, &mut reply, &mut out, &mut client).await {
             break;
         }
         if client.close_after_reply {
@@ -513,8 +520,14 @@ async fn flush(
     stream: &Conn,
     reply: &mut Reply,
     out: &mut Outbox,
-    client: &Client,
+    client: &mut Client,
 ) -> bool {
+    if client.aof_wait != 0 {
+        // These replies acknowledge writes, which reach the file first (see persistence::aof).
+        // The shards were released long ago; one write or fsync covers many clients.
+        server.aof.wait_durable(client.aof_wait).await;
+        client.aof_wait = 0;
+    }
     if reply.out.is_empty() && out.len() == 0 {
         return true;
     }

@@ -295,7 +295,7 @@ fn memory_section(server: &Server, out: &mut String) {
         server.stats.clients_memory.load(Ordering::Relaxed)
     );
     line!(out, "mem_cluster_links:0");
-    line!(out, "mem_aof_buffer:0");
+    line!(out, "mem_aof_buffer:{}", server.aof.buffered());
     line!(out, "mem_allocator:jemalloc-5.3.0");
     line!(out, "active_defrag_running:0");
     line!(out, "lazyfree_pending_objects:0");
@@ -305,20 +305,95 @@ fn memory_section(server: &Server, out: &mut String) {
 fn persistence_section(server: &Server, ks: &mut DbView, out: &mut String) {
     let dirty = ks.stats().dirty;
     let aof = server.config.read().appendonly;
+    let st = &server.aof.stats;
+    let loading = st.loading.load(Ordering::Relaxed);
     out.push_str("# Persistence\r\n");
     crate::persistence::info_lines(server, dirty, out);
+    let status = |ok: bool| if ok { "ok" } else { "err" };
+    let rewriting = st.rewrite_in_progress.load(Ordering::Relaxed);
     line!(out, "aof_enabled:{}", aof as u8);
-    line!(out, "aof_rewrite_in_progress:0");
-    line!(out, "aof_rewrite_scheduled:0");
-    line!(out, "aof_last_rewrite_time_sec:-1");
-    line!(out, "aof_current_rewrite_time_sec:-1");
-    line!(out, "aof_last_bgrewrite_status:ok");
-    line!(out, "aof_rewrites:0");
-    line!(out, "aof_rewrites_consecutive_failures:0");
-    line!(out, "aof_last_write_status:ok");
+    line!(out, "aof_rewrite_in_progress:{}", rewriting as u8);
+    line!(
+        out,
+        "aof_rewrite_scheduled:{}",
+        st.enable_scheduled.load(Ordering::Relaxed) as u8
+    );
+    line!(
+        out,
+        "aof_last_rewrite_time_sec:{}",
+        st.last_rewrite_secs.load(Ordering::Relaxed)
+    );
+    let current = st
+        .rewrite_started
+        .lock()
+        .map_or(-1, |t| t.elapsed().as_secs() as i64);
+    line!(out, "aof_current_rewrite_time_sec:{}", current);
+    line!(
+        out,
+        "aof_last_bgrewrite_status:{}",
+        status(st.last_rewrite_ok.load(Ordering::Relaxed))
+    );
+    line!(out, "aof_rewrites:{}", st.rewrites.load(Ordering::Relaxed));
+    line!(
+        out,
+        "aof_rewrites_consecutive_failures:{}",
+        st.rewrite_failures.load(Ordering::Relaxed)
+    );
+    line!(
+        out,
+        "aof_last_write_status:{}",
+        status(st.last_write_ok.load(Ordering::Relaxed))
+    );
+    // No fork, so no copy-on-write.
     line!(out, "aof_last_cow_size:0");
     line!(out, "module_fork_in_progress:0");
     line!(out, "module_fork_last_cow_size:0");
+    if aof {
+        line!(
+            out,
+            "aof_current_size:{}",
+            st.current_size.load(Ordering::Relaxed)
+        );
+        line!(
+            out,
+            "aof_base_size:{}",
+            st.base_size.load(Ordering::Relaxed)
+        );
+        line!(out, "aof_pending_rewrite:0");
+        line!(out, "aof_buffer_length:{}", server.aof.buffered());
+        line!(
+            out,
+            "aof_pending_bio_fsync:{}",
+            st.fsync_in_progress.load(Ordering::Relaxed) as u8
+        );
+        line!(
+            out,
+            "aof_delayed_fsync:{}",
+            st.delayed_fsync.load(Ordering::Relaxed)
+        );
+    }
+    if loading {
+        let total = st.loading_total_bytes.load(Ordering::Relaxed);
+        let loaded = st.loading_loaded_bytes.load(Ordering::Relaxed);
+        let started = st.loading_started_unix.load(Ordering::Relaxed);
+        let elapsed = (super::unix_ms() / 1000 - started).max(0);
+        let perc = if total > 0 {
+            loaded as f64 * 100.0 / total as f64
+        } else {
+            0.0
+        };
+        let eta = if loaded > 0 && total > loaded {
+            (elapsed as f64 * (total - loaded) as f64 / loaded as f64) as i64
+        } else {
+            1
+        };
+        line!(out, "loading_start_time:{}", started);
+        line!(out, "loading_total_bytes:{}", total);
+        line!(out, "loading_rdb_used_mem:0");
+        line!(out, "loading_loaded_bytes:{}", loaded);
+        line!(out, "loading_loaded_perc:{:.2}", perc);
+        line!(out, "loading_eta_seconds:{}", eta);
+    }
 }
 
 fn stats_section(server: &Server, ks: &mut DbView, out: &mut String) {

@@ -105,6 +105,8 @@ pub struct Server {
     pub histograms: latency::CommandHistograms,
     /// Lua scripts, functions and the state of the running script.
     pub scripting: crate::scripting::Scripting,
+    /// The append-only file: its stream, writer and files.
+    pub aof: crate::persistence::aof::Aof,
     /// maxmemory's eviction pool.
     pub evictor: crate::memory::evict::Evictor,
     /// TLS settings for tls-port connections (None without a certificate); replaced by CONFIG
@@ -237,6 +239,16 @@ impl Server {
         hot.refresh(&config);
         let tls = tls::server_config(&config)?;
         let histograms = latency::CommandHistograms::new(commands.all_stats().count());
+        let aof = crate::persistence::aof::Aof::new(
+            config.aof.dirname.clone().into(),
+            config.aof.filename.clone(),
+            config.appendfsync,
+        );
+        aof.set_timestamps(config.aof.timestamps);
+        // Clients are answered -LOADING until the AOF is loaded (see main.rs).
+        aof.stats
+            .loading
+            .store(config.appendonly, Ordering::Relaxed);
         let now = unix_ms();
         let mut id = [0u8; 20];
         for b in id.iter_mut() {
@@ -277,6 +289,7 @@ impl Server {
             latency_events: Mutex::new(Default::default()),
             histograms,
             scripting: crate::scripting::Scripting::new(),
+            aof,
             evictor: Default::default(),
             tls: RwLock::new(tls),
             persistence: Default::default(),
@@ -339,6 +352,8 @@ impl Server {
         {
             tracing::warn!("Can't chdir to '{}': {e}", cfg.dir.display());
         }
+        self.aof.set_policy(cfg.appendfsync);
+        self.aof.set_timestamps(cfg.aof.timestamps);
         if changed.contains(&"slowlog-max-len") {
             crate::commands::slowlog::trim(self);
         }
@@ -410,13 +425,23 @@ impl Server {
                     let mut ready = Vec::new();
                     let tracking = server.tracking.active();
                     let started = Instant::now();
+                    let aof = &server.aof;
+                    // Read under each shard's lock: exact at the AOF's cut-over.
+                    let record_deletion = |db: usize, key: &[u8]| {
+                        if aof.feeding() {
+                            aof.append_command(db, &[b"DEL", key]);
+                        }
+                    };
                     server.keyspace.active_expire(
                         unix_ms(),
                         started + budget,
                         flags,
-                        &mut events,
-                        tracking.then_some(&mut changed),
-                        &mut ready,
+                        crate::storage::keyspace::ExpiryOutputs {
+                            events: &mut events,
+                            tracking: tracking.then_some(&mut changed),
+                            ready: &mut ready,
+                            deleted: &record_deletion,
+                        },
                     );
                     let ms = started.elapsed().as_millis() as u64;
                     latency::record_event(&server, "expire-cycle", ms);
@@ -435,6 +460,7 @@ impl Server {
             }
             self.expire_pause();
             crate::persistence::check_save_points(&self);
+            crate::persistence::aof::rewrite::maybe_start_automatic(&self);
             // instantaneous_* are averages over the last 16 samples, taken every 100 ms.
             if last_sample.elapsed() >= Duration::from_millis(100) {
                 let dt = last_sample.elapsed().as_secs_f64();

@@ -372,6 +372,16 @@ fn watchers_touch(watchers: &Watchers, db: usize, key: &[u8]) {
     }
 }
 
+/// Where active expiry reports its deletions: "expired" events (when `notify_flags` asks for
+/// them), CLIENT TRACKING invalidations, keys blocked clients wait on, and `deleted`, called
+/// under the shard's lock (the AOF records a DEL there).
+pub struct ExpiryOutputs<'a> {
+    pub events: &'a mut Vec<KeyEvent>,
+    pub tracking: Option<&'a mut Vec<KeyReaders>>,
+    pub ready: &'a mut Vec<(usize, Box<[u8]>)>,
+    pub deleted: &'a dyn Fn(usize, &[u8]),
+}
+
 pub struct Keyspace {
     shards: Box<[Mutex<Shard>]>,
     hasher: foldhash::fast::FixedState,
@@ -461,6 +471,19 @@ impl Keyspace {
             Guards::Many(v.into_iter().map(|i| (i, self.shards[i].lock())).collect())
         };
         Locked { guards }
+    }
+
+    /// Every shard's guard, in shard order, for a point-in-time walk: the caller releases each
+    /// once it is done with it (AOF rewrite).
+    pub fn lock_every_shard(&self) -> Vec<MutexGuard<'_, Shard>> {
+        self.shards.iter().map(|s| s.lock()).collect()
+    }
+
+    /// Forgets the write counters (after loading a dataset, as Redis zeroes its dirty count).
+    pub fn reset_dirty(&self) {
+        for s in self.shards.iter() {
+            s.lock().stats.dirty = 0;
+        }
     }
 
     pub fn lock_all(&self) -> Locked<'_> {
@@ -617,18 +640,20 @@ impl Keyspace {
     /// One step of active expiry over every shard: samples volatile keys and deletes the expired
     /// ones, repeating on a shard while more than a quarter of a sample had expired, until
     /// `deadline`. Locks one shard at a time so clients are never stalled for the whole pass.
-    /// Returns the keys removed; records "expired" events into `events` when `notify_flags`
-    /// asks for them.
+    /// Returns the keys removed; what else each deletion causes goes to `out`.
     pub fn active_expire(
         &self,
         now_ms: i64,
         deadline: std::time::Instant,
         notify_flags: u32,
-        events: &mut Vec<KeyEvent>,
-        tracking: Option<&mut Vec<KeyReaders>>,
-        ready: &mut Vec<(usize, Box<[u8]>)>,
+        out: ExpiryOutputs,
     ) -> u64 {
-        let mut tracking = tracking;
+        let ExpiryOutputs {
+            events,
+            mut tracking,
+            ready,
+            deleted,
+        } = out;
         let mut removed = 0;
         let start = fastrand::usize(..SHARD_COUNT);
         for k in 0..SHARD_COUNT {
@@ -656,6 +681,9 @@ impl Keyspace {
                         // Several keys may share a hash: check each of them.
                         while let Some(i) = shard.dbs[db_index].keys.find(h, is_expired) {
                             let e = shard.dbs[db_index].remove_index(i);
+                            // Recorded (AOF) while the shard is held, before any later write
+                            // to the key.
+                            deleted(db_index, &e.key);
                             watchers_touch(&shard.watchers, db_index, &e.key);
                             if shard
                                 .blocked
@@ -794,6 +822,13 @@ pub struct DbView<'a> {
     /// Keys created while clients were blocked on them (database, key): served once the
     /// command is done (see `server::blocking`).
     pub ready: Vec<(usize, Box<[u8]>)>,
+    /// Changes made through this view (Redis's server.dirty increments): a command that
+    /// raised it is propagated to the AOF.
+    pub dirty: u64,
+    /// While the AOF is fed: keys this view deleted because they had expired, (database,
+    /// key), propagated as DEL.
+    pub log_expired: bool,
+    pub expired: Vec<(usize, Box<[u8]>)>,
 }
 
 impl<'a> DbView<'a> {
@@ -814,6 +849,17 @@ impl<'a> DbView<'a> {
             notify_flags: 0,
             events: Vec::new(),
             ready: Vec::new(),
+            dirty: 0,
+            log_expired: false,
+            expired: Vec::new(),
+        }
+    }
+
+    /// Notes a key deleted by lazy expiry.
+    #[inline]
+    fn expired_in(&mut self, db: usize, key: &[u8]) {
+        if self.log_expired {
+            self.expired.push((db, key.into()));
         }
     }
 
@@ -849,6 +895,7 @@ impl<'a> DbView<'a> {
             Lookup::Live(i) => Some((i, self.locked.shard_key(s, h))),
             Lookup::Missing => None,
             Lookup::Expired => {
+                self.expired_in(db, key);
                 self.notify_in(db, notify::EXPIRED, "expired", key);
                 self.signal_ready_in(db, key);
                 None
@@ -872,6 +919,7 @@ impl<'a> DbView<'a> {
             }
             found => {
                 if matches!(found, Lookup::Expired) {
+                    self.expired_in(db, key);
                     self.notify_in(db, notify::EXPIRED, "expired", key);
                     self.signal_ready_in(db, key);
                 }
@@ -929,6 +977,7 @@ impl<'a> DbView<'a> {
 
     pub fn set_in(&mut self, db: usize, key: &[u8], value: Value, expire_at: i64) {
         let clock = self.clock;
+        self.dirty += 1;
         let (shard, h) = self.parts(key);
         shard.stats.dirty += 1;
         shard.touch_watched(db, key);
@@ -1007,6 +1056,7 @@ impl<'a> DbView<'a> {
     /// Counts `n` changes against the shard of `key` without signalling a modification: WATCH
     /// and client tracking ignore them (stream group bookkeeping, as in Redis).
     pub fn count_changes(&mut self, key: &[u8], n: u64) {
+        self.dirty += n;
         let (shard, _) = self.parts(key);
         shard.stats.dirty += n;
     }
@@ -1014,6 +1064,7 @@ impl<'a> DbView<'a> {
     /// Counts `n` changes against the shard of `key` (for in-place modifications).
     pub fn mark_dirty(&mut self, key: &[u8], n: u64) {
         let db = self.db;
+        self.dirty += n;
         let (shard, _) = self.parts(key);
         shard.stats.dirty += n;
         shard.touch_watched(db, key);
@@ -1032,6 +1083,7 @@ impl<'a> DbView<'a> {
         if shard.has_waiters(db, key) {
             self.push_ready(db, key);
         }
+        self.dirty += 1;
         Some(e)
     }
 
@@ -1055,6 +1107,7 @@ impl<'a> DbView<'a> {
             }
             _ => {}
         }
+        self.dirty += 1;
         true
     }
 
@@ -1224,6 +1277,7 @@ impl<'a> DbView<'a> {
     /// Empties a database (`None`: all of them). Returns the number of keys removed.
     pub fn flush(&mut self, db: Option<usize>) -> usize {
         let mut n = 0;
+        self.dirty += 1;
         let hasher = &self.keyspace.hasher;
         let mut gone = Vec::new();
         for s in self.locked.shards_mut() {
@@ -1248,6 +1302,7 @@ impl<'a> DbView<'a> {
     }
 
     pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        self.dirty += 1;
         let hasher = &self.keyspace.hasher;
         let mut ready = Vec::new();
         for s in self.locked.shards_mut() {
@@ -1354,6 +1409,7 @@ impl<'a> DbView<'a> {
             let e = shard.dbs[db].remove_index(i);
             shard.stats.expired += 1;
             shard.touch_watched(db, &e.key);
+            self.expired_in(db, &e.key);
             self.signal_ready_in(db, &e.key);
         }
         None

@@ -1,0 +1,514 @@
+//! The append-only file, in Redis 7's on-disk format and multi-part layout (see DESIGN.md,
+//! "Persistence: the AOF").
+//!
+//! Commands never touch the file. The dispatcher appends each request's executed writes to an
+//! in-memory stream (`append`, under a short mutex, while the request still holds its shard
+//! locks, so writes to one key reach the stream in execution order). A writer thread moves the
+//! stream to the current incremental file and applies the fsync policy. Connections send the
+//! replies of writes once the writer has taken them (group commit: one write(2), and under
+//! always one fsync, covers everything that arrived meanwhile, from any number of clients), so
+//! as in Redis an acknowledged write is in the file before its reply leaves:
+//! - always: the writer fsyncs after each write; replies wait for the fsync;
+//! - everysec: a second thread fsyncs once a second; a write waits up to 2 s behind an fsync
+//!   still running (replies then go out without waiting for it), then goes ahead and counts as
+//!   a delayed fsync, as in Redis;
+//! - no: the OS decides when the written data reaches the disk.
+
+pub mod load;
+pub mod manifest;
+pub mod propagate;
+pub mod rewrite;
+
+use std::fs::File;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+
+use crate::config::AppendFsync;
+use crate::server::Server;
+use manifest::Manifest;
+pub use propagate::Propagation;
+
+/// A write waits this long behind a running background fsync before going ahead (aof.c).
+const MAX_FSYNC_POSTPONE: Duration = Duration::from_secs(2);
+
+pub struct Aof {
+    /// Executed writes are being recorded. Read by the dispatcher once its shards are locked:
+    /// switching it under every shard lock gives an exact cut-over point.
+    feeding: AtomicBool,
+    policy: AtomicU8,
+    stream: Mutex<Stream>,
+    /// Wakes the writer thread when the stream gets data, a rotation or a stop.
+    wake: Condvar,
+    /// The stream offset of everything appended (a lock-free copy of `Stream::appended`).
+    appended: AtomicU64,
+    /// Stream offsets handed to the kernel (written) and known to be on disk (fsynced).
+    written: AtomicU64,
+    synced: AtomicU64,
+    /// The writer holds writes back behind a slow fsync (everysec): replies do not wait.
+    postponing: AtomicBool,
+    /// Wakes connections waiting for `written` / `synced` to move.
+    progress: tokio::sync::Notify,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// The directory and manifest; held by whoever changes the set of files.
+    pub files: Mutex<Files>,
+    pub stats: AofStats,
+}
+
+pub struct Files {
+    pub dir: PathBuf,
+    pub filename: String,
+    pub manifest: Manifest,
+}
+
+/// What INFO persistence reports.
+pub struct AofStats {
+    pub loading: AtomicBool,
+    pub loading_started_unix: AtomicI64,
+    pub loading_total_bytes: AtomicU64,
+    pub loading_loaded_bytes: AtomicU64,
+    pub rewrite_in_progress: AtomicBool,
+    /// CONFIG SET appendonly yes arrived while another rewrite ran: the cron starts the AOF
+    /// once it is done (aof_rewrite_scheduled).
+    pub enable_scheduled: AtomicBool,
+    pub rewrite_started: Mutex<Option<Instant>>,
+    pub last_rewrite_secs: AtomicI64,
+    pub last_rewrite_ok: AtomicBool,
+    pub rewrites: AtomicU64,
+    pub rewrite_failures: AtomicU64,
+    pub last_write_ok: AtomicBool,
+    /// Bytes of the base and incremental files; the base alone at the last rewrite.
+    pub current_size: AtomicU64,
+    pub base_size: AtomicU64,
+    pub fsync_in_progress: AtomicBool,
+    pub delayed_fsync: AtomicU64,
+}
+
+struct Stream {
+    /// Appended, not yet taken by the writer thread.
+    buf: Vec<u8>,
+    /// The database the stream's last command runs in (None: the next one needs a SELECT).
+    db: Option<usize>,
+    /// Bytes appended since the AOF was opened: the stream offset.
+    appended: u64,
+    /// aof-timestamp-enabled, and the second of the last `#TS:` annotation.
+    timestamps: bool,
+    last_ts: i64,
+    /// A rewrite opened a new incremental file: the writer moves to it at this offset.
+    rotate: Option<(File, u64)>,
+    stop: bool,
+}
+
+fn policy_code(p: AppendFsync) -> u8 {
+    match p {
+        AppendFsync::Always => 0,
+        AppendFsync::Everysec => 1,
+        AppendFsync::No => 2,
+    }
+}
+
+fn unix_secs() -> i64 {
+    crate::server::unix_ms() / 1000
+}
+
+impl Aof {
+    pub fn new(dir: PathBuf, filename: String, policy: AppendFsync) -> Aof {
+        Aof {
+            feeding: AtomicBool::new(false),
+            policy: AtomicU8::new(policy_code(policy)),
+            stream: Mutex::new(Stream {
+                buf: Vec::new(),
+                db: None,
+                appended: 0,
+                timestamps: false,
+                last_ts: 0,
+                rotate: None,
+                stop: false,
+            }),
+            wake: Condvar::new(),
+            appended: AtomicU64::new(0),
+            written: AtomicU64::new(0),
+            synced: AtomicU64::new(0),
+            postponing: AtomicBool::new(false),
+            progress: tokio::sync::Notify::new(),
+            writer: Mutex::new(None),
+            files: Mutex::new(Files {
+                dir,
+                filename,
+                manifest: Manifest::default(),
+            }),
+            stats: AofStats {
+                loading: AtomicBool::new(false),
+                loading_started_unix: AtomicI64::new(0),
+                loading_total_bytes: AtomicU64::new(0),
+                loading_loaded_bytes: AtomicU64::new(0),
+                rewrite_in_progress: AtomicBool::new(false),
+                enable_scheduled: AtomicBool::new(false),
+                rewrite_started: Mutex::new(None),
+                last_rewrite_secs: AtomicI64::new(-1),
+                last_rewrite_ok: AtomicBool::new(true),
+                rewrites: AtomicU64::new(0),
+                rewrite_failures: AtomicU64::new(0),
+                last_write_ok: AtomicBool::new(true),
+                current_size: AtomicU64::new(0),
+                base_size: AtomicU64::new(0),
+                fsync_in_progress: AtomicBool::new(false),
+                delayed_fsync: AtomicU64::new(0),
+            },
+        }
+    }
+
+    /// Whether executed writes are recorded (read with the request's shards locked).
+    #[inline]
+    pub fn feeding(&self) -> bool {
+        self.feeding.load(Ordering::Acquire)
+    }
+
+    fn policy(&self) -> AppendFsync {
+        match self.policy.load(Ordering::Relaxed) {
+            0 => AppendFsync::Always,
+            1 => AppendFsync::Everysec,
+            _ => AppendFsync::No,
+        }
+    }
+
+    pub fn set_policy(&self, p: AppendFsync) {
+        self.policy.store(policy_code(p), Ordering::Relaxed);
+        self.wake.notify_one();
+    }
+
+    pub fn set_timestamps(&self, on: bool) {
+        self.stream.lock().timestamps = on;
+    }
+
+    /// Appends one request's writes to the stream; returns the stream offset they end at.
+    pub fn append(&self, prop: &mut Propagation) -> u64 {
+        let mut s = self.stream.lock();
+        let s = &mut *s;
+        let was_empty = s.buf.is_empty();
+        let before = s.buf.len();
+        annotate_time(s);
+        prop.drain_into(&mut s.buf, &mut s.db);
+        s.appended += (s.buf.len() - before) as u64;
+        let end = s.appended;
+        self.appended.store(end, Ordering::Release);
+        if was_empty {
+            self.wake.notify_one();
+        }
+        end
+    }
+
+    /// Appends one command outside any request (active expiry's deletions).
+    pub fn append_command(&self, db: usize, args: &[&[u8]]) {
+        let mut s = self.stream.lock();
+        let s = &mut *s;
+        let was_empty = s.buf.is_empty();
+        let before = s.buf.len();
+        annotate_time(s);
+        propagate::select_db(&mut s.buf, &mut s.db, db);
+        propagate::encode_command(&mut s.buf, args.iter().copied());
+        s.appended += (s.buf.len() - before) as u64;
+        self.appended.store(s.appended, Ordering::Release);
+        if was_empty {
+            self.wake.notify_one();
+        }
+    }
+
+    /// Offset of everything appended so far.
+    pub fn appended(&self) -> u64 {
+        self.appended.load(Ordering::Acquire)
+    }
+
+    /// Waits until the writes up to stream offset `offset` may be acknowledged: fsynced under
+    /// appendfsync always, written otherwise (or held back behind a slow fsync); at once when
+    /// the AOF is turned off (its last fsync covered everything).
+    pub async fn wait_durable(&self, offset: u64) {
+        loop {
+            let notified = self.progress.notified();
+            let reached = if self.policy() == AppendFsync::Always {
+                self.synced.load(Ordering::Acquire) >= offset
+            } else {
+                self.written.load(Ordering::Acquire) >= offset
+                    || self.postponing.load(Ordering::Acquire)
+            };
+            if reached || !self.feeding() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    fn mark_written(&self, offset: u64) {
+        self.written.fetch_max(offset, Ordering::AcqRel);
+        self.progress.notify_waiters();
+    }
+
+    fn mark_synced(&self, offset: u64) {
+        self.written.fetch_max(offset, Ordering::AcqRel);
+        self.synced.fetch_max(offset, Ordering::AcqRel);
+        self.progress.notify_waiters();
+    }
+
+    /// Starts recording into `file` (an incremental file open for append). Called with every
+    /// shard locked, or before clients are served.
+    pub fn begin(&self, server: &Arc<Server>, file: File) {
+        {
+            let mut s = self.stream.lock();
+            s.buf.clear();
+            s.db = None;
+            s.rotate = None;
+            s.stop = false;
+            s.last_ts = 0;
+            self.written.store(s.appended, Ordering::Release);
+            self.synced.store(s.appended, Ordering::Release);
+        }
+        let srv = server.clone();
+        let handle = std::thread::Builder::new()
+            .name("aof-writer".into())
+            .spawn(move || writer_loop(srv, file))
+            .expect("spawn the AOF writer thread");
+        *self.writer.lock() = Some(handle);
+        self.feeding.store(true, Ordering::Release);
+    }
+
+    /// Moves the writer to a new incremental file at the current stream offset (a rewrite
+    /// starting). Called with every shard locked, so the offset is an exact cut-over point.
+    pub fn rotate(&self, file: File) {
+        let mut s = self.stream.lock();
+        let at = s.appended;
+        s.rotate = Some((file, at));
+        // Each file is replayed from database 0: the new one starts with a SELECT.
+        s.db = None;
+        s.last_ts = 0;
+        drop(s);
+        self.wake.notify_one();
+    }
+
+    /// Stops recording: the writer writes and fsyncs what is left, then exits.
+    pub fn stop(&self) {
+        self.feeding.store(false, Ordering::Release);
+        self.stream.lock().stop = true;
+        self.wake.notify_one();
+        if let Some(h) = self.writer.lock().take() {
+            let _ = h.join();
+        }
+        self.progress.notify_waiters();
+    }
+
+    /// Bytes waiting for the writer (aof_buffer_length).
+    pub fn buffered(&self) -> usize {
+        self.stream.lock().buf.len()
+    }
+}
+
+/// CONFIG SET appendonly: turning it on writes a base first (recording starts at its
+/// cut-over); turning it off flushes and fsyncs what was appended, then stops.
+pub fn apply_appendonly(server: &Arc<Server>) {
+    let on = server.config.read().appendonly;
+    let scheduled = &server.aof.stats.enable_scheduled;
+    if on && !server.aof.feeding() {
+        if rewrite::start_background(server, rewrite::Reason::Enable).is_err() {
+            // A rewrite runs (BGREWRITEAOF with the AOF off): start once it is done.
+            scheduled.store(true, Ordering::Release);
+        }
+    } else if !on {
+        scheduled.store(false, Ordering::Release);
+        if server.aof.feeding() {
+            server.aof.stop();
+        }
+    }
+}
+
+/// `#TS:<unix seconds>` before the first command of each second (aof-timestamp-enabled).
+fn annotate_time(s: &mut Stream) {
+    if s.timestamps {
+        let now = unix_secs();
+        if now > s.last_ts {
+            s.buf.extend_from_slice(format!("#TS:{now}\r\n").as_bytes());
+            s.last_ts = now;
+        }
+    }
+}
+
+/// Writes `bytes` completely; a failing disk is retried each second (Redis keeps the data and
+/// retries), except under appendfsync always where Redis exits rather than acknowledge writes
+/// it cannot persist.
+fn write_fully(server: &Server, file: &mut File, bytes: &[u8]) {
+    let aof = &server.aof;
+    let mut logged = false;
+    loop {
+        match file.write_all(bytes) {
+            Ok(()) => {
+                if !aof.stats.last_write_ok.swap(true, Ordering::Relaxed) {
+                    tracing::warn!("AOF write error looks solved, Redis can write again.");
+                }
+                return;
+            }
+            Err(e) => {
+                aof.stats.last_write_ok.store(false, Ordering::Relaxed);
+                if aof.policy() == AppendFsync::Always {
+                    tracing::error!(
+                        "Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting... ({e})"
+                    );
+                    std::process::exit(1);
+                }
+                if !logged {
+                    tracing::warn!("Error writing to the AOF file: {e}");
+                    logged = true;
+                }
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+    }
+}
+
+/// The thread that fsyncs for appendfsync everysec, so writes never wait for the disk flush
+/// (Redis's bio fsync job).
+fn spawn_fsyncer(server: Arc<Server>) -> std::sync::mpsc::Sender<File> {
+    let (tx, rx) = std::sync::mpsc::channel::<File>();
+    std::thread::Builder::new()
+        .name("aof-fsync".into())
+        .spawn(move || {
+            for f in rx {
+                if let Err(e) = f.sync_data() {
+                    tracing::warn!("AOF fsync failed: {e}");
+                }
+                server
+                    .aof
+                    .stats
+                    .fsync_in_progress
+                    .store(false, Ordering::Release);
+            }
+        })
+        .expect("spawn the AOF fsync thread");
+    tx
+}
+
+fn writer_loop(server: Arc<Server>, mut file: File) {
+    let aof = &server.aof;
+    let fsyncer = spawn_fsyncer(server.clone());
+    let mut chunk: Vec<u8> = Vec::new();
+    let mut last_fsync = Instant::now();
+    let mut unsynced = false;
+    loop {
+        let mut s = aof.stream.lock();
+        let mut postponed: Option<Instant> = None;
+        loop {
+            if s.stop || s.rotate.is_some() {
+                break;
+            }
+            let policy = aof.policy();
+            if !s.buf.is_empty() {
+                if policy == AppendFsync::Everysec
+                    && aof.stats.fsync_in_progress.load(Ordering::Acquire)
+                {
+                    let since = *postponed.get_or_insert_with(|| {
+                        aof.postponing.store(true, Ordering::Release);
+                        aof.progress.notify_waiters();
+                        Instant::now()
+                    });
+                    if since.elapsed() < MAX_FSYNC_POSTPONE {
+                        aof.wake.wait_for(&mut s, Duration::from_millis(5));
+                        continue;
+                    }
+                    aof.stats.delayed_fsync.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(
+                        "Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without waiting for fsync to complete, this may slow down Redis."
+                    );
+                }
+                break;
+            }
+            // everysec: written data is fsynced a second after the last fsync, once the
+            // previous one has finished.
+            let everysec_pending = policy == AppendFsync::Everysec && unsynced;
+            let fsync_running = aof.stats.fsync_in_progress.load(Ordering::Acquire);
+            if everysec_pending && !fsync_running && last_fsync.elapsed() >= Duration::from_secs(1)
+            {
+                break;
+            }
+            let wait = if everysec_pending && fsync_running {
+                Duration::from_millis(10)
+            } else if everysec_pending {
+                Duration::from_secs(1).saturating_sub(last_fsync.elapsed())
+            } else {
+                Duration::from_secs(1)
+            };
+            aof.wake
+                .wait_for(&mut s, wait.max(Duration::from_millis(1)));
+        }
+        if postponed.is_some() {
+            aof.postponing.store(false, Ordering::Release);
+        }
+        std::mem::swap(&mut s.buf, &mut chunk);
+        let end = s.appended;
+        let rotate = s.rotate.take();
+        let stop = s.stop;
+        drop(s);
+
+        let start = end - chunk.len() as u64;
+        let mut rest: &[u8] = &chunk;
+        if let Some((next, at)) = rotate {
+            let (old, new) = rest.split_at((at - start) as usize);
+            write_fully(&server, &mut file, old);
+            // The old file is complete and durable before it can become history.
+            let _ = file.sync_data();
+            file = next;
+            rest = new;
+        }
+        if !rest.is_empty() {
+            write_fully(&server, &mut file, rest);
+            aof.stats
+                .current_size
+                .fetch_add(rest.len() as u64, Ordering::Relaxed);
+            unsynced = true;
+        }
+        let policy = aof.policy();
+        let skip_fsync = aof.stats.rewrite_in_progress.load(Ordering::Relaxed)
+            && server.config.read().aof.no_fsync_on_rewrite;
+        if stop {
+            let _ = file.sync_data();
+            aof.mark_synced(end);
+            return;
+        }
+        match policy {
+            AppendFsync::Always => {
+                if unsynced && !skip_fsync {
+                    if let Err(e) = file.sync_data() {
+                        tracing::error!(
+                            "Can't persist the AOF (fsync failed) with appendfsync always: {e}. Exiting..."
+                        );
+                        std::process::exit(1);
+                    }
+                    last_fsync = Instant::now();
+                }
+                unsynced = false;
+                aof.mark_synced(end);
+            }
+            AppendFsync::Everysec => {
+                aof.mark_written(end);
+                if unsynced
+                    && !skip_fsync
+                    && last_fsync.elapsed() >= Duration::from_secs(1)
+                    && !aof.stats.fsync_in_progress.load(Ordering::Acquire)
+                    && let Ok(dup) = file.try_clone()
+                {
+                    aof.stats.fsync_in_progress.store(true, Ordering::Release);
+                    if fsyncer.send(dup).is_err() {
+                        aof.stats.fsync_in_progress.store(false, Ordering::Release);
+                    }
+                    last_fsync = Instant::now();
+                    unsynced = false;
+                }
+            }
+            AppendFsync::No => {
+                aof.mark_written(end);
+                unsynced = false;
+            }
+        }
+        chunk.clear();
+    }
+}

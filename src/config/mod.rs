@@ -139,8 +139,8 @@ pub struct Config {
     /// Whether a `save` line was read yet (the first one replaces the default save points).
     save_loaded: bool,
     pub rename_commands: Vec<(String, String)>,
-    /// `user` lines, kept for the ACL work.
-    pub users: Vec<String>,
+    /// The arguments of each `user` line (name, rules...).
+    pub users: Vec<Vec<String>>,
 
     pub port: u16,
     pub bind: Vec<String>,
@@ -525,7 +525,7 @@ impl Config {
                     self.rename_commands
                         .push((args[0].clone(), args[1].clone()));
                 }
-                "user" if !args.is_empty() => self.users.push(line.to_string()),
+                "user" if !args.is_empty() => self.users.push(args.to_vec()),
                 "loadmodule" => return Err(err("ferrodis does not load Redis modules".into())),
                 "sentinel" => {
                     return Err(err(
@@ -649,6 +649,11 @@ impl Config {
                 .unwrap_or_else(|_| self.values["dir"].clone());
         }
         self.values[param.name].clone()
+    }
+
+    /// A parameter's canonical value ("" for an unknown name).
+    pub fn value(&self, name: &str) -> &str {
+        self.values.get(name).map_or("", |v| v.as_str())
     }
 
     /// CONFIG GET: values for one or more glob patterns (case-insensitive). A pattern without

@@ -107,6 +107,8 @@ pub struct Multi {
 pub struct Client {
     pub info: Arc<ClientInfo>,
     pub db: usize,
+    /// The ACL user the connection runs as (the default user until AUTH).
+    pub user: Arc<crate::acl::User>,
     pub authenticated: bool,
     pub reply_mode: ReplyMode,
     pub no_touch: bool,
@@ -137,10 +139,11 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(info: Arc<ClientInfo>, authenticated: bool) -> Client {
+    pub fn new(info: Arc<ClientInfo>, user: Arc<crate::acl::User>, authenticated: bool) -> Client {
         Client {
             info,
             db: 0,
+            user,
             authenticated,
             reply_mode: ReplyMode::On,
             no_touch: false,
@@ -195,6 +198,13 @@ impl Client {
             .addr
             .parse::<std::net::SocketAddr>()
             .is_ok_and(|a| a.ip().is_loopback())
+    }
+
+    /// Runs as `user` from now on (AUTH, HELLO AUTH, RESET); CLIENT LIST shows its name.
+    pub fn set_user(&mut self, user: Arc<crate::acl::User>) {
+        self.info.meta.lock().user = user.name_lossy();
+        self.user = user;
+        self.authenticated = true;
     }
 
     pub fn select(&mut self, db: usize) {

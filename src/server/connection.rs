@@ -71,7 +71,7 @@ async fn accept(server: Arc<Server>, mut stream: TcpStream, peer: SocketAddr) {
             .await;
         return;
     }
-    let needs_auth = server.hot.requirepass_set.load(Ordering::Relaxed);
+    let needs_auth = server.acl.default_needs_auth();
     if !needs_auth && server.config.read().protected_mode && !peer.ip().is_loopback() {
         server
             .stats
@@ -94,7 +94,7 @@ async fn accept(server: Arc<Server>, mut stream: TcpStream, peer: SocketAddr) {
     let fd = -1;
     let info = Arc::new(ClientInfo::new(id, peer.to_string(), laddr, fd, unix_ms()));
     server.register_client(info.clone());
-    let client = Client::new(info, !needs_auth);
+    let client = Client::new(info, server.acl.default.clone(), !needs_auth);
     run(&server, stream, client).await;
     server.unregister_client(id);
 }

@@ -41,6 +41,7 @@ corpus_tests! {
     corpus_streams => "streams.redis",
     corpus_scripting_libs => "scripting_libs.redis",
     corpus_scripting => "scripting.redis",
+    corpus_acl => "acl.redis",
 }
 
 /// Every corpus file must be listed above (and every listed file must parse),

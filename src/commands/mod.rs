@@ -680,7 +680,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("reset", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, CONN, connection::reset).doc("connection", "6.2.0", "O(1)", "Resets the connection."),
     CommandSpec::new("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, CONN, connection::auth).doc("connection", "1.0.0", "O(N) where N is the number of passwords defined for the user", "Authenticates the connection."),
     CommandSpec::new("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, CONN, connection::hello).doc("connection", "6.0.0", "O(1)", "Handshakes with the Redis server."),
-    CommandSpec::new("client", -2, 0, CONN, container).subs(client_cmd::CLIENT_SUBCOMMANDS).doc("connection", "2.4.0", "Depends on subcommand.", "A container for client connection commands."),
+    CommandSpec::new("client", -2, 0, 0, container).subs(client_cmd::CLIENT_SUBCOMMANDS).doc("connection", "2.4.0", "Depends on subcommand.", "A container for client connection commands."),
     // transactions
     CommandSpec::new("multi", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, CAT_TRANSACTION, transactions::multi).doc("transactions", "1.2.0", "O(1)", "Starts a transaction."),
     CommandSpec::new("exec", 1, NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG | ALL_SHARDS, CAT_TRANSACTION, transactions::exec).doc("transactions", "1.2.0", "Depends on commands in the transaction", "Executes all commands in a transaction."),

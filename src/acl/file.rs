@@ -45,9 +45,23 @@ pub fn parse(text: &[u8], filename: &str, env: Env) -> Result<BTreeMap<Vec<u8>, 
             ));
             Vec::new()
         });
+        // Unknown commands are reported with the rule (it holds nothing secret); of other
+        // errors only the first of the line, since it may explain the ones after it.
+        let mut syntax_error = false;
         for op in ops {
-            if let Err(e) = rules.apply(trim(&op, b"\t\r\n"), env) {
-                errors.push_str(&format!("{filename}:{linenum}: {}. ", e.message()));
+            let op = trim(&op, b"\t\r\n");
+            match rules.apply(op, env) {
+                Ok(()) => {}
+                Err(e @ super::RuleError::UnknownCommand) => errors.push_str(&format!(
+                    "{filename}:{linenum}: Error in applying operation '{}': {}. ",
+                    String::from_utf8_lossy(op),
+                    e.message()
+                )),
+                Err(e) if !syntax_error => {
+                    errors.push_str(&format!("{filename}:{linenum}: {}. ", e.message()));
+                    syntax_error = true;
+                }
+                Err(_) => {}
             }
         }
         users.insert(name.to_vec(), rules);

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::commands::table::{
     ACL_CATEGORIES, ACL_READ as READ, ACL_RW as READ_WRITE, ACL_WRITE as WRITE, CommandSpec,
-    CommandTable, KEY_ACCESS, KEY_DELETE, KEY_INSERT, KEY_UPDATE, NO_AUTH,
+    CommandTable, KEY_ACCESS, KEY_DELETE, KEY_INSERT, KEY_NOT_KEY, KEY_UPDATE, NO_AUTH,
 };
 use crate::protocol::Args;
 use crate::util::glob::glob_match;
@@ -409,7 +409,7 @@ impl Selector {
                 return Err(Denial::Command);
             }
         }
-        if !self.all_keys {
+        if !self.all_keys && spec.key_spec_bits() & KEY_NOT_KEY == 0 {
             let keys = keys.get_or_insert_with(|| {
                 let args = req.args;
                 spec.key_indexes(args.len(), move |i| args.get(i)).collect()

@@ -137,7 +137,7 @@ pub fn hello(ctx: &mut Ctx, args: Args) {
         return;
     }
     if !ctx.client.authenticated {
-        return ctx.reply.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+        return ctx.reply.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
     }
     if let Some(n) = name {
         if !valid_client_name(n) {

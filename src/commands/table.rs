@@ -104,6 +104,8 @@ pub const KEY_ACCESS: u8 = 1;
 pub const KEY_INSERT: u8 = 2;
 pub const KEY_DELETE: u8 = 4;
 pub const KEY_UPDATE: u8 = 8;
+/// Not a key (shard channels of SPUBLISH/SSUBSCRIBE): ACL key patterns do not apply.
+pub const KEY_NOT_KEY: u8 = 16;
 
 // ACL key permissions a key needs (%R~ read, %W~ write; ~ grants both).
 pub const ACL_READ: u8 = 1;
@@ -325,6 +327,7 @@ impl CommandSpec {
                 "insert" => KEY_INSERT,
                 "delete" => KEY_DELETE,
                 "update" => KEY_UPDATE,
+                "not_key" => KEY_NOT_KEY,
                 _ => 0,
             })
             .fold(0, |a, b| a | b)

@@ -523,6 +523,55 @@ fn user_lines_in_the_config_file() {
     });
 }
 
+#[test]
+fn config_rewrite_writes_users_and_slowlog_redacts_rules() {
+    let conf_for = || {
+        let dir = common::unique_temp_dir("rewrite");
+        let conf = dir.join("redis.conf");
+        write(
+            &conf,
+            "user default on nopass ~* &* +@all\nuser old on nopass +@read\n",
+        );
+        conf.display().to_string()
+    };
+    // Each server rewrites its own copy of the file.
+    let scenario = |s: &Server| {
+        let mut c = s.raw();
+        let mut out = vec![
+            c.cmd_str(&["CONFIG", "SET", "slowlog-log-slower-than", "0"]),
+            c.cmd_str(&["ACL", "SETUSER", "new", "on", ">secret", "~n*", "+@write"]),
+        ];
+        // Only the recorded arguments: ids, times and addresses differ by nature.
+        let log = c.cmd_str(&["SLOWLOG", "GET", "1"]);
+        out.push(log.items().unwrap()[0].items().unwrap()[3].clone());
+        out.push(c.cmd_str(&["ACL", "DELUSER", "old"]));
+        out.push(c.cmd_str(&["CONFIG", "REWRITE"]));
+        out
+    };
+    let want = scenario(&Server::redis(&[&conf_for()]));
+    let got = scenario(&Server::subject(&[&conf_for()]));
+    assert_same(&got, &want);
+    // The rewritten file holds the users; a restart from it has them.
+    let conf = conf_for();
+    let s = Server::ferrodis(&[&conf]);
+    let mut c = s.raw();
+    c.cmd_str(&["ACL", "SETUSER", "new", "on", ">secret", "~n*", "+@write"]);
+    c.cmd_str(&["ACL", "DELUSER", "old"]);
+    assert_eq!(c.cmd_str(&["CONFIG", "REWRITE"]), Reply::ok());
+    let before = c.cmd_str(&["ACL", "LIST"]);
+    let text = std::fs::read_to_string(&conf).unwrap();
+    let users: Vec<Reply> = text
+        .lines()
+        .filter(|l| l.starts_with("user "))
+        .map(Reply::bulk)
+        .collect();
+    assert_eq!(Reply::array(users), before);
+    drop(c);
+    drop(s);
+    let s = Server::ferrodis(&[&conf]);
+    assert_eq!(s.raw().cmd_str(&["ACL", "LIST"]), before);
+}
+
 /// The full names of every command (and subcommand) a server knows: every command is @fast
 /// or @slow.
 fn all_names(c: &mut Raw) -> std::collections::BTreeSet<String> {

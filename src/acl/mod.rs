@@ -149,6 +149,10 @@ impl Selector {
     /// Applies one selector rule (ACLSetSelector).
     fn apply(&mut self, op: &[u8], env: Env) -> Result<(), RuleError> {
         let is = |s: &str| op.eq_ignore_ascii_case(s.as_bytes());
+        if op.is_empty() {
+            // An empty word inside a selector's parentheses ("(\"\")").
+            return Err(RuleError::Syntax);
+        }
         if is("allkeys") || is("~*") {
             self.all_keys = true;
             self.keys.clear();
@@ -661,15 +665,8 @@ impl Rules {
         Ok(())
     }
 
-    pub fn enabled(&self) -> bool {
-        self.enabled
-    }
-
-    pub fn nopass(&self) -> bool {
-        self.nopass
-    }
-
-    fn flag_names(&self) -> Vec<&'static str> {
+    /// The flags GETUSER and ACL LIST show, in Redis's order.
+    pub fn flags(&self) -> Vec<&'static str> {
         let mut flags = vec![if self.enabled { "on" } else { "off" }];
         if self.nopass {
             flags.push("nopass");
@@ -685,7 +682,7 @@ impl Rules {
     /// Everything but the name, as ACL LIST renders it (ACLDescribeUser).
     pub fn describe(&self, env: Env) -> String {
         let mut out = String::new();
-        for f in self.flag_names() {
+        for f in self.flags() {
             out.push_str(f);
             out.push(' ');
         }
@@ -1054,10 +1051,6 @@ impl Rules {
 
     pub fn selector_count(&self) -> usize {
         self.selectors.len()
-    }
-
-    pub fn flags(&self) -> Vec<&'static str> {
-        self.flag_names()
     }
 
     pub fn password_hashes(&self) -> Vec<String> {

@@ -243,8 +243,8 @@ fn getuser(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// `user <name> <rules>` for every user, by name (ACL LIST and ACL SAVE).
-fn user_lines(server: &Server) -> Vec<String> {
+/// `user <name> <rules>` for every user, by name (ACL LIST, ACL SAVE, CONFIG REWRITE).
+pub fn user_lines(server: &Server) -> Vec<String> {
     let env = server.acl.env(&server.commands);
     server
         .acl

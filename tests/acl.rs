@@ -181,7 +181,8 @@ fn auth_and_hello() {
         let mut root = s.raw();
         root.cmd_str(&["ACL", "SETUSER", "u", "on", ">pw", "+@all", "~*"]);
         let mut c = s.raw();
-        vec![
+        let mut early = s.raw();
+        let mut out = vec![
             c.cmd_str(&["AUTH", "pw"]),
             c.cmd_str(&["AUTH", "u", "bad"]),
             c.cmd_str(&["AUTH", "nobody", "pw"]),
@@ -206,7 +207,15 @@ fn auth_and_hello() {
             s.raw().cmd_str(&["AUTH", "sekret"]),
             root.cmd_str(&["ACL", "SETUSER", "default", "on", "nopass"]),
             s.raw().cmd_str(&["GET", "x"]),
-        ]
+        ];
+        // A connection opened while a password was needed runs once none is.
+        out.push(root.cmd_str(&["CONFIG", "SET", "requirepass", "again"]));
+        let mut late = s.raw();
+        out.push(late.cmd_str(&["GET", "x"]));
+        out.push(early.cmd_str(&["GET", "x"]));
+        out.push(root.cmd_str(&["CONFIG", "SET", "requirepass", ""]));
+        out.push(late.cmd_str(&["GET", "x"]));
+        out
     });
 }
 

@@ -102,7 +102,9 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
             }
         }
     }
-    if !client.authenticated && !spec.has(NO_AUTH) {
+    // A connection that has not authenticated may run anything once the default user needs
+    // no password any more (authRequired in Redis).
+    if !client.authenticated && !spec.has(NO_AUTH) && server.acl.default_needs_auth() {
         reply.error("NOAUTH Authentication required.");
         count_rejected(server, index, reply);
         transactions::flag_aborted(client);

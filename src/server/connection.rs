@@ -184,7 +184,11 @@ async fn run(server: &Arc<Server>, mut stream: TcpStream, mut client: Client) {
                 break;
             }
             let pending = &buf[consumed..];
-            match parser.parse(pending, max_bulk, client.authenticated) {
+            match parser.parse(
+                pending,
+                max_bulk,
+                client.authenticated || !server.acl.default_needs_auth(),
+            ) {
                 Ok(Parsed::Request(len)) => {
                     if let Some(until) = paused_until(server, &parser, pending) {
                         // Flush what we have, wait out the pause, then go on with this request.

@@ -278,6 +278,9 @@ fn acl_log_records_denials() {
             c.cmd_str(&["GET", "other2"]),
             c.cmd_str(&["DISCARD"]),
             c.cmd_str(&["EVAL", "return redis.pcall('get', 'luakey')", "0"]),
+            c.cmd_str(&["MULTI"]),
+            c.cmd_str(&["AUTH", "u", "wrong"]),
+            c.cmd_str(&["EXEC"]),
             s.raw().cmd_str(&["AUTH", "u", "wrong"]),
             s.raw().cmd_str(&["AUTH", "ghost", "pw"]),
         ];

@@ -51,7 +51,7 @@ pub fn log_denial(
     object: &[u8],
     username: Option<&[u8]>,
 ) {
-    let context = if client.multi.is_some() {
+    let context = if client.multi.is_some() || client.in_exec {
         Context::Multi
     } else {
         Context::Toplevel
@@ -387,6 +387,12 @@ fn dryrun(ctx: &mut Ctx, args: Args) {
             lossy(cmd_args.get(0))
         ));
     };
+    if !spec.arity_ok(cmd_args.len()) {
+        return ctx.reply.error(&format!(
+            "ERR wrong number of arguments for '{}' command",
+            table.full_name(index)
+        ));
+    }
     let req = Request {
         spec,
         index,

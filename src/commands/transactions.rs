@@ -105,6 +105,7 @@ pub fn exec(ctx: &mut Ctx, _args: Args) {
         return ctx.reply.null_array();
     }
     ctx.reply.array(multi.queued.len());
+    ctx.client.in_exec = true;
     for (index, owned) in &multi.queued {
         let spec = ctx.server.commands.spec_at(*index);
         let args = owned.args();
@@ -121,6 +122,7 @@ pub fn exec(ctx: &mut Ctx, _args: Args) {
         }
         run(ctx, spec, *index, args, Instant::now());
     }
+    ctx.client.in_exec = false;
 }
 
 /// A queued command the user may no longer run: Redis's EXEC-time NOPERM, logged as "multi".

@@ -115,6 +115,8 @@ pub struct Client {
     /// Close the connection once the pending replies are written (QUIT, protocol errors).
     pub close_after_reply: bool,
     pub multi: Option<Multi>,
+    /// EXEC is running the queued commands (ACL LOG's "multi" context).
+    pub in_exec: bool,
     /// Keys this client WATCHes, by database.
     pub watched: Vec<(usize, Vec<u8>)>,
     /// Set by any change to a watched key; EXEC then fails.
@@ -149,6 +151,7 @@ impl Client {
             no_touch: false,
             close_after_reply: false,
             multi: None,
+            in_exec: false,
             watched: Vec::new(),
             watch_dirty: Arc::new(AtomicBool::new(false)),
             subscribed: Default::default(),

@@ -238,6 +238,12 @@ fn client_kill(ctx: &mut Ctx, args: Args) {
         } else if eq_ic(opt, "laddr") {
             laddr = Some(val);
         } else if eq_ic(opt, "user") {
+            if ctx.server.acl.get(val).is_none() {
+                return ctx.reply.error(&format!(
+                    "ERR No such user '{}'",
+                    String::from_utf8_lossy(val)
+                ));
+            }
             user = Some(val);
         } else if eq_ic(opt, "skipme") {
             if eq_ic(val, "yes") {

@@ -731,8 +731,8 @@ impl Rules {
         Err(worst)
     }
 
-    /// Whether every channel pattern is allowed to this user (ACL SETUSER disconnects
-    /// subscribers that lose one).
+    /// Whether a subscription (a channel, or a pattern compared literally) is allowed to this
+    /// user (ACL SETUSER disconnects subscribers that lose one).
     fn channel_allowed(&self, channel: &[u8], literal: bool) -> bool {
         self.selectors.iter().any(|s| {
             s.all_channels
@@ -882,6 +882,9 @@ pub struct Acl {
     all_channels_default: AtomicBool,
     pub log: Mutex<log::AclLog>,
     pub denied: [AtomicU64; 4],
+    /// Held by every read-modify-write of the users (SETUSER, DELUSER, LOAD, requirepass), which
+    /// Redis's single thread makes atomic.
+    pub edit: Mutex<()>,
 }
 
 impl Acl {
@@ -901,6 +904,7 @@ impl Acl {
             all_channels_default: AtomicBool::new(all_channels),
             log: Mutex::new(log::AclLog::default()),
             denied: Default::default(),
+            edit: Mutex::new(()),
         };
         acl.refresh_default_auth();
         acl
@@ -939,49 +943,31 @@ impl Acl {
 
     /// requirepass: the default user's only password, or nopass when empty.
     pub fn set_default_password(&self, table: &CommandTable, password: Option<&[u8]>) {
-        let env = self.env(table);
+        let _edit = self.edit.lock();
         let mut rules = self.default.rules();
-        let _ = rules.apply(b"resetpass", env);
-        match password {
-            Some(p) => {
-                let mut op = b">".to_vec();
-                op.extend_from_slice(p);
-                let _ = rules.apply(&op, env);
-            }
-            None => {
-                let _ = rules.apply(b"nopass", env);
-            }
-        }
+        set_only_password(&mut rules, password, self.env(table));
         self.default.replace(rules);
         self.refresh_default_auth();
     }
 
-    /// Creates or replaces a user's rules (ACL SETUSER after every rule applied cleanly).
-    /// Returns the previous rules of an existing user.
-    pub fn set_user(&self, name: &[u8], rules: Rules) -> Option<Rules> {
+    /// Creates a user or replaces its rules (ACL SETUSER, once every rule applied cleanly).
+    pub fn set_user(&self, name: &[u8], rules: Rules) {
         let mut users = self.users.write();
-        let previous = match users.get(name) {
-            Some(u) => {
-                let old = u.rules();
-                u.replace(rules);
-                Some(old)
-            }
+        match users.get(name) {
+            Some(u) => u.replace(rules),
             None => {
                 users.insert(name.to_vec(), Arc::new(User::new(name, rules)));
-                None
             }
-        };
+        }
         drop(users);
         if name == b"default" {
             self.refresh_default_auth();
         }
-        previous
     }
 
-    /// Removes users (never "default"); returns how many existed.
-    pub fn delete_users(&self, names: &[&[u8]]) -> usize {
-        let mut users = self.users.write();
-        names.iter().filter(|n| users.remove(**n).is_some()).count()
+    /// Removes a user (never called for "default"); false when there was none.
+    pub fn delete_user(&self, name: &[u8]) -> bool {
+        self.users.write().remove(name).is_some()
     }
 
     /// Replaces every user (ACL LOAD, startup): the default user keeps its identity and takes
@@ -1014,16 +1000,26 @@ impl Acl {
 /// The default user's stock rules: everything allowed, on, nopass (or requirepass).
 fn default_rules(env: Env, requirepass: Option<&[u8]>) -> Rules {
     let mut rules = Rules::new(env);
-    for op in [&b"+@all"[..], b"~*", b"&*", b"on", b"nopass"] {
+    for op in [&b"+@all"[..], b"~*", b"&*", b"on"] {
         let _ = rules.apply(op, env);
     }
-    if let Some(p) = requirepass {
-        let _ = rules.apply(b"resetpass", env);
-        let mut op = b">".to_vec();
-        op.extend_from_slice(p);
-        let _ = rules.apply(&op, env);
-    }
+    set_only_password(&mut rules, requirepass, env);
     rules
+}
+
+/// `password` as the only password, or nopass without one (ACLUpdateDefaultUserPassword).
+fn set_only_password(rules: &mut Rules, password: Option<&[u8]>, env: Env) {
+    let _ = rules.apply(b"resetpass", env);
+    match password {
+        Some(p) => {
+            let mut op = b">".to_vec();
+            op.extend_from_slice(p);
+            let _ = rules.apply(&op, env);
+        }
+        None => {
+            let _ = rules.apply(b"nopass", env);
+        }
+    }
 }
 
 /// After SETUSER changed a user's channels: whether a subscriber with these subscriptions

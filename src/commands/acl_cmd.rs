@@ -138,6 +138,7 @@ fn setuser(ctx: &mut Ctx, args: Args) {
         }
     };
     let env = ctx.server.acl.env(&ctx.server.commands);
+    let _edit = ctx.server.acl.edit.lock();
     let existing = ctx.server.acl.get(name);
     let mut rules = existing
         .as_ref()
@@ -196,9 +197,10 @@ fn deluser(ctx: &mut Ctx, args: Args) {
     if names.contains(&&b"default"[..]) {
         return ctx.reply.error("ERR The 'default' user cannot be removed");
     }
+    let _edit = ctx.server.acl.edit.lock();
     let mut deleted = 0;
     for name in names {
-        if ctx.server.acl.delete_users(&[name]) > 0 {
+        if ctx.server.acl.delete_user(name) {
             deleted += 1;
             let name = lossy(name);
             disconnect_users(ctx, |u| u == name);
@@ -436,6 +438,7 @@ fn load(ctx: &mut Ctx, _args: Args) {
         return ctx.reply.error(NO_ACL_FILE);
     };
     let env = ctx.server.acl.env(&ctx.server.commands);
+    let _edit = ctx.server.acl.edit.lock();
     match crate::acl::file::load(&path, env) {
         Ok(users) => {
             ctx.server.acl.replace_all(env, users);

@@ -852,6 +852,20 @@ impl User {
         self.rules.read().check(req)
     }
 
+    /// Whether a selector that allows this command may also read every key (ACL
+    /// ACLUserCheckCmdWithUnrestrictedKeyAccess: allkeys, or a `*` pattern with read permission).
+    pub fn reads_every_key(&self, req: &Request) -> bool {
+        let rules = self.rules.read();
+        let mut keys = None;
+        rules.selectors.iter().any(|s| {
+            s.check(req, &mut keys).is_ok()
+                && (s.all_keys
+                    || s.keys
+                        .iter()
+                        .any(|k| k.perms & READ != 0 && k.pattern == b"*"))
+        })
+    }
+
     pub fn name_lossy(&self) -> String {
         String::from_utf8_lossy(&self.name).into_owned()
     }

@@ -140,6 +140,11 @@ const COMMANDS: &[&[&str]] = &[
     &["EVAL", "return redis.pcall('get', 'ro:1')", "0"],
     &["EVAL", "return redis.pcall('set', 'ro:1', 'x')", "0"],
     &["EVAL", "return redis.pcall('publish', 'other', 'x')", "0"],
+    &[
+        "EVAL",
+        "local c = redis.acl_check_cmd return table.concat({tostring(c('set', 'app:1', 'v')), tostring(c('get', 'ro:1')), tostring(c('get', 'wo:1')), tostring(c('publish', 'news.x', 'm')), tostring(c('config', 'get', 'x')), tostring(c('flushall'))}, ',')",
+        "0",
+    ],
 ];
 
 #[test]

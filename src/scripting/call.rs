@@ -186,13 +186,30 @@ impl Host for ScriptHost<'_, '_, '_> {
         self.resp3 = resp3;
     }
 
-    fn knows_command(&self, argv: &[Vec<u8>]) -> bool {
+    fn acl_check(&self, argv: &[Vec<u8>]) -> Option<bool> {
         let commands = &self.ctx.server.commands;
-        match commands.lookup(&argv[0]) {
-            Some((spec, index)) if !spec.subcommands.is_empty() && argv.len() >= 2 => {
-                commands.lookup_sub(index, &argv[1]).is_some()
+        let (spec, index) = match commands.lookup(&argv[0])? {
+            (spec, index) if !spec.subcommands.is_empty() && argv.len() >= 2 => {
+                commands.lookup_sub(index, &argv[1])?
             }
-            found => found.is_some(),
+            found => found,
+        };
+        let user = &self.client.user;
+        if user.unrestricted() {
+            return Some(true);
         }
+        let mut owned = OwnedArgs::default();
+        for a in argv {
+            owned.push(a);
+        }
+        let args = owned.args();
+        Some(
+            user.check(&crate::acl::Request {
+                spec,
+                index,
+                args: &args,
+            })
+            .is_ok(),
+        )
     }
 }

@@ -92,7 +92,7 @@ pub fn refuse(
 
 /// Closes the connections authenticated as `name` (the current one after its reply), as Redis
 /// does when their user is deleted or replaced.
-fn disconnect_users(ctx: &mut Ctx, matches: impl Fn(&str) -> bool) {
+fn disconnect_users(ctx: &mut Ctx, matches: impl Fn(&[u8]) -> bool) {
     let me = ctx.client.id();
     let clients: Vec<_> = ctx.server.clients.lock().values().cloned().collect();
     for info in clients {
@@ -162,7 +162,6 @@ fn setuser(ctx: &mut Ctx, args: Args) {
 /// Subscribers authenticated as the user that lost access to one of their channels are
 /// disconnected (ACLKillPubsubClientsIfNeeded).
 fn disconnect_lost_subscribers(ctx: &mut Ctx, name: &[u8], rules: &Rules) {
-    let name = lossy(name);
     let ids: std::collections::HashSet<u64> = ctx
         .server
         .clients
@@ -202,7 +201,6 @@ fn deluser(ctx: &mut Ctx, args: Args) {
     for name in names {
         if ctx.server.acl.delete_user(name) {
             deleted += 1;
-            let name = lossy(name);
             disconnect_users(ctx, |u| u == name);
         }
     }
@@ -443,7 +441,7 @@ fn load(ctx: &mut Ctx, _args: Args) {
         Ok(users) => {
             ctx.server.acl.replace_all(env, users);
             // Every user but the default one was replaced: their clients go, as in Redis.
-            disconnect_users(ctx, |u| u != "default");
+            disconnect_users(ctx, |u| u != b"default");
             ctx.reply.ok();
         }
         Err(e) => ctx.reply.error(&format!("ERR {e}")),

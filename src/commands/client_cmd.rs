@@ -70,7 +70,7 @@ pub fn client_line(server: &Server, c: &ClientInfo, now_ms: i64) -> String {
         16384usize.saturating_sub(qbuf),
         qbuf + 16384 + 1024,
         cmd,
-        meta.user,
+        String::from_utf8_lossy(&meta.user),
         meta.resp,
         lossy(&meta.lib_name),
         lossy(&meta.lib_ver),
@@ -263,7 +263,7 @@ fn client_kill(ctx: &mut Ctx, args: Args) {
         let matches = id.is_none_or(|i| i == c.id)
             && addr.is_none_or(|a| a == c.addr.as_bytes())
             && laddr.is_none_or(|a| a == c.laddr.as_bytes())
-            && user.is_none_or(|u| u == c.meta.lock().user.as_bytes())
+            && user.is_none_or(|u| u == c.meta.lock().user.as_slice())
             && typ.as_deref().is_none_or(|t| t == client_type(c));
         if matches && !(skipme && c.id == ctx.client.id()) {
             kill(ctx, c);

@@ -28,7 +28,8 @@ pub struct ClientMeta {
     pub lib_name: Option<Vec<u8>>,
     pub lib_ver: Option<Vec<u8>>,
     pub resp: u8,
-    pub user: String,
+    /// The ACL user name as given (CLIENT LIST user=, CLIENT KILL USER).
+    pub user: Vec<u8>,
     pub no_evict: bool,
     pub no_touch: bool,
 }
@@ -76,7 +77,7 @@ impl ClientInfo {
             obuf_soft_since: AtomicI64::new(0),
             meta: Mutex::new(ClientMeta {
                 resp: 2,
-                user: "default".into(),
+                user: b"default".to_vec(),
                 ..ClientMeta::default()
             }),
             killed: AtomicBool::new(false),
@@ -205,7 +206,7 @@ impl Client {
 
     /// Runs as `user` from now on (AUTH, HELLO AUTH, RESET); CLIENT LIST shows its name.
     pub fn set_user(&mut self, user: Arc<crate::acl::User>) {
-        self.info.meta.lock().user = user.name_lossy();
+        self.info.meta.lock().user = user.name.clone();
         self.user = user;
         self.authenticated = true;
     }

@@ -72,7 +72,11 @@ async fn accept(server: Arc<Server>, mut stream: TcpStream, peer: SocketAddr) {
         return;
     }
     let needs_auth = server.acl.default_needs_auth();
-    if !needs_auth && server.config.read().protected_mode && !peer.ip().is_loopback() {
+    // Protected mode guards a default user without password (even one that is off).
+    if server.acl.default.is_nopass()
+        && server.config.read().protected_mode
+        && !peer.ip().is_loopback()
+    {
         server
             .stats
             .rejected_connections

@@ -115,6 +115,8 @@ const COMMANDS: &[&[&str]] = &[
     &["SORT", "app:l", "BY", "x_*"],
     &["SORT", "app:l", "GET", "#"],
     &["SORT_RO", "r:l", "BY", "nosort"],
+    &["SORT", "app:l", "BY", "store", "STORE", "wo:sorted"],
+    &["SORT", "app:l", "STORE", "ro:sorted"],
     &["HSET", "h:1", "f", "v"],
     &["HGET", "h:1", "f"],
     &["PUBLISH", "news.today", "m"],

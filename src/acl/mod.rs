@@ -414,10 +414,7 @@ impl Selector {
             }
         }
         if !self.all_keys && spec.key_spec_bits() & KEY_NOT_KEY == 0 {
-            let keys = keys.get_or_insert_with(|| {
-                let args = req.args;
-                spec.key_indexes(args.len(), move |i| args.get(i)).collect()
-            });
+            let keys = keys.get_or_insert_with(|| request_keys(spec, req.args));
             if !keys.is_empty() {
                 let common = key_perms(spec, req.args);
                 for (nth, &pos) in keys.iter().enumerate() {
@@ -500,6 +497,30 @@ fn key_perms(spec: &CommandSpec, args: &Args) -> u8 {
         perms |= WRITE;
     }
     perms
+}
+
+/// The key arguments ACL checks: the table's key positions, plus SORT's STORE destination
+/// (found as Redis's sortGetKeys does: LIMIT, GET and BY skip their arguments, the last STORE
+/// wins).
+fn request_keys(spec: &CommandSpec, args: &Args) -> Vec<usize> {
+    let mut keys: Vec<usize> = spec.key_indexes(args.len(), |i| args.get(i)).collect();
+    if spec.name == "sort" {
+        let mut store = None;
+        let mut i = 2;
+        while i < args.len() {
+            let a = args.get(i);
+            if a.eq_ignore_ascii_case(b"limit") {
+                i += 2;
+            } else if a.eq_ignore_ascii_case(b"get") || a.eq_ignore_ascii_case(b"by") {
+                i += 1;
+            } else if a.eq_ignore_ascii_case(b"store") && i + 1 < args.len() {
+                store = Some(i + 1);
+            }
+            i += 1;
+        }
+        keys.extend(store);
+    }
+    keys
 }
 
 /// BITFIELD with only GET (and OVERFLOW) operations, well formed.

@@ -640,6 +640,17 @@ fn acl_cat_agrees_with_redis_for_every_shared_command() {
             report.push_str(&format!("@{cat}: missing {missing:?}, extra {extra:?}\n"));
         }
     }
+    // COMMAND INFO's categories come from the same table entries.
+    for name in &shared {
+        let categories = |c: &mut Raw| match c.cmd_str(&["COMMAND", "INFO", name]) {
+            Reply::Array(Some(v)) => v[0].items().map(|info| info[6].sorted()),
+            other => panic!("COMMAND INFO {name}: {other:?}"),
+        };
+        let (theirs, ours) = (categories(&mut r), categories(&mut f));
+        if theirs != ours {
+            report.push_str(&format!("COMMAND INFO {name}: {theirs:?} vs {ours:?}\n"));
+        }
+    }
     assert!(report.is_empty(), "{report}");
 }
 

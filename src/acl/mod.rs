@@ -732,6 +732,24 @@ impl Rules {
         matched
     }
 
+    /// GETUSER's fields of one selector: commands, keys, channels.
+    pub fn selector_fields(&self, i: usize, env: Env) -> [String; 3] {
+        let s = &self.selectors[i];
+        [
+            s.describe_commands(env),
+            s.describe_keys(),
+            s.describe_channels(),
+        ]
+    }
+
+    pub fn selector_count(&self) -> usize {
+        self.selectors.len()
+    }
+
+    pub fn password_hashes(&self) -> Vec<String> {
+        self.passwords.iter().map(|p| hex(p)).collect()
+    }
+
     /// ACLCheckAllUserCommandPerm: allowed when one selector allows; otherwise the most
     /// relevant refusal (a channel over a key over the command; the later argument on a tie).
     pub fn check(&self, req: &Request) -> Result<(), Denial> {
@@ -776,7 +794,7 @@ fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
     diff == 0
 }
 
-pub fn hash_password(password: &[u8]) -> [u8; 32] {
+fn hash_password(password: &[u8]) -> [u8; 32] {
     Sha256::digest(password).into()
 }
 
@@ -1067,26 +1085,6 @@ pub fn subscriptions_allowed(rules: &Rules, subscribed: &[Vec<Vec<u8>>; 3]) -> b
         && subscribed[2]
             .iter()
             .all(|c| rules.channel_allowed(c, false))
-}
-
-impl Rules {
-    /// GETUSER's fields of one selector: commands, keys, channels.
-    pub fn selector_fields(&self, i: usize, env: Env) -> [String; 3] {
-        let s = &self.selectors[i];
-        [
-            s.describe_commands(env),
-            s.describe_keys(),
-            s.describe_channels(),
-        ]
-    }
-
-    pub fn selector_count(&self) -> usize {
-        self.selectors.len()
-    }
-
-    pub fn password_hashes(&self) -> Vec<String> {
-        self.passwords.iter().map(|p| hex(p)).collect()
-    }
 }
 
 #[cfg(test)]

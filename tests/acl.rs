@@ -594,6 +594,56 @@ fn config_rewrite_writes_users_and_slowlog_redacts_rules() {
     assert_eq!(s.raw().cmd_str(&["ACL", "LIST"]), before);
 }
 
+/// Exit status and output of a server started on `conf` that is expected to refuse it.
+fn refused_start(bin: &str, conf: &std::path::Path) -> (bool, String) {
+    let mut child = std::process::Command::new(bin)
+        .arg(conf)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the server");
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("poll").is_none() {
+        if started.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("output");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+#[test]
+fn startup_refuses_bad_user_definitions() {
+    let dir = common::unique_temp_dir("badusers");
+    let acl = dir.join("users.acl");
+    write(&acl, "");
+    let port = common::free_port();
+    let cases = [
+        (
+            format!("user a on nopass\naclfile {}\n", acl.display()),
+            "please define either an ACL file or declare users directly in your redis.conf, but not both",
+        ),
+        (
+            "user a on +nosuch\n".to_string(),
+            "Error loading ACL rule '+nosuch' for the user named 'a': Unknown command or category name in ACL",
+        ),
+        ("user a on bogus\n".to_string(), "Syntax error"),
+    ];
+    for (i, (text, message)) in cases.iter().enumerate() {
+        let conf = dir.join(format!("bad{i}.conf"));
+        write(&conf, &format!("port {port}\nbind 127.0.0.1\n{text}"));
+        let (redis_ok, _) = refused_start("redis-server", &conf);
+        let (ours_ok, output) = refused_start(env!("CARGO_BIN_EXE_ferrodis"), &conf);
+        assert!(!redis_ok && !ours_ok, "{text}: both must refuse to start");
+        assert!(output.contains(message), "{text}: {output}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The full names of every command (and subcommand) a server knows: every command is @fast
 /// or @slow.
 fn all_names(c: &mut Raw) -> std::collections::BTreeSet<String> {

@@ -115,12 +115,18 @@ pub fn from_config(lines: &[Vec<String>], env: Env) -> Result<BTreeMap<Vec<u8>, 
             let _ = rules.apply(b"reset", env);
         }
         for op in ops {
-            rules.apply(&op, env).map_err(|e| {
-                format!(
+            rules.apply(&op, env).map_err(|e| match e {
+                super::RuleError::UnknownCommand => format!(
+                    "Error loading ACL rule '{}' for the user named '{}': {}",
+                    String::from_utf8_lossy(&op),
+                    args[0],
+                    e.message()
+                ),
+                _ => format!(
                     "Error in user declaration '{}': {}",
                     String::from_utf8_lossy(&op),
                     e.message()
-                )
+                ),
             })?;
         }
         users.insert(name.to_vec(), rules);

@@ -110,6 +110,13 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
         transactions::flag_aborted(client);
         return;
     }
+    // As in Redis, before the ACL check: a command MULTI cannot hold.
+    if client.multi.is_some() && spec.has(NO_MULTI) {
+        reply.error("ERR Command not allowed inside a transaction");
+        count_rejected(server, index, reply);
+        transactions::flag_aborted(client);
+        return;
+    }
     if !client.user.unrestricted()
         && let Err(denial) = client.user.check(&crate::acl::Request {
             spec,
@@ -158,7 +165,7 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
         return;
     }
     if client.multi.is_some() && transactions::queues(spec) {
-        transactions::queue(server, client, reply, spec, index, &args);
+        transactions::queue(client, reply, index, &args);
         return;
     }
     client.info.last_cmd.store(index, Ordering::Relaxed);

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use super::table::{CommandSpec, NO_MULTI};
+use super::table::CommandSpec;
 use super::{Ctx, run};
 use crate::protocol::{Args, OwnedArgs, Reply};
 use crate::server::Server;
@@ -27,20 +27,8 @@ pub fn flag_aborted(client: &mut Client) {
     }
 }
 
-pub fn queue(
-    server: &Server,
-    client: &mut Client,
-    reply: &mut Reply,
-    spec: &CommandSpec,
-    index: usize,
-    args: &Args,
-) {
-    if spec.has(NO_MULTI) {
-        reply.error("ERR Command not allowed inside a transaction");
-        super::count_rejected(server, index, reply);
-        flag_aborted(client);
-        return;
-    }
+/// Queues a command between MULTI and EXEC (the dispatcher has checked it).
+pub fn queue(client: &mut Client, reply: &mut Reply, index: usize, args: &Args) {
     if let Some(m) = &mut client.multi {
         m.queued.push((index, OwnedArgs::from_args(args)));
     }

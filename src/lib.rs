@@ -1,5 +1,6 @@
 //! ferrodis: a Redis 7 compatible in-memory data server.
 
+pub mod acl;
 pub mod commands;
 pub mod config;
 pub mod healthcheck;

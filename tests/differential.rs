@@ -42,6 +42,7 @@ corpus_tests! {
     corpus_scripting_libs => "scripting_libs.redis",
     corpus_scripting => "scripting.redis",
     corpus_dump => "dump.redis",
+    corpus_acl => "acl.redis",
 }
 
 /// Every corpus file must be listed above (and every listed file must parse),

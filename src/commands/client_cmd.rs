@@ -82,7 +82,7 @@ pub fn client_line(server: &Server, c: &ClientInfo, now_ms: i64) -> String {
         c.output_buf.load(Ordering::Relaxed),
         c.memory.load(Ordering::Relaxed) + std::mem::size_of::<crate::server::client::Client>(),
         cmd,
-        meta.user,
+        String::from_utf8_lossy(&meta.user),
         meta.resp,
         lossy(&meta.lib_name),
         lossy(&meta.lib_ver),
@@ -250,6 +250,12 @@ fn client_kill(ctx: &mut Ctx, args: Args) {
         } else if eq_ic(opt, "laddr") {
             laddr = Some(val);
         } else if eq_ic(opt, "user") {
+            if ctx.server.acl.get(val).is_none() {
+                return ctx.reply.error(&format!(
+                    "ERR No such user '{}'",
+                    String::from_utf8_lossy(val)
+                ));
+            }
             user = Some(val);
         } else if eq_ic(opt, "skipme") {
             if eq_ic(val, "yes") {
@@ -269,7 +275,7 @@ fn client_kill(ctx: &mut Ctx, args: Args) {
         let matches = id.is_none_or(|i| i == c.id)
             && addr.is_none_or(|a| a == c.addr.as_bytes())
             && laddr.is_none_or(|a| a == c.laddr.as_bytes())
-            && user.is_none_or(|u| u == c.meta.lock().user.as_bytes())
+            && user.is_none_or(|u| u == c.meta.lock().user.as_slice())
             && typ.as_deref().is_none_or(|t| t == client_type(c));
         if matches && !(skipme && c.id == ctx.client.id()) {
             kill(ctx, c);

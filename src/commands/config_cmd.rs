@@ -93,7 +93,13 @@ fn config_resetstat(ctx: &mut Ctx, _args: Args) {
 }
 
 fn config_rewrite(ctx: &mut Ctx, _args: Args) {
-    let result = ctx.server.config.read().rewrite();
+    // Users go to the config file unless an ACL file holds them (ACL SAVE writes that).
+    let users = if ctx.server.config.read().value("aclfile").is_empty() {
+        super::acl_cmd::user_lines(ctx.server)
+    } else {
+        Vec::new()
+    };
+    let result = ctx.server.config.read().rewrite(&users);
     match result {
         Ok(()) => ctx.reply.ok(),
         Err(e) => {

@@ -49,41 +49,32 @@ pub fn reset(ctx: &mut Ctx, _args: Args) {
         meta.no_evict = false;
         meta.no_touch = false;
     }
-    ctx.client.authenticated = !ctx
-        .server
-        .hot
-        .requirepass_set
-        .load(std::sync::atomic::Ordering::Relaxed);
+    ctx.client.set_user(ctx.server.acl.default.clone());
+    ctx.client.authenticated = !ctx.server.acl.default_needs_auth();
     ctx.reply.simple(b"RESET");
 }
 
-/// Constant-time comparison so a password cannot be guessed byte by byte from timings.
-fn secure_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = a.len() ^ b.len();
-    for i in 0..a.len().max(b.len()) {
-        let x = a.get(i).copied().unwrap_or(0);
-        let y = b.get(i).copied().unwrap_or(0);
-        diff |= (x ^ y) as usize;
+/// ACLAuthenticateUser: on success the connection runs as `user`; a failure is answered with
+/// WRONGPASS and recorded in ACL LOG.
+fn check_auth(ctx: &mut Ctx, command: &[u8], user: &[u8], pass: &[u8]) -> bool {
+    match ctx.server.acl.authenticate(user, pass) {
+        Some(u) => {
+            ctx.client.set_user(u);
+            true
+        }
+        None => {
+            super::acl_cmd::log_denial(
+                ctx.server,
+                ctx.client,
+                crate::acl::Reason::Auth,
+                command,
+                Some(user),
+            );
+            ctx.reply
+                .error("WRONGPASS invalid username-password pair or user is disabled.");
+            false
+        }
     }
-    diff == 0
-}
-
-/// Checks credentials for the default user (the only user until ACLs land). Replies with
-/// Redis's error on failure.
-fn check_auth(ctx: &mut Ctx, user: &[u8], pass: &[u8]) -> bool {
-    let required = ctx.server.config.read().requirepass.clone();
-    let ok = user == b"default"
-        && match &required {
-            Some(p) if !p.is_empty() => secure_eq(p, pass),
-            _ => true,
-        };
-    if ok {
-        ctx.client.authenticated = true;
-    } else {
-        ctx.reply
-            .error("WRONGPASS invalid username-password pair or user is disabled.");
-    }
-    ok
 }
 
 pub fn auth(ctx: &mut Ctx, args: Args) {
@@ -91,18 +82,13 @@ pub fn auth(ctx: &mut Ctx, args: Args) {
         return ctx.reply.error(SYNTAX_ERR);
     }
     if args.len() == 2 {
-        let required = ctx
-            .server
-            .hot
-            .requirepass_set
-            .load(std::sync::atomic::Ordering::Relaxed);
-        if !required {
+        if ctx.server.acl.default.is_nopass() {
             return ctx.reply.error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
         }
-        if check_auth(ctx, b"default", args.get(1)) {
+        if check_auth(ctx, args.get(0), b"default", args.get(1)) {
             ctx.reply.ok();
         }
-    } else if check_auth(ctx, args.get(1), args.get(2)) {
+    } else if check_auth(ctx, args.get(0), args.get(1), args.get(2)) {
         ctx.reply.ok();
     }
 }
@@ -148,12 +134,12 @@ pub fn hello(ctx: &mut Ctx, args: Args) {
         }
     }
     if let Some((user, pass)) = credentials
-        && !check_auth(ctx, user, pass)
+        && !check_auth(ctx, args.get(0), user, pass)
     {
         return;
     }
     if !ctx.client.authenticated {
-        return ctx.reply.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+        return ctx.reply.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
     }
     if let Some(n) = name {
         if !valid_client_name(n) {

@@ -1,21 +1,14 @@
 //! COMMAND and its subcommands, answered from the command table.
 
 use super::table::{
-    ACL_CATEGORIES, CAT_CONNECTION, CommandSpec, LOADING, NO_MANDATORY_KEYS, STALE, WRITE,
+    ACL_CATEGORIES, CAT_CONNECTION, CommandSpec, LOADING, NO_MANDATORY_KEYS, STALE,
 };
 use super::{Ctx, SYNTAX_ERR, eq_ic, reply_help};
 use crate::protocol::{Args, Reply};
 use crate::util::glob::glob_match;
 
-/// Key-spec flags: the common case of Redis's per-key flags (reads access, writes update).
 fn key_flags(spec: &CommandSpec) -> &'static [&'static str] {
-    if let Some(flags) = spec.key_flags {
-        flags
-    } else if spec.has(WRITE) {
-        &["RW", "update"]
-    } else {
-        &["RO", "access"]
-    }
+    spec.key_spec_flags()
 }
 
 /// One COMMAND INFO entry: name, arity, flags, key positions, ACL categories, tips, key specs,

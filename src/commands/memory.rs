@@ -1,7 +1,7 @@
 //! MEMORY: USAGE, STATS, DOCTOR, MALLOC-STATS, PURGE. Figures come from the counting allocator
 //! (`memory::alloc`), jemalloc's statistics and the keyspace's tables.
 
-use super::table::{CAT_KEYSPACE, CommandSpec, LOADING, READONLY, STALE};
+use super::table::{CommandSpec, LOADING, READONLY, STALE};
 use super::{Ctx, NOT_INT, SYNTAX_ERR, reply_help};
 use crate::memory::{alloc, usage};
 use crate::protocol::Args;
@@ -328,7 +328,7 @@ pub static MEMORY_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("stats", 2, 0, 0, memory_stats)
         .tips(ALL_SHARDS_TIPS)
         .doc("server", "4.0.0", "O(1)", "Show memory usage details"),
-    CommandSpec::new("usage", -3, READONLY, CAT_KEYSPACE, memory_usage)
+    CommandSpec::new("usage", -3, READONLY, 0, memory_usage)
         .keys(2, 2, 1)
         .doc(
             "server",

@@ -29,11 +29,15 @@ pub struct Slowlog {
 }
 
 /// Whether argument `i` of a request is a secret Redis never shows (AUTH's arguments, the
-/// credentials of HELLO ... AUTH).
+/// credentials of HELLO ... AUTH, ACL SETUSER's arguments).
 pub fn is_redacted(args: &Args, i: usize) -> bool {
     let name = args.get(0);
     if name.eq_ignore_ascii_case(b"auth") {
         return i >= 1;
+    }
+    if name.eq_ignore_ascii_case(b"acl") && args.len() > 1 {
+        // ACL SETUSER's name and rules may hold passwords.
+        return i >= 2 && args.get(1).eq_ignore_ascii_case(b"setuser");
     }
     if name.eq_ignore_ascii_case(b"hello") {
         return args

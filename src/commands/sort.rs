@@ -60,8 +60,18 @@ fn parse<'a>(ctx: &mut Ctx, args: &Args<'a>, read_only: bool) -> Option<SortOpts
             o.by = Some(pattern);
             // Without '*' every element maps to the same key: nothing to sort by.
             o.dont_sort = !pattern.contains(&b'*');
+            if !o.dont_sort && !reads_any_key(ctx, args) {
+                ctx.reply
+                    .error("ERR BY option of SORT denied due to insufficient ACL permissions.");
+                return None;
+            }
             j += 1;
         } else if eq_ic(a, "get") && left >= 1 {
+            if !reads_any_key(ctx, args) {
+                ctx.reply
+                    .error("ERR GET option of SORT denied due to insufficient ACL permissions.");
+                return None;
+            }
             o.get.push(args.get(j + 1));
             j += 1;
         } else {
@@ -71,6 +81,28 @@ fn parse<'a>(ctx: &mut Ctx, args: &Args<'a>, read_only: bool) -> Option<SortOpts
         j += 1;
     }
     Some(o)
+}
+
+/// BY and GET patterns read keys the user's patterns cannot be checked against: Redis
+/// allows them only to a selector that may run this SORT and read every key.
+fn reads_any_key(ctx: &Ctx, args: &Args) -> bool {
+    let user = &ctx.client.user;
+    if user.unrestricted() {
+        return true;
+    }
+    let commands = &ctx.server.commands;
+    let name: &[u8] = if args.get(0).eq_ignore_ascii_case(b"sort_ro") {
+        b"sort_ro"
+    } else {
+        b"sort"
+    };
+    commands.acl_lookup(name).is_some_and(|index| {
+        user.reads_every_key(&crate::acl::Request {
+            spec: commands.spec_at(index),
+            index,
+            args,
+        })
+    })
 }
 
 /// The value a BY/GET pattern names for `element`: "#" is the element itself; otherwise the

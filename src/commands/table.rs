@@ -99,6 +99,19 @@ pub const ACL_CATEGORIES: &[(u32, &str)] = &[
     (CAT_SCRIPTING, "scripting"),
 ];
 
+// Key-spec flags that decide which ACL key permissions (%R~ / %W~) a command needs.
+pub const KEY_ACCESS: u8 = 1;
+pub const KEY_INSERT: u8 = 2;
+pub const KEY_DELETE: u8 = 4;
+pub const KEY_UPDATE: u8 = 8;
+/// Not a key (shard channels of SPUBLISH/SSUBSCRIBE): ACL key patterns do not apply.
+pub const KEY_NOT_KEY: u8 = 16;
+
+// ACL key permissions a key needs (%R~ read, %W~ write; ~ grants both).
+pub const ACL_READ: u8 = 1;
+pub const ACL_WRITE: u8 = 2;
+pub const ACL_RW: u8 = ACL_READ | ACL_WRITE;
+
 /// Legacy key positions (first, last, step) as COMMAND INFO reports them; last < 0 counts from
 /// the end. first == 0 means no keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -152,6 +165,9 @@ pub struct CommandSpec {
     /// For commands that write to a key named after a STORE or STOREDIST keyword (GEORADIUS):
     /// the index the keywords are searched from.
     pub store_key_from: Option<usize>,
+    /// For commands whose keys have different key specs (SMOVE source and destination...):
+    /// the ACL permissions of the first key and of the others.
+    pub acl_key_perms: Option<(u8, u8)>,
     pub handler: Handler,
     pub subcommands: &'static [CommandSpec],
     pub group: &'static str,
@@ -179,6 +195,7 @@ impl CommandSpec {
             keyword_keys: None,
             tips: &[],
             store_key_from: None,
+            acl_key_perms: None,
             handler,
             subcommands: &[],
             group: "generic",
@@ -225,6 +242,12 @@ impl CommandSpec {
     /// A key after a STORE/STOREDIST keyword at `index` or later ("movablekeys").
     pub const fn store_key(mut self, index: usize) -> Self {
         self.store_key_from = Some(index);
+        self
+    }
+
+    /// The ACL permissions of the first key and of the other keys, when they differ.
+    pub const fn acl_keys(mut self, first: u8, rest: u8) -> Self {
+        self.acl_key_perms = Some((first, rest));
         self
     }
 
@@ -281,6 +304,33 @@ impl CommandSpec {
             c |= CAT_SLOW;
         }
         c
+    }
+
+    /// Key-spec flags as COMMAND INFO reports them: the declared ones, else the common case
+    /// (reads access, writes update).
+    pub fn key_spec_flags(&self) -> &'static [&'static str] {
+        if let Some(flags) = self.key_flags {
+            flags
+        } else if self.has(WRITE) {
+            &["RW", "update"]
+        } else {
+            &["RO", "access"]
+        }
+    }
+
+    /// The key-spec flags that matter to ACL key permissions (KEY_ACCESS...).
+    pub fn key_spec_bits(&self) -> u8 {
+        self.key_spec_flags()
+            .iter()
+            .map(|f| match *f {
+                "access" => KEY_ACCESS,
+                "insert" => KEY_INSERT,
+                "delete" => KEY_DELETE,
+                "update" => KEY_UPDATE,
+                "not_key" => KEY_NOT_KEY,
+                _ => 0,
+            })
+            .fold(0, |a, b| a | b)
     }
 
     pub fn flag_names(&self) -> impl Iterator<Item = &'static str> + '_ {
@@ -436,6 +486,40 @@ impl CommandTable {
     /// The command or subcommand at `index` (see `lookup`).
     pub fn spec_at(&self, index: usize) -> &'static CommandSpec {
         self.entries[index].1
+    }
+
+    /// Number of commands and subcommands (the size of ACL command bitmaps).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The entries of a container command's subcommands (empty for other entries).
+    pub fn subcommand_indexes(&self, index: usize) -> std::ops::Range<usize> {
+        let n = if self.is_subcommand(index) {
+            0
+        } else {
+            self.entries[index].1.subcommands.len()
+        };
+        index + 1..index + 1 + n
+    }
+
+    pub fn is_subcommand(&self, index: usize) -> bool {
+        self.entries[index].0.contains('|')
+    }
+
+    /// A command ("get") or subcommand ("config|get") by its original name, case-insensitively:
+    /// ACL rules ignore rename-command, as in Redis.
+    pub fn acl_lookup(&self, name: &[u8]) -> Option<usize> {
+        if name.iter().filter(|&&c| c == b'|').count() > 1 {
+            return None;
+        }
+        self.entries
+            .iter()
+            .position(|(full, _, _)| full.as_bytes().eq_ignore_ascii_case(name))
     }
 
     /// Statistics of the command or subcommand at `index` (see `lookup`).

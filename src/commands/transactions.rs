@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use super::table::{CommandSpec, NO_MULTI};
+use super::table::CommandSpec;
 use super::{Ctx, run};
 use crate::protocol::{Args, OwnedArgs, Reply};
 use crate::server::Server;
@@ -27,20 +27,8 @@ pub fn flag_aborted(client: &mut Client) {
     }
 }
 
-pub fn queue(
-    server: &Server,
-    client: &mut Client,
-    reply: &mut Reply,
-    spec: &CommandSpec,
-    index: usize,
-    args: &Args,
-) {
-    if spec.has(NO_MULTI) {
-        reply.error("ERR Command not allowed inside a transaction");
-        super::count_rejected(server, index, reply);
-        flag_aborted(client);
-        return;
-    }
+/// Queues a command between MULTI and EXEC (the dispatcher has checked it).
+pub fn queue(client: &mut Client, reply: &mut Reply, index: usize, args: &Args) {
     // As Redis, a transaction that can only fail (a rejected command, a touched watched key)
     // queues nothing more.
     let doomed = client.watch_flag().load(Ordering::Relaxed);
@@ -127,10 +115,49 @@ fn run_transaction(ctx: &mut Ctx, multi: Multi) {
     }
     ctx.propagate_effects_only();
     ctx.reply.array(multi.queued.len());
+    ctx.client.in_exec = true;
     for (index, owned) in &multi.queued {
         let spec = ctx.server.commands.spec_at(*index);
-        run(ctx, spec, *index, owned.args(), Instant::now());
+        let args = owned.args();
+        // Permissions are checked again: the user's rules may have changed since queuing.
+        if !ctx.client.user.unrestricted()
+            && let Err(denial) = ctx.client.user.check(&crate::acl::Request {
+                spec,
+                index: *index,
+                args: &args,
+            })
+        {
+            refuse_queued(ctx, denial, *index, &args);
+            continue;
+        }
+        run(ctx, spec, *index, args, Instant::now());
     }
+    ctx.client.in_exec = false;
+}
+
+/// A queued command the user may no longer run: Redis's EXEC-time NOPERM, logged as "multi".
+fn refuse_queued(ctx: &mut Ctx, denial: crate::acl::Denial, index: usize, args: &Args) {
+    let server = ctx.server;
+    let (reason, object) = super::acl_cmd::denial_object(server, denial, index, args);
+    super::acl_cmd::record(
+        server,
+        &ctx.client.info,
+        reason,
+        crate::acl::log::Context::Multi,
+        object,
+        &ctx.client.user.name,
+    );
+    let why = match denial {
+        crate::acl::Denial::Command => "no permission to execute the command or subcommand",
+        crate::acl::Denial::Key(_) => "no permission to touch the specified keys",
+        crate::acl::Denial::Channel(_) => {
+            "no permission to access one of the channels used as arguments"
+        }
+    };
+    ctx.reply.error(&format!(
+        "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: {why}"
+    ));
+    super::count_error(server, ctx.reply);
 }
 
 pub fn discard(ctx: &mut Ctx, _args: Args) {

@@ -190,7 +190,7 @@ fn rewrite_updates_lines_and_appends_new_ones() {
     std::fs::write(&file, "# keep me\nport 7002\nhz 10\n").unwrap();
     let mut c = Config::from_args(&[file.display().to_string()]).unwrap();
     c.set(&[(b"hz", b"33"), (b"maxmemory", b"2mb")]).unwrap();
-    c.rewrite().unwrap();
+    c.rewrite(&[]).unwrap();
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(
         text.starts_with("# keep me\nport \"7002\"\nhz \"33\"\n"),

@@ -12,7 +12,7 @@ use super::convert::{error_table, reply_to_lua};
 use super::engine::{Host, to_argv};
 use crate::commands::table::{CommandSpec, DENYOOM, NOSCRIPT, WRITE};
 use crate::commands::{Ctx, run};
-use crate::protocol::{OwnedArgs, Reply, RespVersion};
+use crate::protocol::{Args, OwnedArgs, Reply, RespVersion};
 use crate::server::client::{Client, ClientInfo};
 
 pub struct ScriptHost<'r, 'a, 'k> {
@@ -44,7 +44,7 @@ impl<'r, 'a, 'k> ScriptHost<'r, 'a, 'k> {
             -1,
             ctx.ks.now_ms,
         ));
-        let mut client = Client::new(info, true);
+        let mut client = Client::new(info, ctx.client.user.clone(), true);
         client.in_script = true;
         client.select(ctx.ks.db);
         client.no_touch = ctx.client.no_touch;
@@ -66,7 +66,11 @@ impl<'r, 'a, 'k> ScriptHost<'r, 'a, 'k> {
     }
 
     /// Resolves a script's command line to a command, or Redis's error for it.
-    fn resolve(&self, argv: &[Vec<u8>]) -> Result<(&'static CommandSpec, usize), &'static str> {
+    fn resolve(
+        &self,
+        argv: &[Vec<u8>],
+        args: &Args,
+    ) -> Result<(&'static CommandSpec, usize), &'static str> {
         let commands = &self.ctx.server.commands;
         let unknown = "Unknown Redis command called from script";
         let (mut spec, mut index) = commands.lookup(&argv[0]).ok_or(unknown)?;
@@ -78,6 +82,35 @@ impl<'r, 'a, 'k> ScriptHost<'r, 'a, 'k> {
         }
         if spec.has(NOSCRIPT) {
             return Err("This Redis command is not allowed from script");
+        }
+        if !self.client.user.unrestricted()
+            && let Err(denial) = self
+                .client
+                .user
+                .check(&crate::acl::Request { spec, index, args })
+        {
+            let server = self.ctx.server;
+            let (reason, object) =
+                crate::commands::acl_cmd::denial_object(server, denial, index, args);
+            crate::commands::acl_cmd::record(
+                server,
+                &self.ctx.client.info,
+                reason,
+                crate::acl::log::Context::Lua,
+                object,
+                &self.client.user.name,
+            );
+            return Err(match denial {
+                crate::acl::Denial::Command => {
+                    "The user executing the script can't run this command or subcommand"
+                }
+                crate::acl::Denial::Key(_) => {
+                    "The user executing the script can't access at least one of the keys mentioned in the command arguments"
+                }
+                crate::acl::Denial::Channel(_) => {
+                    "The user executing the script can't publish to the channel mentioned in the command"
+                }
+            });
         }
         if spec.has(WRITE) && self.read_only {
             return Err("Write commands are not allowed from read-only scripts.");
@@ -115,7 +148,11 @@ impl Host for ScriptHost<'_, '_, '_> {
             )?;
             return fail(lua, Value::Table(e), raise);
         };
-        let (spec, index) = match self.resolve(&argv) {
+        let mut owned = OwnedArgs::default();
+        for a in &argv {
+            owned.push(a);
+        }
+        let (spec, index) = match self.resolve(&argv, &owned.args()) {
             Ok(found) => found,
             Err(msg) => {
                 let e = error_table(lua, msg.as_bytes())?;
@@ -124,10 +161,6 @@ impl Host for ScriptHost<'_, '_, '_> {
         };
         if spec.has(WRITE) {
             self.wrote.store(true, Ordering::Relaxed);
-        }
-        let mut owned = OwnedArgs::default();
-        for a in &argv {
-            owned.push(a);
         }
         self.scratch.out.clear();
         self.scratch.resp = if self.resp3 {
@@ -154,13 +187,30 @@ impl Host for ScriptHost<'_, '_, '_> {
         self.resp3 = resp3;
     }
 
-    fn knows_command(&self, argv: &[Vec<u8>]) -> bool {
+    fn acl_check(&self, argv: &[Vec<u8>]) -> Option<bool> {
         let commands = &self.ctx.server.commands;
-        match commands.lookup(&argv[0]) {
-            Some((spec, index)) if !spec.subcommands.is_empty() && argv.len() >= 2 => {
-                commands.lookup_sub(index, &argv[1]).is_some()
+        let (spec, index) = match commands.lookup(&argv[0])? {
+            (spec, index) if !spec.subcommands.is_empty() && argv.len() >= 2 => {
+                commands.lookup_sub(index, &argv[1])?
             }
-            found => found.is_some(),
+            found => found,
+        };
+        let user = &self.client.user;
+        if user.unrestricted() {
+            return Some(true);
         }
+        let mut owned = OwnedArgs::default();
+        for a in argv {
+            owned.push(a);
+        }
+        let args = owned.args();
+        Some(
+            user.check(&crate::acl::Request {
+                spec,
+                index,
+                args: &args,
+            })
+            .is_ok(),
+        )
     }
 }

@@ -26,8 +26,9 @@ pub trait Host {
     fn call(&mut self, lua: &Lua, args: MultiValue, raise: bool) -> mlua::Result<Value>;
     /// redis.setresp.
     fn set_resp3(&mut self, resp3: bool);
-    /// redis.acl_check_cmd: whether the arguments name a command.
-    fn knows_command(&self, argv: &[Vec<u8>]) -> bool;
+    /// redis.acl_check_cmd: whether the calling user may run the command the arguments name;
+    /// None when they name no command.
+    fn acl_check(&self, argv: &[Vec<u8>]) -> Option<bool>;
 }
 
 /// A function registered by redis.register_function during FUNCTION LOAD.
@@ -506,11 +507,10 @@ fn native_table(lua: &Lua) -> mlua::Result<Table> {
                             "Lua redis lib command arguments must be strings or integers",
                         );
                     };
-                    if !h.knows_command(&argv) {
-                        return raise_err(lua, "Invalid command passed to redis.acl_check_cmd()");
+                    match h.acl_check(&argv) {
+                        Some(allowed) => Ok(allowed),
+                        None => raise_err(lua, "Invalid command passed to redis.acl_check_cmd()"),
                     }
-                    // No ACLs yet: every user may run every command.
-                    Ok(true)
                 },
             )
         })?,

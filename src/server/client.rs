@@ -28,7 +28,8 @@ pub struct ClientMeta {
     pub lib_name: Option<Vec<u8>>,
     pub lib_ver: Option<Vec<u8>>,
     pub resp: u8,
-    pub user: String,
+    /// The ACL user name as given (CLIENT LIST user=, CLIENT KILL USER).
+    pub user: Vec<u8>,
     pub no_evict: bool,
     pub no_touch: bool,
 }
@@ -87,7 +88,7 @@ impl ClientInfo {
             obuf_soft_since: AtomicI64::new(0),
             meta: Mutex::new(ClientMeta {
                 resp: 2,
-                user: "default".into(),
+                user: b"default".to_vec(),
                 ..ClientMeta::default()
             }),
             killed: AtomicBool::new(false),
@@ -121,12 +122,16 @@ pub struct Multi {
 pub struct Client {
     pub info: Arc<ClientInfo>,
     pub db: usize,
+    /// The ACL user the connection runs as (the default user until AUTH).
+    pub user: Arc<crate::acl::User>,
     pub authenticated: bool,
     pub reply_mode: ReplyMode,
     pub no_touch: bool,
     /// Close the connection once the pending replies are written (QUIT, protocol errors).
     pub close_after_reply: bool,
     pub multi: Option<Multi>,
+    /// EXEC is running the queued commands (ACL LOG's "multi" context).
+    pub in_exec: bool,
     /// Keys this client WATCHes, by database.
     pub watched: Vec<(usize, Vec<u8>)>,
     /// Subscribed channels, patterns and shard channels, in subscription order.
@@ -154,15 +159,17 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(info: Arc<ClientInfo>, authenticated: bool) -> Client {
+    pub fn new(info: Arc<ClientInfo>, user: Arc<crate::acl::User>, authenticated: bool) -> Client {
         Client {
             info,
             db: 0,
+            user,
             authenticated,
             reply_mode: ReplyMode::On,
             no_touch: false,
             close_after_reply: false,
             multi: None,
+            in_exec: false,
             watched: Vec::new(),
             subscribed: Default::default(),
             mailbox: None,
@@ -224,6 +231,13 @@ impl Client {
             .addr
             .parse::<std::net::SocketAddr>()
             .is_ok_and(|a| a.ip().is_loopback())
+    }
+
+    /// Runs as `user` from now on (AUTH, HELLO AUTH, RESET); CLIENT LIST shows its name.
+    pub fn set_user(&mut self, user: Arc<crate::acl::User>) {
+        self.info.meta.lock().user = user.name.clone();
+        self.user = user;
+        self.authenticated = true;
     }
 
     pub fn select(&mut self, db: usize) {

@@ -79,8 +79,12 @@ async fn accept(server: Arc<Server>, tcp: TcpStream, peer: SocketAddr, tls: bool
             .await;
         return;
     }
-    let needs_auth = server.hot.requirepass_set.load(Ordering::Relaxed);
-    if !needs_auth && server.config.read().protected_mode && !peer.ip().is_loopback() {
+    let needs_auth = server.acl.default_needs_auth();
+    // Protected mode guards a default user without password (even one that is off).
+    if server.acl.default.is_nopass()
+        && server.config.read().protected_mode
+        && !peer.ip().is_loopback()
+    {
         server
             .stats
             .rejected_connections
@@ -103,7 +107,7 @@ async fn accept(server: Arc<Server>, tcp: TcpStream, peer: SocketAddr, tls: bool
     let fd = -1;
     let info = Arc::new(ClientInfo::new(id, peer.to_string(), laddr, fd, unix_ms()));
     server.register_client(info.clone());
-    let client = Client::new(info, !needs_auth);
+    let client = Client::new(info, server.acl.default.clone(), !needs_auth);
     run(&server, stream, client).await;
     server.unregister_client(id);
 }
@@ -193,7 +197,11 @@ async fn run(server: &Arc<Server>, mut stream: Conn, mut client: Client) {
                 break;
             }
             let pending = &buf[consumed..];
-            match parser.parse(pending, max_bulk, client.authenticated) {
+            match parser.parse(
+                pending,
+                max_bulk,
+                client.authenticated || !server.acl.default_needs_auth(),
+            ) {
                 Ok(Parsed::Request(len)) => {
                     if let Some(until) = paused_until(server, &parser, pending) {
                         // Flush what we have, wait out the pause, then go on with this request.

@@ -484,6 +484,12 @@ fn stats_section(server: &Server, ks: &mut DbView, out: &mut String) {
     line!(out, "io_threaded_writes_processed:0");
     line!(out, "reply_buffer_shrinks:0");
     line!(out, "reply_buffer_expands:0");
+    // Redis 7.2's ACL denial counters (7.0 has none; asked for here).
+    let denied = &server.acl.denied;
+    line!(out, "acl_access_denied_auth:{}", g(&denied[0]));
+    line!(out, "acl_access_denied_cmd:{}", g(&denied[1]));
+    line!(out, "acl_access_denied_key:{}", g(&denied[2]));
+    line!(out, "acl_access_denied_channel:{}", g(&denied[3]));
 }
 
 fn replication_section(server: &Server, out: &mut String) {

@@ -24,6 +24,31 @@ use crate::storage::access::AccessClock;
 use crate::storage::{EncodingLimits, Keyspace};
 use client::ClientInfo;
 
+/// The users at start-up: the default user (with requirepass), then either the config file's
+/// `user` lines or the ACL file; both at once is refused, as in Redis.
+fn load_users(commands: &CommandTable, config: &Config) -> Result<crate::acl::Acl, String> {
+    let all_channels = config.value("acl-pubsub-default") == "allchannels";
+    let acl = crate::acl::Acl::new(commands, config.requirepass.as_deref(), all_channels);
+    let env = acl.env(commands);
+    let aclfile = config.value("aclfile");
+    if !aclfile.is_empty() && !config.users.is_empty() {
+        return Err("Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both.".into());
+    }
+    if !config.users.is_empty() {
+        let mut users = crate::acl::file::from_config(&config.users, env)?;
+        if !users.contains_key(&b"default"[..]) {
+            users.insert(b"default".to_vec(), acl.default.rules());
+        }
+        acl.replace_all(env, users);
+    }
+    if !aclfile.is_empty() {
+        let users = crate::acl::file::load(aclfile, env)
+            .map_err(|e| format!("Aborting Redis startup because of ACL errors: {e}"))?;
+        acl.replace_all(env, users);
+    }
+    Ok(acl)
+}
+
 pub fn unix_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -114,6 +139,8 @@ pub struct Server {
     tls: RwLock<Option<Arc<rustls::ServerConfig>>>,
     /// RDB saves and loads (INFO persistence).
     pub persistence: crate::persistence::State,
+    /// ACL users, the ACL LOG and denial counters.
+    pub acl: crate::acl::Acl,
 }
 
 #[derive(Default)]
@@ -122,7 +149,6 @@ pub struct HotConfig {
     pub client_query_buffer_limit: AtomicU64,
     pub timeout_secs: AtomicU64,
     pub maxclients: AtomicU64,
-    pub requirepass_set: AtomicBool,
     pub hz: AtomicU32,
     /// maxmemory in bytes (0: no limit), checked before every command.
     pub maxmemory: AtomicU64,
@@ -158,10 +184,6 @@ impl HotConfig {
         self.timeout_secs.store(c.timeout, Ordering::Relaxed);
         self.maxclients
             .store(c.maxclients as u64, Ordering::Relaxed);
-        self.requirepass_set.store(
-            c.requirepass.as_ref().is_some_and(|p| !p.is_empty()),
-            Ordering::Relaxed,
-        );
         self.hz.store(c.hz.clamp(1, 500), Ordering::Relaxed);
         self.maxmemory.store(c.maxmemory, Ordering::Relaxed);
         self.maxmemory_clients
@@ -238,6 +260,7 @@ impl Server {
         let hot = HotConfig::default();
         hot.refresh(&config);
         let tls = tls::server_config(&config)?;
+        let acl = load_users(&commands, &config)?;
         let histograms = latency::CommandHistograms::new(commands.all_stats().count());
         let aof = crate::persistence::aof::Aof::new(
             config.aof.dirname.clone().into(),
@@ -293,6 +316,7 @@ impl Server {
             evictor: Default::default(),
             tls: RwLock::new(tls),
             persistence: Default::default(),
+            acl,
         }))
     }
 
@@ -325,6 +349,9 @@ impl Server {
             c.store(0, Ordering::Relaxed);
         }
         st.error_counts.lock().clear();
+        for c in &self.acl.denied {
+            c.store(0, Ordering::Relaxed);
+        }
         self.commands.reset_stats();
         self.histograms.reset();
         self.keyspace.reset_stats();
@@ -347,6 +374,14 @@ impl Server {
     pub fn apply_config(&self, changed: &[&str]) {
         let cfg = self.config.read();
         self.hot.refresh(&cfg);
+        if changed.contains(&"requirepass") {
+            self.acl
+                .set_default_password(&self.commands, cfg.requirepass.as_deref());
+        }
+        if changed.contains(&"acl-pubsub-default") {
+            self.acl
+                .set_all_channels_default(cfg.value("acl-pubsub-default") == "allchannels");
+        }
         if changed.contains(&"dir")
             && let Err(e) = std::env::set_current_dir(&cfg.dir)
         {

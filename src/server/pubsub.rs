@@ -162,6 +162,26 @@ impl PubSub {
         }
     }
 
+    /// The channels, patterns and shard channels of each subscriber `wanted` accepts (ACL
+    /// SETUSER checks them against a user's new channel rules).
+    pub fn subscriptions_of(
+        &self,
+        wanted: impl Fn(u64) -> bool,
+    ) -> HashMap<u64, [Vec<Vec<u8>>; 3]> {
+        let mut out: HashMap<u64, [Vec<Vec<u8>>; 3]> = HashMap::new();
+        for (slot, table) in [&self.channels, &self.patterns, &self.shard_channels]
+            .into_iter()
+            .enumerate()
+        {
+            for (name, subs) in table {
+                for id in subs.keys().filter(|id| wanted(**id)) {
+                    out.entry(*id).or_default()[slot].push(name.clone());
+                }
+            }
+        }
+        out
+    }
+
     pub fn subscribe(&mut self, kind: Kind, name: &[u8], mailbox: &Mailbox) {
         self.table(kind)
             .entry(name.to_vec())

@@ -30,3 +30,13 @@ pub fn repr(bytes: &[u8]) -> String {
     out.push('"');
     out
 }
+
+/// C's strerror text of an I/O error ("No such file or directory"), without Rust's
+/// " (os error N)" suffix.
+pub fn strerror(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}

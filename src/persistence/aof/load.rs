@@ -149,7 +149,8 @@ pub fn replay(server: &Arc<Server>, input: impl BufRead) -> Result<u64, LoadErro
         line: Vec::new(),
     };
     let info = Arc::new(ClientInfo::new(0, "aof".into(), String::new(), -1, 0));
-    let mut client = Client::new(info, true);
+    // Replayed commands skip the permission checks (as Redis's AOF client): the user is moot.
+    let mut client = Client::new(info, server.acl.default.clone(), true);
     let mut reply = Reply::new();
     // Commands of a MULTI are applied at its EXEC: an unfinished one at the end is dropped.
     let mut multi: Option<(u64, Vec<OwnedArgs>)> = None;

@@ -437,6 +437,30 @@ fn loads_redis_server_files_and_legacy_layout() {
     assert_eq!(digest(&s), want);
 }
 
+/// Redis's default layout (aof-use-rdb-preamble yes): the base after a rewrite is an RDB file,
+/// the writes after it AOF commands in the incremental file; ferrodis loads both.
+#[test]
+fn loads_redis_server_files_with_an_rdb_preamble() {
+    let rd = Dir::new("aof-preamble-from-redis");
+    let r = redis_in(&rd, &["--aof-use-rdb-preamble", "yes"]);
+    run_corpus(&r);
+    cmd(&mut r.raw(), &["BGREWRITEAOF"]);
+    wait_rewrite_done(&r);
+    cmd(&mut r.raw(), &["RPUSH", "after", "1", "2"]);
+    cmd(&mut r.raw(), &["SET", "later", "x"]);
+    let want = digest(&r);
+    drop(r);
+    let files = manifest_files(&rd.aof_dir());
+    assert!(
+        files
+            .iter()
+            .any(|(name, kind)| kind == "b" && name.ends_with(".base.rdb")),
+        "{files:?}"
+    );
+    let s = ferrodis_in(&rd, &[]);
+    assert_eq!(digest(&s), want);
+}
+
 /// CONFIG SET appendonly yes writes a base of the dataset first; later writes follow in the
 /// incremental file; CONFIG SET appendonly no stops recording.
 #[test]

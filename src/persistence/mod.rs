@@ -360,7 +360,31 @@ pub fn load_at_startup(server: &Server) -> Result<(), String> {
         Err(e) => return Err(format!("Fatal error loading the DB: {e}. Exiting.")),
     };
     let started = std::time::Instant::now();
-    let ctx = load_context(server, true);
+    let stats = load_rdb(server, file, true)
+        .map_err(|e| format!("Short read or corrupt RDB file {}: {e}", path.display()))?;
+    note_loaded(server, &stats);
+    // What was just loaded is what is on disk.
+    server
+        .persistence
+        .dirty_at_save
+        .store(server.keyspace.dirty_total(), Ordering::Relaxed);
+    tracing::info!(
+        "DB loaded from disk: {:.3} seconds ({} keys, {} expired skipped)",
+        started.elapsed().as_secs_f64(),
+        stats.keys_loaded,
+        stats.keys_expired
+    );
+    Ok(())
+}
+
+/// Loads an RDB stream into the keyspace and the function libraries (the dump file, or the
+/// preamble of an AOF base, where expired keys are kept: later AOF commands may touch them).
+pub fn load_rdb(
+    server: &Server,
+    src: impl std::io::Read,
+    skip_expired: bool,
+) -> Result<LoadStats, rdb::LoadError> {
+    let ctx = load_context(server, skip_expired);
     let ks: &Keyspace = &server.keyspace;
     let mut keys = |k: LoadedKey| {
         let access = access_field(server, k.access);
@@ -374,23 +398,9 @@ pub fn load_at_startup(server: &Server) -> Result<(), String> {
             ))
         }
     };
-    let stats = decode::load(file, &ctx, &mut keys, &mut |code| {
+    decode::load(src, &ctx, &mut keys, &mut |code| {
         server.scripting.function_load(&code, false).map(|_| ())
     })
-    .map_err(|e| format!("Short read or corrupt RDB file {}: {e}", path.display()))?;
-    note_loaded(server, &stats);
-    // What was just loaded is what is on disk.
-    server
-        .persistence
-        .dirty_at_save
-        .store(ks.dirty_total(), Ordering::Relaxed);
-    tracing::info!(
-        "DB loaded from disk: {:.3} seconds ({} keys, {} expired skipped)",
-        started.elapsed().as_secs_f64(),
-        stats.keys_loaded,
-        stats.keys_expired
-    );
-    Ok(())
 }
 
 /// DEBUG RELOAD's options.

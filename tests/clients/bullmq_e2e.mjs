@@ -297,6 +297,16 @@ const scenarios = {
     const failing = [];
     for (let i = 1; i <= 3; i++) failing.push(await ctx.queue.add("keep1", { fail: true }, { removeOnFail: 1 }));
     for (const job of failing) await settle(job);
+    // The last job's failed event can reach QueueEvents before the worker's removal of the
+    // older failed job is done: wait for the failed set to hold just the newest job.
+    await waitFor(
+      async () => {
+        const failed = await ctx.queue.getFailed();
+        return failed.length === 1 && failed[0].id === failing[2].id;
+      },
+      10000,
+      "only the newest failed job kept",
+    );
     eq(await ctx.queue.getJobCounts("completed", "failed"), { completed: 2, failed: 1 }, "counts kept");
     eq((await ctx.queue.getCompleted()).map((j) => j.id).sort(), [kept[3].id, kept[4].id].sort(), "newest 2 completed kept");
     eq((await ctx.queue.getFailed()).map((j) => j.id), [failing[2].id], "newest failed kept");

@@ -5,7 +5,7 @@
 //! with the file and offset.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -36,6 +36,27 @@ pub enum LoadError {
         what: String,
     },
     Io(String),
+}
+
+impl LoadError {
+    /// The same error with its offset counted from the start of the file, when the commands
+    /// begin `start` bytes in (after an RDB preamble).
+    fn after(self, start: u64) -> LoadError {
+        match self {
+            LoadError::Truncated { valid_up_to } => LoadError::Truncated {
+                valid_up_to: valid_up_to + start,
+            },
+            LoadError::Format { offset, what } => LoadError::Format {
+                offset: offset + start,
+                what,
+            },
+            LoadError::Command { offset, what } => LoadError::Command {
+                offset: offset + start,
+                what,
+            },
+            LoadError::Io(e) => LoadError::Io(e),
+        }
+    }
 }
 
 /// What reading a file gives: one command, the end of the file, or an error.
@@ -225,10 +246,26 @@ fn load_file(
         .map_err(|e| format!("Fatal error: can't open the AOF file {}: {e}", entry.name))?;
     let mut input = BufReader::with_capacity(1 << 16, file);
     let head = input.fill_buf().map_err(|e| e.to_string())?;
+    // A base written with aof-use-rdb-preamble: an RDB file, then AOF commands.
+    let mut preamble = 0;
     if head.starts_with(b"REDIS") {
-        return Err(rdb_preamble_unsupported(&entry.name));
+        let stats = crate::persistence::load_rdb(server, &mut input, false).map_err(|e| {
+            format!(
+                "Bad file format reading the RDB preamble of the append only file {}: {e}",
+                entry.name
+            )
+        })?;
+        preamble = stats.end_offset;
+        // The RDB reader reads ahead: go back to where its data ended.
+        input
+            .seek(SeekFrom::Start(preamble))
+            .map_err(|e| e.to_string())?;
+        tracing::info!(
+            "Reading RDB base file on AOF loading... ({} keys)",
+            stats.keys_loaded
+        );
     }
-    let outcome = replay(server, input);
+    let outcome = replay(server, input).map_err(|e| e.after(preamble));
     let what = match entry.kind {
         Kind::Base => "base",
         _ => "incr",
@@ -291,14 +328,6 @@ fn load_file(
         started.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-/// Where the RDB codec plugs in: a base file written with aof-use-rdb-preamble (by
-/// redis-server, or by ferrodis once the RDB codec is merged) starts with "REDIS".
-fn rdb_preamble_unsupported(name: &str) -> String {
-    format!(
-        "The AOF base file {name} has an RDB preamble, which this build cannot read yet (no RDB codec)"
-    )
 }
 
 /// Redis 6's single appendonly.aof in `dir` becomes the base of a new AOF directory.

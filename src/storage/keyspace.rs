@@ -734,6 +734,19 @@ impl Keyspace {
     }
 }
 
+/// Shards are released in the reverse of locking order: a command waiting for the first shard
+/// then finds all the others free, instead of waking on each shard only to block on the next
+/// (two whole-keyspace commands in a row, say two scripts, would otherwise park up to 64 times).
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        match &mut self.guards {
+            Guards::All(v) => while v.pop().is_some() {},
+            Guards::Many(v) => while v.pop().is_some() {},
+            _ => {}
+        }
+    }
+}
+
 impl<'a> Locked<'a> {
     /// Shard `idx` for a change to the key whose stored hash is `h`.
     #[inline]

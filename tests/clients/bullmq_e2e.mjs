@@ -297,19 +297,22 @@ const scenarios = {
     const failing = [];
     for (let i = 1; i <= 3; i++) failing.push(await ctx.queue.add("keep1", { fail: true }, { removeOnFail: 1 }));
     for (const job of failing) await settle(job);
-    // The last job's failed event can reach QueueEvents before the worker's removal of the
-    // older failed job is done: wait for the failed set to hold just the newest job.
-    await waitFor(
+    // removeOnFail keeps the newest by the failed set's score (the finish time in ms); jobs
+    // that fail in the same millisecond are ordered by id as text, so "9" outranks "10": the
+    // kept job is one of the last two, whichever the set ranks last. Wait for the trim.
+    const keptFailed = await waitFor(
       async () => {
         const failed = await ctx.queue.getFailed();
-        return failed.length === 1 && failed[0].id === failing[2].id;
+        return failed.length === 1 && failed[0];
       },
       10000,
-      "only the newest failed job kept",
+      "one failed job kept",
     );
+    if (![failing[1].id, failing[2].id].includes(keptFailed.id)) {
+      throw new CheckFailed(`newest failed kept: got ${keptFailed.id}`);
+    }
     eq(await ctx.queue.getJobCounts("completed", "failed"), { completed: 2, failed: 1 }, "counts kept");
     eq((await ctx.queue.getCompleted()).map((j) => j.id).sort(), [kept[3].id, kept[4].id].sort(), "newest 2 completed kept");
-    eq((await ctx.queue.getFailed()).map((j) => j.id), [failing[2].id], "newest failed kept");
     eq(await ctx.queue.getJob(kept[0].id), undefined, "old completed job removed");
   },
 

@@ -699,42 +699,9 @@ fn crash_during_rewrite() {
     check_aof(&dir.aof_dir());
 }
 
-/// Runs ferrodis on `dir` expecting it to exit; returns its log.
+/// Runs ferrodis on `dir` expecting it to refuse to start; returns its log.
 fn failed_start(dir: &Dir, extra: &[&str]) -> String {
-    let port = common::free_port().to_string();
-    let log = dir.path().join("failed.log");
-    let mut args = vec![
-        "--port",
-        &port,
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--dir",
-        dir.s(),
-        "--appendonly",
-        "yes",
-    ];
-    args.extend_from_slice(extra);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ferrodis"))
-        .args(&args)
-        .stdout(std::fs::File::create(&log).unwrap())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(!status.success(), "ferrodis exited with success");
-            break;
-        }
-        if start.elapsed() > DEADLINE {
-            let _ = child.kill();
-            panic!("ferrodis did not refuse the damaged AOF");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::fs::read_to_string(log).unwrap()
+    start_outcome(dir, extra).expect("ferrodis started instead of refusing the damaged AOF")
 }
 
 /// Builds an AOF with `n` acknowledged SETs and returns the incremental file's path and, for

@@ -230,14 +230,7 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
             server.hot.busy_reply_threshold.load(Ordering::Relaxed),
         )
     {
-        if spec.name == "exec" && client.multi.is_some() {
-            transactions::abort_exec(server, client, reply, msg);
-        } else {
-            reply.error(msg);
-            transactions::flag_aborted(client);
-        }
-        count_rejected(server, index, reply);
-        return;
+        return refuse(server, client, reply, spec, index, msg);
     }
     let maxmemory = server.hot.maxmemory.load(Ordering::Relaxed) != 0;
     client.oom_at_start = maxmemory
@@ -247,14 +240,7 @@ pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, ar
         client.aof_wait = server.aof.appended();
     }
     if client.oom_at_start && refused_when_oom(server, spec, client) {
-        if spec.name == "exec" && client.multi.is_some() {
-            transactions::abort_exec(server, client, reply, OOM_ERR);
-        } else {
-            reply.error(OOM_ERR);
-            transactions::flag_aborted(client);
-        }
-        count_rejected(server, index, reply);
-        return;
+        return refuse(server, client, reply, spec, index, OOM_ERR);
     }
     if client.multi.is_some() && transactions::queues(spec) {
         transactions::queue(client, reply, index, &args);
@@ -433,6 +419,25 @@ fn track_reads(
     for key in spec.request_keys(args) {
         ks.track_read(key, id);
     }
+}
+
+/// Refuses a command before it runs (BUSY, OOM): EXEC discards its transaction and names the
+/// reason (EXECABORT); any other command gets the error and dooms a transaction being queued.
+fn refuse(
+    server: &Arc<Server>,
+    client: &mut Client,
+    reply: &mut Reply,
+    spec: &CommandSpec,
+    index: usize,
+    msg: &str,
+) {
+    if spec.name == "exec" && client.multi.is_some() {
+        transactions::abort_exec(server, client, reply, msg);
+    } else {
+        reply.error(msg);
+        transactions::flag_aborted(client);
+    }
+    count_rejected(server, index, reply);
 }
 
 /// Over maxmemory, Redis refuses commands that may grow memory (denyoom, or an EXEC queuing

@@ -246,7 +246,7 @@ fn make_f64(mant: u64, sticky: bool, exp2: i64) -> f64 {
 
 /// Value of a hexadecimal literal body (mantissa digits with optional
 /// `.`, binary exponent), correctly rounded to `f64`.
-fn hex_to_f64(mant: &[u8], pexp: i64) -> f64 {
+pub(crate) fn hex_to_f64(mant: &[u8], pexp: i64) -> f64 {
     let mut m: u64 = 0;
     let mut exp: i64 = pexp;
     let mut sticky = false;
@@ -334,6 +334,12 @@ pub fn parse_strtod(s: &[u8]) -> Option<f64> {
 /// `addReplyDouble` prints doubles (RESP2 bulk body and RESP3 `,` body),
 /// with `inf`/`-inf` for infinities (and glibc's `nan`/`-nan`).
 pub fn fmt_double_resp(v: f64, out: &mut Vec<u8>) {
+    fmt_printf_g(v, 17, out);
+}
+
+/// Appends `v` as C `printf("%.<precision>g", v)` with glibc's spelling of non-finite values
+/// ("inf", "-inf", "nan", "-nan"). A precision of 0 counts as 1, as in C; at most 40 digits.
+pub fn fmt_printf_g(v: f64, precision: usize, out: &mut Vec<u8>) {
     if v.is_nan() {
         out.extend_from_slice(if v.is_sign_negative() {
             b"-nan"
@@ -346,7 +352,17 @@ pub fn fmt_double_resp(v: f64, out: &mut Vec<u8>) {
         out.extend_from_slice(if v > 0.0 { b"inf" } else { b"-inf" });
         return;
     }
-    fmt_g(v, 17, out);
+    let p = precision.clamp(1, 40);
+    // Integers of at most `p` digits print as themselves: no digit string to build.
+    if p <= 18
+        && v.fract() == 0.0
+        && v.abs() < 10f64.powi(p as i32)
+        && !(v == 0.0 && v.is_sign_negative())
+    {
+        fmt_i64(v as i64, out);
+        return;
+    }
+    fmt_g(v, p, out);
 }
 
 /// Alias of [`fmt_double_resp`]: C `"%.17g"`.

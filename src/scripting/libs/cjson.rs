@@ -9,8 +9,9 @@
 //! precision), null becomes the `cjson.null` light userdata, and the input ends at its first
 //! NUL byte. Each module table (`cjson` and every `cjson.new()`) has its own configuration.
 
-use super::num::{cast_i32, format_g, strtod};
+use super::num::{cast_i32, strtod};
 use super::state::{Raise, Result, State, lua_c_functions};
+use crate::util::num::fmt_printf_g;
 use mlua::ffi;
 use std::ffi::c_int;
 
@@ -366,7 +367,7 @@ impl Encoder<'_> {
                 }
             }
         }
-        format_g(out, n, self.cfg.number_precision as usize);
+        fmt_printf_g(n, self.cfg.number_precision as usize, out);
         Ok(())
     }
 

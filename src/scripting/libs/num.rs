@@ -1,7 +1,6 @@
-//! The C number conversions Redis's library code relies on: printf's `%.<p>g`, glibc's
-//! `strtod`, and the double-to-integer casts GCC emits on x86-64.
-
-use std::io::Write as _;
+//! The C number conversions Redis's library code relies on beyond `util::num` (which has
+//! printf's `%.<p>g` and the rounding of hexadecimal floats): glibc's `strtod` on a prefix, and
+//! the double-to-integer casts GCC emits on x86-64.
 
 const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
 
@@ -30,89 +29,6 @@ pub(super) fn cast_u64(d: f64) -> u64 {
         (cast_i64(d - TWO_POW_63) as u64) ^ (1 << 63)
     } else {
         cast_i64(d) as u64
-    }
-}
-
-/// Appends `v` as C `printf("%.<precision>g", v)` with glibc's spelling of non-finite values
-/// ("inf", "-inf", "nan", "-nan").
-pub(super) fn format_g(out: &mut Vec<u8>, v: f64, precision: usize) {
-    if v.is_nan() {
-        out.extend_from_slice(if v.is_sign_negative() {
-            b"-nan"
-        } else {
-            b"nan"
-        });
-        return;
-    }
-    if v.is_infinite() {
-        out.extend_from_slice(if v < 0.0 { b"-inf" } else { b"inf" });
-        return;
-    }
-    let p = precision.clamp(1, 40);
-    // Integers with at most `p` digits print as themselves.
-    if p <= 18
-        && v.fract() == 0.0
-        && v.abs() < 10f64.powi(p as i32)
-        && !(v == 0.0 && v.is_sign_negative())
-    {
-        let mut b = itoa::Buffer::new();
-        out.extend_from_slice(b.format(v as i64).as_bytes());
-        return;
-    }
-    // Rust's exact formatting rounds half to even on the exact binary value, as glibc does.
-    let mut buf = [0u8; 64];
-    let len = {
-        let mut cur = std::io::Cursor::new(&mut buf[..]);
-        write!(cur, "{:.*e}", p - 1, v).expect("64 bytes hold 40 digits and an exponent");
-        cur.position() as usize
-    };
-    let text = &buf[..len];
-    let e_at = text.iter().position(|&c| c == b'e').expect("exponent");
-    let exp: i32 = std::str::from_utf8(&text[e_at + 1..])
-        .ok()
-        .and_then(|e| e.parse().ok())
-        .expect("decimal exponent");
-    let negative = text[0] == b'-';
-    let mut digits = [0u8; 48];
-    let mut n = 0;
-    for &c in text[..e_at].iter().filter(|c| c.is_ascii_digit()) {
-        digits[n] = c;
-        n += 1;
-    }
-    while n > 1 && digits[n - 1] == b'0' {
-        n -= 1;
-    }
-    let digits = &digits[..n];
-    if negative {
-        out.push(b'-');
-    }
-    if exp < -4 || exp >= p as i32 {
-        out.push(digits[0]);
-        if digits.len() > 1 {
-            out.push(b'.');
-            out.extend_from_slice(&digits[1..]);
-        }
-        out.push(b'e');
-        out.push(if exp < 0 { b'-' } else { b'+' });
-        if exp.unsigned_abs() < 10 {
-            out.push(b'0');
-        }
-        let mut b = itoa::Buffer::new();
-        out.extend_from_slice(b.format(exp.unsigned_abs()).as_bytes());
-    } else if exp < 0 {
-        out.extend_from_slice(b"0.");
-        out.extend(std::iter::repeat_n(b'0', (-exp - 1) as usize));
-        out.extend_from_slice(digits);
-    } else {
-        let int_len = exp as usize + 1;
-        if digits.len() <= int_len {
-            out.extend_from_slice(digits);
-            out.extend(std::iter::repeat_n(b'0', int_len - digits.len()));
-        } else {
-            out.extend_from_slice(&digits[..int_len]);
-            out.push(b'.');
-            out.extend_from_slice(&digits[int_len..]);
-        }
     }
 }
 
@@ -196,31 +112,19 @@ pub(super) fn strtod(s: &[u8]) -> Option<(f64, usize)> {
     Some((sign(v), i))
 }
 
-/// The hexadecimal significand and binary exponent starting at `s[i]` (after "0x").
+/// The value and end of the hexadecimal significand and binary exponent starting at `s[i]`
+/// (after "0x"); rounded by `util::num::hex_to_f64`, which `parse_f64` uses too.
 fn hex_float(s: &[u8], mut i: usize) -> Option<(f64, usize)> {
     let at = |i: usize| s.get(i).copied().unwrap_or(0);
-    let mut mantissa: u64 = 0;
-    let mut exp2: i64 = 0;
-    let mut sticky = false;
+    let start = i;
     let mut digits = 0;
     let mut after_point = false;
     loop {
         let c = at(i);
         if c == b'.' && !after_point {
             after_point = true;
-        } else if let Some(d) = (c as char).to_digit(16) {
+        } else if c.is_ascii_hexdigit() {
             digits += 1;
-            if mantissa >> 60 == 0 {
-                mantissa = mantissa * 16 + u64::from(d);
-                if after_point {
-                    exp2 -= 4;
-                }
-            } else {
-                sticky |= d != 0;
-                if !after_point {
-                    exp2 += 4;
-                }
-            }
         } else {
             break;
         }
@@ -229,6 +133,8 @@ fn hex_float(s: &[u8], mut i: usize) -> Option<(f64, usize)> {
     if digits == 0 {
         return None;
     }
+    let significand = &s[start..i];
+    let mut exp2: i64 = 0;
     if (at(i) | 0x20) == b'p' {
         let mut j = i + 1;
         let negative = at(j) == b'-';
@@ -241,44 +147,11 @@ fn hex_float(s: &[u8], mut i: usize) -> Option<(f64, usize)> {
                 e = (e * 10 + i64::from(at(j) - b'0')).min(1 << 40);
                 j += 1;
             }
-            exp2 += if negative { -e } else { e };
+            exp2 = if negative { -e } else { e };
             i = j;
         }
     }
-    Some((scale_binary(mantissa, sticky, exp2), i))
-}
-
-/// The double nearest to `mantissa * 2^exp2` (ties to even), `sticky` standing for non-zero
-/// bits below the mantissa.
-fn scale_binary(mantissa: u64, sticky: bool, exp2: i64) -> f64 {
-    if mantissa == 0 {
-        return 0.0;
-    }
-    let shift_in = mantissa.leading_zeros();
-    let m = mantissa << shift_in;
-    let e = exp2 - i64::from(shift_in); // value = m * 2^e, m in [2^63, 2^64)
-    let top = e + 63;
-    if top > 1023 {
-        return f64::INFINITY;
-    }
-    let lsb = (top - 52).max(-1074);
-    let drop = lsb - e; // low bits of m that do not fit, at least 11
-    if drop > 64 {
-        return 0.0;
-    }
-    let wide = u128::from(m);
-    let kept = (wide >> drop) as u64;
-    let rest = wide & ((1u128 << drop) - 1);
-    let half = 1u128 << (drop - 1);
-    let up = rest > half || (rest == half && (sticky || kept & 1 == 1));
-    let kept = kept + u64::from(up);
-    let scale = if lsb >= -1022 {
-        f64::from_bits(((lsb + 1023) as u64) << 52)
-    } else {
-        f64::from_bits(1u64 << (lsb + 1074))
-    };
-    // Exact: `kept` has at most 54 bits and the product is representable (or overflows).
-    kept as f64 * scale
+    Some((crate::util::num::hex_to_f64(significand, exp2), i))
 }
 
 #[cfg(test)]
@@ -287,7 +160,7 @@ mod tests {
 
     fn g(v: f64, p: usize) -> String {
         let mut out = Vec::new();
-        format_g(&mut out, v, p);
+        crate::util::num::fmt_printf_g(v, p, &mut out);
         String::from_utf8(out).unwrap()
     }
 

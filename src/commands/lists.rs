@@ -485,24 +485,8 @@ fn parse_mpop(ctx: &mut Ctx, args: &Args, keys_end: usize) -> Option<(End, usize
         ctx.reply.error(SYNTAX_ERR);
         return None;
     };
-    let mut count = None;
-    let mut j = keys_end + 1;
-    while j < args.len() {
-        if eq_ic(args.get(j), "count") && j + 1 < args.len() && count.is_none() {
-            match parse_i64(args.get(j + 1)) {
-                Some(n) if n > 0 => count = Some(n as usize),
-                _ => {
-                    ctx.reply.error("ERR count should be greater than 0");
-                    return None;
-                }
-            }
-            j += 2;
-        } else {
-            ctx.reply.error(SYNTAX_ERR);
-            return None;
-        }
-    }
-    Some((end, count.unwrap_or(1)))
+    let count = super::parse_mpop_count(ctx.reply, args, keys_end + 1)?;
+    Some((end, count))
 }
 
 /// numkeys and the index one past the last key, with Redis's errors.

@@ -541,6 +541,29 @@ pub fn pausable_as_write(spec: &CommandSpec) -> bool {
     spec.has(WRITE) || spec.has(MAY_REPLICATE)
 }
 
+/// The optional `COUNT n` of LMPOP/ZMPOP and their blocking forms, from `at` to the end
+/// (1 when absent), or None after replying Redis's error.
+pub fn parse_mpop_count(reply: &mut Reply, args: &Args, at: usize) -> Option<usize> {
+    let mut count = None;
+    let mut j = at;
+    while j < args.len() {
+        if count.is_none() && args.get(j).eq_ignore_ascii_case(b"count") && j + 1 < args.len() {
+            match crate::util::num::parse_i64(args.get(j + 1)) {
+                Some(n) if n > 0 => count = Some(n as usize),
+                _ => {
+                    reply.error("ERR count should be greater than 0");
+                    return None;
+                }
+            }
+            j += 2;
+        } else {
+            reply.error(SYNTAX_ERR);
+            return None;
+        }
+    }
+    Some(count.unwrap_or(1))
+}
+
 /// Picks the collection out of a value: `Some` when the value has the wanted type.
 pub type Extract<T> = fn(&mut Value) -> Option<&mut T>;
 

@@ -676,24 +676,8 @@ pub fn parse_mpop(ctx: &mut Ctx, args: Args, numkeys_at: usize) -> Option<(usize
             return None;
         }
     };
-    let mut count = None;
-    let mut j = side_at + 1;
-    while j < args.len() {
-        if count.is_none() && eq_ic(args.get(j), "count") && j + 1 < args.len() {
-            match parse_i64(args.get(j + 1)) {
-                Some(c) if c >= 1 => count = Some(c as usize),
-                _ => {
-                    ctx.reply.error("ERR count should be greater than 0");
-                    return None;
-                }
-            }
-            j += 2;
-        } else {
-            ctx.reply.error(SYNTAX_ERR);
-            return None;
-        }
-    }
-    Some((numkeys, side, count.unwrap_or(1)))
+    let count = super::parse_mpop_count(ctx.reply, &args, side_at + 1)?;
+    Some((numkeys, side, count))
 }
 
 pub fn zmpop(ctx: &mut Ctx, args: Args) {

@@ -259,24 +259,12 @@ impl HashValue {
             HashValue::Table(t) if count * 3 <= t.len() => t,
             _ => {
                 // A listpack (walked anyway) or a large share: shuffle all, keep a prefix.
-                let mut all: Vec<(&[u8], &[u8])> = self.iter().collect();
-                for i in 0..count {
-                    let j = fastrand::usize(i..all.len());
-                    all.swap(i, j);
-                }
-                all.truncate(count);
-                return all;
+                return super::shuffled_prefix(self.iter().collect(), count);
             }
         };
-        let mut picked = std::collections::HashSet::with_capacity(count);
-        let mut out = Vec::with_capacity(count);
-        while out.len() < count {
-            let i = t.random_index_uniform().expect("non-empty");
-            if picked.insert(i) {
-                out.push(t.at(i).pair());
-            }
-        }
-        out
+        super::distinct_picks(count, || t.random_index_uniform().expect("non-empty"))
+            .map(|i| t.at(i).pair())
+            .collect()
     }
 
     /// HSCAN: visits about `count` fields from `cursor` and returns the next cursor (0 at the

@@ -144,6 +144,35 @@ pub(crate) fn sampled_total(
     seen * len / take
 }
 
+/// `count` elements of `all` chosen at random, in random order (a partial Fisher-Yates shuffle).
+pub(crate) fn shuffled_prefix<T>(mut all: Vec<T>, count: usize) -> Vec<T> {
+    for i in 0..count {
+        let j = fastrand::usize(i..all.len());
+        all.swap(i, j);
+    }
+    all.truncate(count);
+    all
+}
+
+/// `count` distinct positions drawn with `pick` (retrying repeats), in the order drawn: for a
+/// count small against the collection, so few draws repeat.
+pub(crate) fn distinct_picks(
+    count: usize,
+    mut pick: impl FnMut() -> usize,
+) -> impl Iterator<Item = usize> {
+    let mut picked = std::collections::HashSet::with_capacity(count);
+    std::iter::from_fn(move || {
+        (picked.len() < count).then(|| {
+            loop {
+                let p = pick();
+                if picked.insert(p) {
+                    break p;
+                }
+            }
+        })
+    })
+}
+
 /// One of two iterators (collections iterate their compact or their table encoding).
 pub(crate) enum Either<L, R> {
     Left(L),

@@ -248,23 +248,11 @@ impl SetValue {
     pub fn sample(&self, count: usize) -> Vec<Elem<'_>> {
         if count * 3 > self.len() {
             // A large share of the set: shuffle a copy of all and keep a prefix.
-            let mut all: Vec<Elem> = self.iter().collect();
-            for i in 0..count {
-                let j = fastrand::usize(i..all.len());
-                all.swap(i, j);
-            }
-            all.truncate(count);
-            return all;
+            return super::shuffled_prefix(self.iter().collect(), count);
         }
-        let mut picked = std::collections::HashSet::with_capacity(count);
-        let mut out = Vec::with_capacity(count);
-        while out.len() < count {
-            let p = self.random_position();
-            if picked.insert(p) {
-                out.push(self.at(p));
-            }
-        }
-        out
+        super::distinct_picks(count, || self.random_position())
+            .map(|p| self.at(p))
+            .collect()
     }
 
     /// Removes and returns a member picked uniformly at random (the set must not be empty).

@@ -831,19 +831,9 @@ pub fn zrandmember(ctx: &mut Ctx, args: Args) {
     }
     // Distinct picks: a partial shuffle when most of the set is wanted, else rejection.
     let mut ranks: Vec<usize> = if count * 3 > size {
-        let mut all: Vec<usize> = (0..size).collect();
-        for i in 0..count {
-            let j = fastrand::usize(i..size);
-            all.swap(i, j);
-        }
-        all.truncate(count);
-        all
+        crate::storage::shuffled_prefix((0..size).collect(), count)
     } else {
-        let mut chosen = std::collections::HashSet::with_capacity(count);
-        while chosen.len() < count {
-            chosen.insert(fastrand::usize(..size));
-        }
-        chosen.into_iter().collect()
+        crate::storage::distinct_picks(count, || fastrand::usize(..size)).collect()
     };
     if matches!(z, ZSet::Listpack(_)) {
         // Redis samples a listpack's distinct members in set order.

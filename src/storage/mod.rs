@@ -145,7 +145,7 @@ pub(crate) fn sampled_total(
 }
 
 /// `count` elements of `all` chosen at random, in random order (a partial Fisher-Yates shuffle).
-pub(crate) fn shuffled_prefix<T>(mut all: Vec<T>, count: usize) -> Vec<T> {
+pub fn shuffled_prefix<T>(mut all: Vec<T>, count: usize) -> Vec<T> {
     for i in 0..count {
         let j = fastrand::usize(i..all.len());
         all.swap(i, j);
@@ -156,7 +156,7 @@ pub(crate) fn shuffled_prefix<T>(mut all: Vec<T>, count: usize) -> Vec<T> {
 
 /// `count` distinct positions drawn with `pick` (retrying repeats), in the order drawn: for a
 /// count small against the collection, so few draws repeat.
-pub(crate) fn distinct_picks(
+pub fn distinct_picks(
     count: usize,
     mut pick: impl FnMut() -> usize,
 ) -> impl Iterator<Item = usize> {

@@ -194,23 +194,14 @@ fn ping(
         let mut auth: Vec<&[u8]> = vec![b"AUTH"];
         auth.extend(user.map(str::as_bytes));
         auth.push(password);
-        encode(&mut request, &auth);
+        crate::protocol::encode_command(&mut request, auth.into_iter());
     }
-    encode(&mut request, &[b"PING"]);
+    crate::protocol::encode_command(&mut request, [&b"PING"[..]].into_iter());
     stream.write_all(&request).map_err(|e| e.to_string())?;
     let replies = read_lines(&mut *stream, if password.is_some() { 2 } else { 1 })?;
     match replies.last().map(String::as_str) {
         Some("+PONG") if replies.iter().all(|r| r.starts_with('+')) => Ok(()),
         _ => Err(format!("unexpected reply {replies:?}")),
-    }
-}
-
-fn encode(out: &mut Vec<u8>, args: &[&[u8]]) {
-    out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
     }
 }
 

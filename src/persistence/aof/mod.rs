@@ -210,7 +210,7 @@ impl Aof {
         let before = s.buf.len();
         annotate_time(s);
         propagate::select_db(&mut s.buf, &mut s.db, db);
-        propagate::encode_command(&mut s.buf, args.iter().copied());
+        crate::protocol::encode_command(&mut s.buf, args.iter().copied());
         s.appended += (s.buf.len() - before) as u64;
         self.appended.store(s.appended, Ordering::Release);
         if was_empty {

@@ -2,6 +2,8 @@
 //! the request runs (commands in MULTI/EXEC and scripts included) and hands it to the AOF before
 //! it releases the shard locks, so the file orders writes to a key as they executed.
 
+use crate::protocol::encode_command;
+
 /// Bytes of encoding buffer a client keeps between requests.
 const KEEP_CAPACITY: usize = 64 * 1024;
 
@@ -25,21 +27,6 @@ struct Op {
     /// Propagated on its own ahead of the unit (a lazy-expiry deletion, as Redis's
     /// propagateDeletion), never inside its MULTI/EXEC.
     standalone: bool,
-}
-
-/// Appends `args` as a RESP multibulk command (what redis-check-aof and redis-server read).
-pub fn encode_command<'a>(out: &mut Vec<u8>, args: impl ExactSizeIterator<Item = &'a [u8]>) {
-    let mut n = itoa::Buffer::new();
-    out.push(b'*');
-    out.extend_from_slice(n.format(args.len()).as_bytes());
-    out.extend_from_slice(b"\r\n");
-    for a in args {
-        out.push(b'$');
-        out.extend_from_slice(n.format(a.len()).as_bytes());
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
 }
 
 impl Propagation {

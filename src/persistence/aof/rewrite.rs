@@ -15,7 +15,8 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::manifest::{self, BaseFormat, FileEntry, Kind, Manifest};
-use super::propagate::{encode_command, select_db};
+use super::propagate::select_db;
+use crate::protocol::encode_command;
 use crate::server::{Server, unix_ms};
 use crate::storage::Value;
 use crate::storage::keyspace::Shard;

@@ -12,7 +12,7 @@ use crate::util::digest::{
     OBJ_HASH, OBJ_LIST, OBJ_SET, OBJ_STREAM, OBJ_STRING, OBJ_ZSET, dataset_digest_add,
     dataset_digest_db, digest_add_expire, digest_hex, mix_digest, object_digest_begin, xor_digest,
 };
-use crate::util::num::fmt_g17_to_vec;
+use crate::util::num::fmt_double_resp;
 
 pub fn time(ctx: &mut Ctx, _args: Args) {
     let now = std::time::SystemTime::now()
@@ -143,7 +143,7 @@ fn mix_value(d: &mut [u8; 20], v: &Value, volatile: bool) {
                 let mut element = [0u8; 20];
                 mix_digest(&mut element, member);
                 text.clear();
-                fmt_g17_to_vec(score, &mut text);
+                fmt_double_resp(score, &mut text);
                 mix_digest(&mut element, &text);
                 xor_digest(d, &element);
             });

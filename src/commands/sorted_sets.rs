@@ -11,7 +11,7 @@ use crate::server::blocking::{self, BlockedOp};
 use crate::server::notify;
 use crate::storage::zset::{AddFlags, AddOutcome, LexRange, ScoreRange, ZRange};
 use crate::storage::{DbView, EncodingLimits, SetValue, Value, ZSet};
-use crate::util::num::{fmt_g17_to_vec, fmt_i64, parse_f64, parse_i64};
+use crate::util::num::{fmt_double_resp, fmt_i64, parse_f64, parse_i64};
 
 const SCORE_RANGE_ERR: &str = "ERR min or max is not a float";
 const LEX_RANGE_ERR: &str = "ERR min or max not valid string range item";
@@ -1165,7 +1165,7 @@ fn scan_score(score: f64, listpack: bool, out: &mut Vec<u8>) {
     } else if as_integer {
         fmt_i64(score as i64, out);
     } else {
-        fmt_g17_to_vec(score, out);
+        fmt_double_resp(score, out);
     }
 }
 

@@ -305,7 +305,7 @@ pub fn to_argv<'v>(args: impl IntoIterator<Item = &'v Value>) -> Option<Vec<Vec<
             }
             Value::Integer(_) | Value::Number(_) => {
                 let mut out = Vec::new();
-                crate::util::num::fmt_g17_to_vec(as_number(v)?, &mut out);
+                crate::util::num::fmt_double_resp(as_number(v)?, &mut out);
                 Some(out)
             }
             _ => None,

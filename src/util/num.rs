@@ -365,11 +365,6 @@ pub fn fmt_printf_g(v: f64, precision: usize, out: &mut Vec<u8>) {
     fmt_g(v, p, out);
 }
 
-/// Alias of [`fmt_double_resp`]: C `"%.17g"`.
-pub fn fmt_g17_to_vec(v: f64, out: &mut Vec<u8>) {
-    fmt_double_resp(v, out)
-}
-
 /// Appends the decimal form of `v`.
 pub fn fmt_i64(v: i64, out: &mut Vec<u8>) {
     let mut b = itoa::Buffer::new();

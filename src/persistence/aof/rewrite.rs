@@ -111,7 +111,7 @@ fn write_value(out: &mut Vec<u8>, key: &[u8], value: &Value) {
             let mut pairs: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
             z.for_each(|member, score| {
                 let mut text = Vec::with_capacity(24);
-                crate::util::num::fmt_g17_to_vec(score, &mut text);
+                crate::util::num::fmt_double_resp(score, &mut text);
                 pairs.push((text, member.to_vec()));
             });
             batched(

@@ -8,7 +8,7 @@ use super::*;
 use crate::persistence::lzf;
 use crate::storage::stream::{ENTRY_SAME_FIELDS, Stream, lp_str_size};
 use crate::storage::{HashValue, List, SetValue, StrValue, Value, ZSet};
-use crate::util::num::{fmt_g17_to_vec, parse_i64};
+use crate::util::num::{fmt_double_resp, parse_i64};
 
 /// Redis stores list elements this large (packed_threshold, 1 GiB) in nodes of their own.
 const PLAIN_NODE_THRESHOLD: usize = 1 << 30;
@@ -113,7 +113,7 @@ fn score_text(v: f64, out: &mut Vec<u8>) {
     } else if v > -4503599627370495.0 && v < 4503599627370496.0 && v == (v as i64) as f64 {
         out.extend_from_slice(itoa::Buffer::new().format(v as i64).as_bytes());
     } else {
-        fmt_g17_to_vec(v, out);
+        fmt_double_resp(v, out);
     }
 }
 

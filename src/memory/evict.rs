@@ -205,7 +205,7 @@ fn evict(server: &Arc<Server>, db: usize, key: &[u8]) -> bool {
     // Read with the shard locked (exact at an AOF rewrite's cut-over).
     let feeding = server.aof.feeding();
     view.log_expired = feeding;
-    let removed = view.remove_in(db, key);
+    let removed = view.evict_in(db, key);
     // Recorded before the shard is released, as any write: a key found expired, or the
     // eviction itself, reaches the AOF as a DEL (as Redis propagates evictions).
     for (db, key) in std::mem::take(&mut view.expired) {

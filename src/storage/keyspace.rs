@@ -1089,14 +1089,28 @@ impl<'a> DbView<'a> {
     }
 
     pub fn remove_in(&mut self, db: usize, key: &[u8]) -> Option<Entry> {
+        self.delete_in(db, key, true)
+    }
+
+    /// Deletes `key` for maxmemory: seen by WATCH, tracking and blocked clients like any delete,
+    /// but not a change to save (Redis's evictions leave rdb_changes_since_last_save alone).
+    pub fn evict_in(&mut self, db: usize, key: &[u8]) -> Option<Entry> {
+        self.delete_in(db, key, false)
+    }
+
+    fn delete_in(&mut self, db: usize, key: &[u8], count_change: bool) -> Option<Entry> {
         let (i, shard) = self.find_live(db, key)?;
-        shard.stats.dirty += 1;
+        if count_change {
+            shard.stats.dirty += 1;
+        }
         shard.touch_watched(db, key);
         let e = shard.dbs[db].remove_index(i);
         if shard.has_waiters(db, key) {
             self.push_ready(db, key);
         }
-        self.dirty += 1;
+        if count_change {
+            self.dirty += 1;
+        }
         Some(e)
     }
 

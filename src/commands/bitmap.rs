@@ -177,14 +177,7 @@ pub fn bitop(ctx: &mut Ctx, args: Args) {
             ctx.ks.notify(notify::GENERIC, "del", dest);
         }
     } else {
-        ctx.ks.set(
-            dest,
-            Value::Str(StrValue::Bytes {
-                data: result,
-                raw: true,
-            }),
-            0,
-        );
+        ctx.ks.set(dest, Value::Str(StrValue::raw(result)), 0);
         ctx.ks.notify(notify::STRING, "set", dest);
     }
     ctx.reply.int(len as i64);

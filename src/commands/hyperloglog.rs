@@ -14,7 +14,7 @@ const CORRUPT: &str = "INVALIDOBJ Corrupted HLL object detected";
 /// strings are never HyperLogLogs.
 fn hll_bytes(value: &Value) -> Result<&[u8], &'static str> {
     match value {
-        Value::Str(StrValue::Bytes { data, .. }) if hll::is_hll(data) => Ok(data),
+        Value::Str(s) if s.bytes().is_some_and(hll::is_hll) => Ok(s.bytes().expect("checked")),
         Value::Str(_) => Err(NOT_HLL),
         _ => Err(WRONGTYPE),
     }
@@ -25,10 +25,7 @@ fn hll_bytes(value: &Value) -> Result<&[u8], &'static str> {
 fn hll_bytes_mut(value: &mut Value) -> Result<&mut Vec<u8>, &'static str> {
     hll_bytes(value)?;
     match value {
-        Value::Str(StrValue::Bytes { data, raw }) => {
-            *raw = true;
-            Ok(data)
-        }
+        Value::Str(s) => Ok(s.make_raw()),
         _ => unreachable!("checked by hll_bytes"),
     }
 }
@@ -38,10 +35,7 @@ fn sparse_max(ctx: &Ctx) -> usize {
 }
 
 fn new_hll() -> Value {
-    Value::Str(StrValue::Bytes {
-        data: hll::new_sparse(),
-        raw: true,
-    })
+    Value::Str(StrValue::raw(hll::new_sparse()))
 }
 
 pub fn pfadd(ctx: &mut Ctx, args: Args) {

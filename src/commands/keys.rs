@@ -5,8 +5,8 @@ use super::table::{CAT_KEYSPACE, CommandSpec, LOADING, READONLY, STALE};
 use super::{Ctx, NOT_INT, SYNTAX_ERR, arg_i64, eq_ic, reply_help};
 use crate::protocol::{Args, Reply};
 use crate::server::notify;
+use crate::storage::Value;
 use crate::storage::access::{AccessClock, lfu_decayed};
-use crate::storage::{StrValue, Value};
 use crate::util::glob::glob_match;
 use crate::util::num::parse_i64;
 
@@ -60,12 +60,12 @@ fn rename_generic(ctx: &mut Ctx, args: Args, nx: bool) {
         ctx.reply.int(0);
         return;
     }
+    let ttl = ctx.ks.expire_of(from).unwrap_or(0);
     let Some(e) = ctx.ks.remove(from) else {
         return;
     };
     // Like Redis, an overwritten destination is deleted first, so the key is new again.
     ctx.ks.remove(to);
-    let ttl = e.expire_at().unwrap_or(0);
     ctx.ks.set(to, e.value, ttl);
     ctx.ks.notify(notify::GENERIC, "rename_from", from);
     ctx.ks.notify(notify::GENERIC, "rename_to", to);
@@ -129,7 +129,8 @@ pub fn copy(ctx: &mut Ctx, args: Args) {
     let Some((value, ttl)) = ctx
         .ks
         .get_read(src)
-        .map(|e| (e.value.clone(), e.expire_at().unwrap_or(0)))
+        .map(|e| e.value.clone())
+        .map(|value| (value, ctx.ks.expire_of(src).unwrap_or(0)))
     else {
         return ctx.reply.int(0);
     };
@@ -158,10 +159,10 @@ pub fn move_cmd(ctx: &mut Ctx, args: Args) {
     if ctx.ks.get_write(key).is_none() || ctx.ks.get_in(dst, key).is_some() {
         return ctx.reply.int(0);
     }
+    let ttl = ctx.ks.expire_of(key).unwrap_or(0);
     let Some(e) = ctx.ks.remove(key) else {
         return ctx.reply.int(0);
     };
-    let ttl = e.expire_at().unwrap_or(0);
     ctx.ks.set_in(dst, key, e.value, ttl);
     ctx.ks.notify(notify::GENERIC, "move_from", key);
     ctx.ks.notify_in(dst, notify::GENERIC, "move_to", key);
@@ -347,7 +348,12 @@ fn expire_generic(ctx: &mut Ctx, args: Args, unit: ExpireUnit, absolute: bool) {
     }
     when += base;
     let key = args.get(1);
-    let Some(current) = ctx.ks.get_write(key).map(|e| e.expire_at()) else {
+    let Some(current) = ctx
+        .ks
+        .get_write(key)
+        .is_some()
+        .then(|| ctx.ks.expire_of(key))
+    else {
         return ctx.reply.int(0);
     };
     let rejected = (nx && current.is_some())
@@ -391,7 +397,13 @@ pub fn pexpireat(ctx: &mut Ctx, args: Args) {
 
 fn ttl_generic(ctx: &mut Ctx, args: Args, millis: bool, absolute: bool) {
     let now = ctx.ks.now_ms;
-    let Some(exp) = ctx.ks.get_read(args.get(1)).map(|e| e.expire_at()) else {
+    let key = args.get(1);
+    let Some(exp) = ctx
+        .ks
+        .get_read(key)
+        .is_some()
+        .then(|| ctx.ks.expire_of(key))
+    else {
         return ctx.reply.int(-2);
     };
     match exp {
@@ -426,7 +438,12 @@ pub fn pexpiretime(ctx: &mut Ctx, args: Args) {
 
 pub fn persist(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    match ctx.ks.get_write(key).map(|e| e.expire_at()) {
+    match ctx
+        .ks
+        .get_write(key)
+        .is_some()
+        .then(|| ctx.ks.expire_of(key))
+    {
         Some(Some(_)) => {
             ctx.ks.set_expire(key, 0);
             ctx.ks.notify(notify::GENERIC, "persist", key);
@@ -542,7 +559,11 @@ fn object_refcount(ctx: &mut Ctx, args: Args) {
         !(cfg.maxmemory > 0 && (cfg.maxmemory_policy.is_lru() || cfg.maxmemory_policy.is_lfu()))
     };
     match ctx.ks.peek(args.get(2)).map(|e| &e.value) {
-        Some(Value::Str(StrValue::Int(n))) if shared_ok && (0..SHARED_INTEGERS).contains(n) => {
+        Some(Value::Str(s))
+            if shared_ok
+                && s.int_encoded()
+                    .is_some_and(|n| (0..SHARED_INTEGERS).contains(&n)) =>
+        {
             ctx.reply.int(SHARED_REFCOUNT)
         }
         Some(_) => ctx.reply.int(1),
@@ -552,7 +573,7 @@ fn object_refcount(ctx: &mut Ctx, args: Args) {
 
 fn object_idletime(ctx: &mut Ctx, args: Args) {
     let clock = ctx.server.lru_clock();
-    let Some(access) = ctx.ks.peek(args.get(2)).map(|e| e.access) else {
+    let Some(access) = ctx.ks.peek(args.get(2)).map(|e| e.access()) else {
         return ctx.reply.null();
     };
     if let AccessClock::Lfu { .. } = ctx.ks.clock {
@@ -562,7 +583,7 @@ fn object_idletime(ctx: &mut Ctx, args: Args) {
 }
 
 fn object_freq(ctx: &mut Ctx, args: Args) {
-    let Some(access) = ctx.ks.peek(args.get(2)).map(|e| e.access) else {
+    let Some(access) = ctx.ks.peek(args.get(2)).map(|e| e.access()) else {
         return ctx.reply.null();
     };
     let AccessClock::Lfu {

@@ -135,7 +135,7 @@ pub fn restore(ctx: &mut Ctx, args: Args) {
     if let Some(a) = access {
         let field = persistence::access_field(ctx.server, a);
         if let Some(e) = ctx.ks.get_write(key) {
-            e.access = field;
+            e.set_access(field);
         }
     }
     ctx.ks.notify(notify::GENERIC, "restore", key);

@@ -177,12 +177,14 @@ fn dataset_digest(ks: &mut DbView) -> [u8; 20] {
         let mut any = false;
         let mut acc = [0u8; 20];
         for shard in ks.locked.shards_mut() {
-            for e in shard.db(db).entries() {
-                if e.expire_at().is_some_and(|t| t <= now) {
+            let d = shard.db(db);
+            for e in d.entries() {
+                let expire = d.expire_of(e);
+                if expire.is_some_and(|t| t <= now) {
                     continue;
                 }
                 any = true;
-                let kd = key_value_digest(&e.key, &e.value, e.expire_at().is_some());
+                let kd = key_value_digest(&e.key, &e.value, expire.is_some());
                 dataset_digest_add(&mut acc, &kd);
             }
         }
@@ -217,7 +219,7 @@ pub fn debug(ctx: &mut Ctx, args: Args) {
             let d = ctx
                 .ks
                 .peek(key)
-                .map(|e| value_digest(&e.value, e.expire_at().is_some()))
+                .map(|e| value_digest(&e.value, e.is_volatile()))
                 .unwrap_or([0u8; 20]);
             ctx.reply.simple(digest_hex(&d).as_bytes());
         }
@@ -246,8 +248,8 @@ pub fn debug(ctx: &mut Ctx, args: Args) {
                     &e.value,
                     e.value.encoding(),
                     e.value.serialized_len_estimate(),
-                    e.access & 0xFF_FFFF,
-                    clock.saturating_sub(e.access)
+                    e.access(),
+                    clock.saturating_sub(e.access())
                 );
                 ctx.reply.simple(line.as_bytes());
             }

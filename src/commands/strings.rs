@@ -3,7 +3,7 @@
 use super::{Ctx, NOT_FLOAT, NOT_INT, Replied, SYNTAX_ERR, WRONGTYPE, arg_i64, eq_ic};
 use crate::protocol::{Args, Reply};
 use crate::server::notify;
-use crate::storage::{DbView, StrValue, Value};
+use crate::storage::{DbView, StrRef, StrValue, Value};
 use crate::util::num::{self, IncrFloatError};
 
 const MAX_STRING_ERR: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
@@ -27,9 +27,9 @@ pub fn read_str<'a>(
 }
 
 fn reply_str(reply: &mut Reply, s: &StrValue) {
-    match s {
-        StrValue::Int(n) => reply.bulk_int(*n),
-        StrValue::Bytes { data, .. } => reply.bulk(data),
+    match s.view() {
+        StrRef::Int(n) => reply.bulk_int(n),
+        StrRef::Bytes(data) => reply.bulk(data),
     }
 }
 
@@ -158,8 +158,8 @@ fn set_generic(ctx: &mut Ctx, key: &[u8], value: &[u8], o: SetOpts) {
         }
     }
     let found = match ctx.ks.get_write(key) {
-        Some(e) => {
-            old_ttl = e.expire_at().unwrap_or(0);
+        Some(_) => {
+            old_ttl = ctx.ks.expire_of(key).unwrap_or(0);
             true
         }
         None => false,
@@ -280,7 +280,7 @@ pub fn getex(ctx: &mut Ctx, args: Args) {
             ctx.ks.notify(notify::GENERIC, "expire", key);
             ctx.propagate_pexpireat(key, at, &[]);
         }
-    } else if o.persist && ctx.ks.peek(key).is_some_and(|e| e.expire_at().is_some()) {
+    } else if o.persist && ctx.ks.peek(key).is_some_and(|e| e.is_volatile()) {
         ctx.ks.set_expire(key, 0);
         ctx.ks.notify(notify::GENERIC, "persist", key);
         ctx.propagate(&[b"PERSIST", key]);
@@ -345,14 +345,7 @@ pub fn string_for_update<'a>(
         if !create {
             return Ok(None);
         }
-        ks.set(
-            key,
-            Value::Str(StrValue::Bytes {
-                data: Vec::new(),
-                raw: true,
-            }),
-            0,
-        );
+        ks.set(key, Value::Str(StrValue::raw(Vec::new())), 0);
     } else {
         ks.mark_dirty(key, 1);
     }
@@ -510,7 +503,7 @@ fn incr_generic(ctx: &mut Ctx, key: &[u8], by: i64) {
         ctx.reply.error("ERR increment or decrement would overflow");
         return;
     };
-    ctx.ks.set_keep_ttl(key, Value::Str(StrValue::Int(new)));
+    ctx.ks.set_keep_ttl(key, Value::Str(StrValue::int(new)));
     ctx.ks.notify(notify::STRING, "incrby", key);
     ctx.reply.int(new);
 }
@@ -560,10 +553,7 @@ pub fn incrbyfloat(ctx: &mut Ctx, args: Args) {
     ctx.reply.bulk(&text);
     // As Redis: the result, so that replaying never depends on float formatting.
     ctx.propagate(&[b"SET", key, &text, b"KEEPTTL"]);
-    let v = Value::Str(StrValue::Bytes {
-        data: text,
-        raw: false,
-    });
+    let v = Value::Str(StrValue::text(text));
     ctx.ks.set_keep_ttl(key, v);
     ctx.ks.notify(notify::STRING, "incrbyfloat", key);
 }

@@ -114,7 +114,7 @@ fn pick(
             for d in 0..databases {
                 let db = (db0 + d) % databases;
                 let mut found = None;
-                server.keyspace.sample_keys(shard, db, volatile, 1, |e| {
+                server.keyspace.sample_keys(shard, db, volatile, 1, |e, _| {
                     found = Some(Box::from(&*e.key));
                 });
                 if let Some(key) = found {
@@ -126,8 +126,8 @@ fn pick(
         for db in 0..databases {
             server
                 .keyspace
-                .sample_keys(shard, db, volatile, samples, |e| {
-                    let score = score(policy, clock, now_ms, e);
+                .sample_keys(shard, db, volatile, samples, |e, expire| {
+                    let score = score(policy, clock, now_ms, e, expire);
                     offer(pool, score, db, &e.key);
                 });
         }
@@ -139,17 +139,23 @@ fn pick(
 }
 
 /// How good a victim `e` is under `policy`: idle time, inverse frequency or nearness of expiry.
-fn score(policy: MaxmemoryPolicy, clock: AccessClock, now_ms: i64, e: &Entry) -> u64 {
+fn score(
+    policy: MaxmemoryPolicy,
+    clock: AccessClock,
+    now_ms: i64,
+    e: &Entry,
+    expire: Option<i64>,
+) -> u64 {
     if policy == MaxmemoryPolicy::VolatileTtl {
-        return u64::MAX - e.expire_at().unwrap_or(now_ms).max(0) as u64;
+        return u64::MAX - expire.unwrap_or(now_ms).max(0) as u64;
     }
     match clock {
-        AccessClock::Lru(now) => (now.wrapping_sub(e.access) & 0xFF_FFFF) as u64,
+        AccessClock::Lru(now) => (now.wrapping_sub(e.access()) & 0xFF_FFFF) as u64,
         AccessClock::Lfu {
             minutes,
             decay_minutes,
             ..
-        } => 255 - lfu_decayed(e.access, minutes, decay_minutes) as u64,
+        } => 255 - lfu_decayed(e.access(), minutes, decay_minutes) as u64,
     }
 }
 

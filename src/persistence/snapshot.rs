@@ -113,7 +113,7 @@ pub fn write_chunk(
             continue;
         }
         let mut selected = false;
-        shard.for_each_in_chunk(db, chunk, |e| {
+        shard.for_each_in_chunk(db, chunk, |e, expire| {
             if !selected {
                 encode::write_select(out, db).expect("writing to memory cannot fail");
                 selected = true;
@@ -123,8 +123,8 @@ pub fn write_chunk(
                 out,
                 &e.key,
                 &e.value,
-                e.expire_at(),
-                s.access.of(e.access),
+                expire,
+                s.access.of(e.access()),
                 s.opts,
             )
             .expect("writing to memory cannot fail");
@@ -343,13 +343,14 @@ pub fn write_file(server: &Server, file: File, shards: &[&Shard]) -> io::Result<
         let volatile: usize = shards.iter().map(|s| s.db(db).volatile_len()).sum();
         encode::write_select_db(&mut out, db, keys, volatile)?;
         for s in shards {
-            for e in s.db(db).entries() {
+            let d = s.db(db);
+            for e in d.entries() {
                 encode::write_key_value(
                     &mut out,
                     &e.key,
                     &e.value,
-                    e.expire_at(),
-                    settings.access.of(e.access),
+                    d.expire_of(e),
+                    settings.access.of(e.access()),
                     settings.opts,
                 )?;
             }

@@ -295,6 +295,9 @@ async fn run(server: &Arc<Server>, mut stream: Conn, mut client: Client) {
         }
         buf.advance(consumed);
         info.query_buf.store(buf.len(), Ordering::Relaxed);
+        // What this batch allocated and freed counts at once: the next client's maxmemory check
+        // sees memory a DEL just gave back (one atomic add per batch, not per allocation).
+        crate::memory::alloc::flush_thread();
         server.note_client_memory(
             &info,
             buf.capacity() + out.buf.capacity() + reply.out.capacity(),

@@ -24,16 +24,20 @@ pub const SHARD_COUNT: usize = 1 << SHARD_BITS;
 const EXPIRE_SAMPLE: usize = 20;
 
 /// A key and its value. `hash` is the key's hash rotated so the shard bits are at the bottom and
-/// the table orders entries by the remaining bits.
+/// the table orders entries by the remaining bits. A TTL lives in the database's expires index,
+/// not here: most keys have none, and every byte of the entry is paid by every key.
 pub struct Entry {
     hash: u64,
     pub key: KeyBytes,
+    /// The access data (low 24 bits: LRU clock or LFU counter, see `access.rs`) and the
+    /// `VOLATILE` flag.
+    meta: u32,
     pub value: Value,
-    /// Absolute expiry in unix milliseconds; 0 when the key has no TTL.
-    expire_at: i64,
-    /// LRU clock or LFU counter, see `access.rs`.
-    pub access: u32,
 }
+
+/// `Entry::meta` bit: the key has a TTL in its database's expires index.
+const VOLATILE: u32 = 1 << 31;
+const ACCESS_BITS: u32 = 0xFF_FFFF;
 
 impl Hashed for Entry {
     #[inline]
@@ -43,18 +47,63 @@ impl Hashed for Entry {
 }
 
 impl Entry {
-    pub fn expire_at(&self) -> Option<i64> {
-        (self.expire_at != 0).then_some(self.expire_at)
+    fn new(hash: u64, key: &[u8], value: Value, access: u32) -> Entry {
+        Entry {
+            hash,
+            key: KeyBytes::new(key),
+            meta: access & ACCESS_BITS,
+            value,
+        }
+    }
+
+    /// The LRU clock (24 bits) or LFU counter and decrement time of the key.
+    #[inline]
+    pub fn access(&self) -> u32 {
+        self.meta & ACCESS_BITS
+    }
+
+    #[inline]
+    pub fn set_access(&mut self, access: u32) {
+        self.meta = (self.meta & VOLATILE) | (access & ACCESS_BITS);
+    }
+
+    /// Records an access under the current policy.
+    #[inline]
+    fn touch(&mut self, clock: AccessClock) {
+        let mut access = self.access();
+        clock.touch(&mut access);
+        self.set_access(access);
+    }
+
+    /// Whether the key has a TTL (kept in the database's expires index).
+    #[inline]
+    pub fn is_volatile(&self) -> bool {
+        self.meta & VOLATILE != 0
+    }
+
+    #[inline]
+    fn set_volatile(&mut self, on: bool) {
+        self.meta = if on {
+            self.meta | VOLATILE
+        } else {
+            self.meta & !VOLATILE
+        };
     }
 }
 
-/// A member of a database's expires index: the hash of a key that has a TTL.
-struct Volatile(u64);
+/// A member of a database's expires index: the stored hash of a key that has a TTL and its
+/// absolute expiry in unix milliseconds. Two keys of one shard with the same 64-bit hash that
+/// both have a TTL would share an index slot; at one such pair per ~10^19 this is accepted.
+#[derive(Clone, Copy)]
+struct Volatile {
+    hash: u64,
+    at: i64,
+}
 
 impl Hashed for Volatile {
     #[inline]
     fn hash(&self) -> u64 {
-        self.0
+        self.hash
     }
 }
 
@@ -99,9 +148,52 @@ impl Db {
         self.keys.find(hash, |e| &*e.key == key)
     }
 
+    /// The absolute expiry (unix ms) of a key of this database, if it has a TTL.
+    #[inline]
+    pub fn expire_of(&self, e: &Entry) -> Option<i64> {
+        if !e.is_volatile() {
+            return None;
+        }
+        let i = self.expires.find(e.hash, |_| true)?;
+        Some(self.expires.at(i).at)
+    }
+
+    /// Whether a key of this database is alive at `now_ms`.
+    #[inline]
+    fn is_live(&self, e: &Entry, now_ms: i64) -> bool {
+        self.expire_of(e).is_none_or(|at| at > now_ms)
+    }
+
+    /// Gives the key at index `i` the expiry `at` (0: none), keeping the expires index in step.
+    fn set_ttl(&mut self, i: usize, at: i64) {
+        let e = self.keys.at_mut(i);
+        let (hash, had) = (e.hash, e.is_volatile());
+        e.set_volatile(at != 0);
+        match (had, at != 0) {
+            (true, false) => self.unindex_expire(hash),
+            (false, true) => {
+                self.expires.insert_new(Volatile { hash, at });
+            }
+            (true, true) => {
+                if let Some(v) = self.expires.find(hash, |_| true) {
+                    self.expires.at_mut(v).at = at;
+                }
+            }
+            (false, false) => {}
+        }
+    }
+
     fn unindex_expire(&mut self, hash: u64) {
         if let Some(i) = self.expires.find(hash, |_| true) {
             self.expires.remove_at(i);
+        }
+    }
+
+    /// Adds a key known not to be present.
+    fn insert_new(&mut self, hash: u64, key: &[u8], value: Value, expire_at: i64, access: u32) {
+        let i = self.keys.insert_new(Entry::new(hash, key, value, access));
+        if expire_at != 0 {
+            self.set_ttl(i, expire_at);
         }
     }
 
@@ -116,22 +208,13 @@ impl Db {
         if self.find(h, key).is_some() {
             return false;
         }
-        self.keys.insert_new(Entry {
-            hash: h,
-            key: KeyBytes::new(key),
-            value,
-            expire_at,
-            access,
-        });
-        if expire_at != 0 {
-            self.expires.insert_new(Volatile(h));
-        }
+        self.insert_new(h, key, value, expire_at, access);
         true
     }
 
     fn remove_index(&mut self, i: usize) -> Entry {
         let e = self.keys.remove_at(i);
-        if e.expire_at != 0 {
+        if e.is_volatile() {
             self.unindex_expire(e.hash);
         }
         e
@@ -240,13 +323,19 @@ impl Shard {
         sink.capture(index, self, chunk);
     }
 
-    /// The entries of database `db` in capture chunk `chunk`.
-    pub fn for_each_in_chunk<'a>(&'a self, db: usize, chunk: u32, mut f: impl FnMut(&'a Entry)) {
-        self.dbs[db].keys.scan_from((chunk as u64) << 58, |e| {
+    /// The entries of database `db` in capture chunk `chunk`, each with its expiry.
+    pub fn for_each_in_chunk<'a>(
+        &'a self,
+        db: usize,
+        chunk: u32,
+        mut f: impl FnMut(&'a Entry, Option<i64>),
+    ) {
+        let d = &self.dbs[db];
+        d.keys.scan_from((chunk as u64) << 58, |e| {
             if chunk_of(e.hash) != chunk {
                 return false;
             }
-            f(e);
+            f(e, d.expire_of(e));
             true
         });
     }
@@ -257,8 +346,8 @@ impl Shard {
         let Some(i) = self.dbs[db].find(hash, key) else {
             return Lookup::Missing;
         };
-        let exp = self.dbs[db].keys.at(i).expire_at;
-        if exp != 0 && exp <= now_ms {
+        let d = &self.dbs[db];
+        if !d.is_live(d.keys.at(i), now_ms) {
             self.dbs[db].remove_index(i);
             self.stats.expired += 1;
             self.touch_watched(db, key);
@@ -539,14 +628,14 @@ impl Keyspace {
     }
 
     /// Eviction sampling: up to `count` random keys of database `db` in shard `shard` (only
-    /// keys with a TTL when `volatile`), each passed to `visit` with the shard locked.
+    /// keys with a TTL when `volatile`), each passed to `visit` with its expiry, the shard locked.
     pub fn sample_keys(
         &self,
         shard: usize,
         db: usize,
         volatile: bool,
         count: usize,
-        mut visit: impl FnMut(&Entry),
+        mut visit: impl FnMut(&Entry, Option<i64>),
     ) {
         let shard = self.lock_outside_command(shard);
         let d = &shard.dbs[db];
@@ -555,13 +644,13 @@ impl Keyspace {
                 let Some(vi) = d.expires.random_index_uniform() else {
                     return;
                 };
-                let h = d.expires.at(vi).0;
-                d.keys.find(h, |e| e.expire_at != 0).map(|i| d.keys.at(i))
+                let h = d.expires.at(vi).hash;
+                d.keys.find(h, Entry::is_volatile).map(|i| d.keys.at(i))
             } else {
                 d.keys.random_index_uniform().map(|i| d.keys.at(i))
             };
             match entry {
-                Some(e) => visit(e),
+                Some(e) => visit(e, d.expire_of(e)),
                 None => return,
             }
         }
@@ -672,14 +761,15 @@ impl Keyspace {
                         let Some(vi) = shard.dbs[db_index].expires.random_index() else {
                             break;
                         };
-                        let h = shard.dbs[db_index].expires.at(vi).0;
-                        let is_expired = |e: &Entry| e.expire_at != 0 && e.expire_at <= now_ms;
-                        if shard.dbs[db_index].keys.find(h, is_expired).is_some() {
-                            // A running snapshot takes this key's chunk before it goes.
-                            shard.settle_hash(index, h);
+                        let Volatile { hash: h, at } = *shard.dbs[db_index].expires.at(vi);
+                        if at > now_ms {
+                            ttl_sum += at - now_ms;
+                            ttl_count += 1;
+                            continue;
                         }
-                        // Several keys may share a hash: check each of them.
-                        while let Some(i) = shard.dbs[db_index].keys.find(h, is_expired) {
+                        // A running snapshot takes this key's chunk before it goes.
+                        shard.settle_hash(index, h);
+                        if let Some(i) = shard.dbs[db_index].keys.find(h, Entry::is_volatile) {
                             let e = shard.dbs[db_index].remove_index(i);
                             // Recorded (AOF) while the shard is held, before any later write
                             // to the key.
@@ -704,10 +794,6 @@ impl Keyspace {
                                 });
                             }
                             expired += 1;
-                        }
-                        if let Some(i) = shard.dbs[db_index].keys.find(h, |e| e.expire_at != 0) {
-                            ttl_sum += shard.dbs[db_index].keys.at(i).expire_at - now_ms;
-                            ttl_count += 1;
                         }
                     }
                     if ttl_count > 0 {
@@ -926,7 +1012,7 @@ impl<'a> DbView<'a> {
                 shard.stats.hits += 1;
                 let e = shard.dbs[db].keys.at_mut(i);
                 if touch {
-                    clock.touch(&mut e.access);
+                    e.touch(clock);
                 }
                 Some(e)
             }
@@ -950,7 +1036,7 @@ impl<'a> DbView<'a> {
         let (s, h) = self.keyspace.locate(key);
         let d = &self.locked.shard_ref(s).dbs[self.db];
         let e = d.keys.at(d.find(h, key)?);
-        (e.expire_at == 0 || e.expire_at > self.now_ms).then_some(e)
+        d.is_live(e, self.now_ms).then_some(e)
     }
 
     /// A key for writing (no hit/miss accounting).
@@ -965,7 +1051,7 @@ impl<'a> DbView<'a> {
         let (i, shard) = self.find_live(db, key)?;
         let e = shard.dbs[db].keys.at_mut(i);
         if touch {
-            clock.touch(&mut e.access);
+            e.touch(clock);
         }
         Some(e)
     }
@@ -975,6 +1061,14 @@ impl<'a> DbView<'a> {
         let db = self.db;
         let (i, shard) = self.find_live(db, key)?;
         Some(shard.dbs[db].keys.at(i))
+    }
+
+    /// The absolute expiry (unix ms) of `key` in the current database, if it exists and has a
+    /// TTL. No lazy expiry: callers have looked the key up already.
+    pub fn expire_of(&self, key: &[u8]) -> Option<i64> {
+        let (s, h) = self.keyspace.locate(key);
+        let d = &self.locked.shard_ref(s).dbs[self.db];
+        d.expire_of(d.keys.at(d.find(h, key)?))
     }
 
     pub fn exists(&mut self, key: &[u8]) -> bool {
@@ -997,32 +1091,15 @@ impl<'a> DbView<'a> {
         let d = &mut shard.dbs[db];
         if let Some(i) = d.find(h, key) {
             let e = d.keys.at_mut(i);
-            let had_ttl = e.expire_at != 0;
             e.value = value;
-            e.expire_at = expire_at;
-            clock.touch(&mut e.access);
-            match (had_ttl, expire_at != 0) {
-                (true, false) => d.unindex_expire(h),
-                (false, true) => {
-                    d.expires.insert_new(Volatile(h));
-                }
-                _ => {}
-            }
+            e.touch(clock);
+            d.set_ttl(i, expire_at);
             // Overwritten: a stream's group readers must learn it is gone.
             if shard.has_waiters(db, key) {
                 self.push_ready(db, key);
             }
         } else {
-            d.keys.insert_new(Entry {
-                hash: h,
-                key: KeyBytes::new(key),
-                value,
-                expire_at,
-                access: clock.new_key(),
-            });
-            if expire_at != 0 {
-                d.expires.insert_new(Volatile(h));
-            }
+            d.insert_new(h, key, value, expire_at, clock.new_key());
             let waited_on = shard.has_waiters(db, key);
             if waited_on {
                 self.ready.push((db, key.into()));
@@ -1122,18 +1199,7 @@ impl<'a> DbView<'a> {
         };
         shard.stats.dirty += 1;
         shard.touch_watched(db, key);
-        let d = &mut shard.dbs[db];
-        let e = d.keys.at_mut(i);
-        let h = e.hash;
-        let had = e.expire_at != 0;
-        e.expire_at = at;
-        match (had, at != 0) {
-            (true, false) => d.unindex_expire(h),
-            (false, true) => {
-                d.expires.insert_new(Volatile(h));
-            }
-            _ => {}
-        }
+        shard.dbs[db].set_ttl(i, at);
         self.dirty += 1;
         true
     }
@@ -1354,8 +1420,9 @@ impl<'a> DbView<'a> {
     pub fn for_each_key(&mut self, mut f: impl FnMut(&Entry)) {
         let (db, now) = (self.db, self.now_ms);
         for s in self.locked.shards_ref() {
-            for e in s.dbs[db].keys.iter() {
-                if e.expire_at == 0 || e.expire_at > now {
+            let d = &s.dbs[db];
+            for e in d.keys.iter() {
+                if d.is_live(e, now) {
                     f(e);
                 }
             }
@@ -1370,16 +1437,16 @@ impl<'a> DbView<'a> {
         let mut in_shard = cursor.rotate_left(SHARD_BITS);
         let mut stopped = false;
         while shard_idx < SHARD_COUNT {
-            let shard = self.locked.shard_ref(shard_idx);
-            let next = shard.dbs[db].keys.scan_from(in_shard, |e| {
+            let d = &self.locked.shard_ref(shard_idx).dbs[db];
+            let next = d.keys.scan_from(in_shard, |e| {
                 if stopped {
                     // Finishing entries that share the stopping hash.
-                    if e.expire_at == 0 || e.expire_at > now {
+                    if d.is_live(e, now) {
                         visit(e);
                     }
                     return false;
                 }
-                if (e.expire_at == 0 || e.expire_at > now) && !visit(e) {
+                if d.is_live(e, now) && !visit(e) {
                     stopped = true;
                     return false;
                 }
@@ -1430,7 +1497,7 @@ impl<'a> DbView<'a> {
             let (si, i) = found?;
             let shard = self.locked.shard(si);
             let e = shard.dbs[db].keys.at(i);
-            if e.expire_at == 0 || e.expire_at > now {
+            if shard.dbs[db].is_live(e, now) {
                 return Some(e.key.to_vec());
             }
             let e = shard.dbs[db].remove_index(i);
@@ -1448,7 +1515,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn entries_fit_a_cache_line() {
-        assert_eq!(std::mem::size_of::<Entry>(), 64);
+    fn entries_stay_small() {
+        assert_eq!(
+            std::mem::size_of::<Entry>(),
+            24 + std::mem::size_of::<Value>()
+        );
     }
 }

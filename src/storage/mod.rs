@@ -19,7 +19,7 @@ pub use keyspace::{DbSize, DbView, Entry, KeyEvent, Keyspace, Locked};
 pub use list::List;
 pub use set::SetValue;
 pub use stream::Stream;
-pub use string::StrValue;
+pub use string::{StrRef, StrValue};
 pub use zset::ZSet;
 
 /// A value stored under a key. Collection types join this enum as their modules land.

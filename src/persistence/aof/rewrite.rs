@@ -235,8 +235,9 @@ impl BaseWriter for CommandsBase {
     fn shard(&mut self, shard: &Shard, out: &mut Vec<u8>) {
         let mut n = itoa::Buffer::new();
         for db in 0..self.databases {
-            for e in shard.db(db).entries() {
-                let expire = e.expire_at();
+            let d = shard.db(db);
+            for e in d.entries() {
+                let expire = d.expire_of(e);
                 if expire.is_some_and(|t| t <= self.now_ms) {
                     continue;
                 }

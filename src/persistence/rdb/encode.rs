@@ -7,7 +7,7 @@ use super::listpack::{LpBuilder, intset_bytes};
 use super::*;
 use crate::persistence::lzf;
 use crate::storage::stream::{ENTRY_SAME_FIELDS, Stream, lp_str_size};
-use crate::storage::{HashValue, List, SetValue, StrValue, Value, ZSet};
+use crate::storage::{HashValue, List, SetValue, StrRef, Value, ZSet};
 use crate::util::num::{fmt_double_resp, parse_i64};
 
 /// Redis stores list elements this large (packed_threshold, 1 GiB) in nodes of their own.
@@ -138,8 +138,10 @@ pub fn object_type(v: &Value) -> u8 {
 pub fn write_object<W: Write + ?Sized>(w: &mut W, v: &Value, opts: Options) -> io::Result<()> {
     let compress = opts.compress;
     match v {
-        Value::Str(StrValue::Int(n)) => write_int_value(w, *n),
-        Value::Str(StrValue::Bytes { data, .. }) => write_string(w, data, compress),
+        Value::Str(s) => match s.view() {
+            StrRef::Int(n) => write_int_value(w, n),
+            StrRef::Bytes(data) => write_string(w, data, compress),
+        },
         Value::List(l) => write_list(w, l, opts),
         Value::Hash(HashValue::Listpack(lp)) => {
             let mut b = LpBuilder::new();
@@ -501,6 +503,7 @@ impl<W: Write> Write for RdbOut<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::StrValue;
 
     fn opts() -> Options {
         Options {

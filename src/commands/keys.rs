@@ -66,7 +66,7 @@ fn rename_generic(ctx: &mut Ctx, args: Args, nx: bool) {
     };
     // Like Redis, an overwritten destination is deleted first, so the key is new again.
     ctx.ks.remove(to);
-    ctx.ks.set(to, e.value, ttl);
+    ctx.ks.set(to, e.into_value(), ttl);
     ctx.ks.notify(notify::GENERIC, "rename_from", from);
     ctx.ks.notify(notify::GENERIC, "rename_to", to);
     if nx {
@@ -163,7 +163,7 @@ pub fn move_cmd(ctx: &mut Ctx, args: Args) {
     let Some(e) = ctx.ks.remove(key) else {
         return ctx.reply.int(0);
     };
-    ctx.ks.set_in(dst, key, e.value, ttl);
+    ctx.ks.set_in(dst, key, e.into_value(), ttl);
     ctx.ks.notify(notify::GENERIC, "move_from", key);
     ctx.ks.notify_in(dst, notify::GENERIC, "move_to", key);
     ctx.reply.int(1);
@@ -174,8 +174,8 @@ pub fn keys(ctx: &mut Ctx, args: Args) {
     let all = pattern == b"*";
     let mut found: Vec<Vec<u8>> = Vec::new();
     ctx.ks.for_each_key(|e| {
-        if all || glob_match(pattern, &e.key, false) {
-            found.push(e.key.to_vec());
+        if all || glob_match(pattern, e.key(), false) {
+            found.push(e.key().to_vec());
         }
     });
     ctx.reply.array(found.len());
@@ -269,8 +269,8 @@ pub fn scan(ctx: &mut Ctx, args: Args) {
         let type_ok = opts
             .type_name
             .is_none_or(|t| t.eq_ignore_ascii_case(e.value.type_name().as_bytes()));
-        if type_ok && opts.matches(&e.key) {
-            found.push(e.key.to_vec());
+        if type_ok && opts.matches(e.key()) {
+            found.push(e.key().to_vec());
         }
         visited < opts.count
     });

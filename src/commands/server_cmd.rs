@@ -184,7 +184,7 @@ fn dataset_digest(ks: &mut DbView) -> [u8; 20] {
                     continue;
                 }
                 any = true;
-                let kd = key_value_digest(&e.key, &e.value, expire.is_some());
+                let kd = key_value_digest(e.key(), &e.value, expire.is_some());
                 dataset_digest_add(&mut acc, &kd);
             }
         }

@@ -115,7 +115,7 @@ fn pick(
                 let db = (db0 + d) % databases;
                 let mut found = None;
                 server.keyspace.sample_keys(shard, db, volatile, 1, |e, _| {
-                    found = Some(Box::from(&*e.key));
+                    found = Some(Box::from(e.key()));
                 });
                 if let Some(key) = found {
                     return Some((db, key));
@@ -128,7 +128,7 @@ fn pick(
                 .keyspace
                 .sample_keys(shard, db, volatile, samples, |e, expire| {
                     let score = score(policy, clock, now_ms, e, expire);
-                    offer(pool, score, db, &e.key);
+                    offer(pool, score, db, e.key());
                 });
         }
         if let Some(best) = pool.pop() {

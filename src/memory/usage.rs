@@ -6,7 +6,7 @@ use crate::storage::{Entry, Value};
 
 /// Bytes of a key's entry: its table slot, a name too long to be inline, and the value.
 pub fn entry_bytes(e: &Entry, samples: usize) -> usize {
-    std::mem::size_of::<Entry>() + e.key.heap_bytes() + value_bytes(&e.value, samples)
+    std::mem::size_of::<Entry>() + e.key_heap_bytes() + value_bytes(&e.value, samples)
 }
 
 /// Heap bytes of a value, beyond the entry that holds it.

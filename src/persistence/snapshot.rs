@@ -121,7 +121,7 @@ pub fn write_chunk(
             let before = out.len();
             encode::write_key_value(
                 out,
-                &e.key,
+                e.key(),
                 &e.value,
                 expire,
                 s.access.of(e.access()),
@@ -347,7 +347,7 @@ pub fn write_file(server: &Server, file: File, shards: &[&Shard]) -> io::Result<
             for e in d.entries() {
                 encode::write_key_value(
                     &mut out,
-                    &e.key,
+                    e.key(),
                     &e.value,
                     d.expire_of(e),
                     settings.access.of(e.access()),

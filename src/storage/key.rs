@@ -1,103 +1,72 @@
-//! `KeyBytes`: a key's bytes in 12 bytes, so a keyspace `Entry` fits in 64. Keys of up to 11
-//! bytes (most real keys: "user:1234", "bull:q:id") are stored inline with no allocation;
-//! longer ones sit behind a thin pointer with a 31-bit length. A `Box<[u8]>` would take 16 bytes
-//! plus an allocation for every key.
+//! `KeyBytes`: a key's bytes in 16 bytes plus a one-byte `KeyTag` that the keyspace `Entry`
+//! keeps in its metadata word. Keys of up to 16 bytes (most real keys: "user:1234",
+//! "bull:q:42:lock") are stored inline with no allocation; longer ones sit behind a thin
+//! pointer. A `Box<[u8]>` would take 16 bytes plus an allocation for every key.
 //!
-//! Layout (little endian): inline, bytes 0..11 hold the key and byte 11 is 0x80 | length; on the
-//! heap, bytes 0..8 hold the pointer and bytes 8..12 the length, whose top bit is clear.
+//! The tag is `INLINE | len` for an inline key (bytes 0..len) and 0 for a heap key (bytes 0..8
+//! the pointer, 8..16 the length). Because the tag lives outside, the owner frees the key
+//! (`KeyBytes::free`) rather than a `Drop` impl.
 
-const INLINE_MAX: usize = 11;
-const INLINE_TAG: u8 = 0x80;
+pub const INLINE_MAX: usize = 16;
+const INLINE: u8 = 0x20;
 
-#[repr(C, packed)]
+/// How to read a `KeyBytes` (5 bits used, so it packs beside other flags).
+pub type KeyTag = u8;
+
 pub struct KeyBytes {
-    raw: [u8; 12],
+    raw: [u8; 16],
 }
 
 impl KeyBytes {
-    /// Copies `bytes`. Keys are bounded by proto-max-bulk-len; one of 2 GiB or more cannot be
-    /// stored.
-    pub fn new(bytes: &[u8]) -> KeyBytes {
-        let mut raw = [0u8; 12];
+    /// Copies `bytes`; returns the key and the tag to read it back with.
+    pub fn new(bytes: &[u8]) -> (KeyBytes, KeyTag) {
+        let mut raw = [0u8; 16];
         if bytes.len() <= INLINE_MAX {
             raw[..bytes.len()].copy_from_slice(bytes);
-            raw[11] = INLINE_TAG | bytes.len() as u8;
-        } else {
-            let len = u32::try_from(bytes.len())
-                .ok()
-                .filter(|l| l & 0x8000_0000 == 0)
-                .expect("key of 2 GiB or more");
-            let boxed: Box<[u8]> = bytes.into();
-            let ptr = Box::into_raw(boxed) as *mut u8;
-            raw[..8].copy_from_slice(&(ptr.expose_provenance() as u64).to_le_bytes());
-            raw[8..].copy_from_slice(&len.to_le_bytes());
+            return (KeyBytes { raw }, INLINE | bytes.len() as u8);
         }
-        KeyBytes { raw }
-    }
-
-    /// Heap bytes of a key too long to be kept inline.
-    pub fn heap_bytes(&self) -> usize {
-        if self.is_inline() {
-            0
-        } else {
-            self.heap_parts().1
-        }
-    }
-
-    #[inline]
-    fn is_inline(&self) -> bool {
-        self.raw[11] & INLINE_TAG != 0
+        let boxed: Box<[u8]> = bytes.into();
+        let ptr = Box::into_raw(boxed) as *mut u8;
+        raw[..8].copy_from_slice(&(ptr.expose_provenance() as u64).to_le_bytes());
+        raw[8..].copy_from_slice(&(bytes.len() as u64).to_le_bytes());
+        (KeyBytes { raw }, 0)
     }
 
     /// (pointer, length) of a heap key.
     #[inline]
     fn heap_parts(&self) -> (*mut u8, usize) {
         let addr = u64::from_le_bytes(self.raw[..8].try_into().expect("8 bytes")) as usize;
-        let len = u32::from_le_bytes(self.raw[8..].try_into().expect("4 bytes")) as usize;
+        let len = u64::from_le_bytes(self.raw[8..].try_into().expect("8 bytes")) as usize;
         (std::ptr::with_exposed_provenance_mut(addr), len)
     }
 
     #[inline]
-    pub fn as_slice(&self) -> &[u8] {
-        if self.is_inline() {
-            let len = (self.raw[11] & !INLINE_TAG) as usize;
-            &self.raw[..len]
+    pub fn as_slice(&self, tag: KeyTag) -> &[u8] {
+        if tag & INLINE != 0 {
+            &self.raw[..(tag & !INLINE) as usize]
         } else {
             let (ptr, len) = self.heap_parts();
             // SAFETY: ptr/len come from a Box<[u8]> this value owns.
             unsafe { std::slice::from_raw_parts(ptr, len) }
         }
     }
-}
 
-impl std::ops::Deref for KeyBytes {
-    type Target = [u8];
-
-    #[inline]
-    fn deref(&self) -> &[u8] {
-        self.as_slice()
-    }
-}
-
-impl Drop for KeyBytes {
-    fn drop(&mut self) {
-        if !self.is_inline() {
-            let (ptr, len) = self.heap_parts();
-            // SAFETY: rebuilds the Box<[u8]> `new` leaked, exactly once.
-            unsafe { drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr, len))) }
+    /// Heap bytes of a key too long to be kept inline.
+    pub fn heap_bytes(&self, tag: KeyTag) -> usize {
+        if tag & INLINE != 0 {
+            0
+        } else {
+            self.heap_parts().1
         }
     }
-}
 
-impl Clone for KeyBytes {
-    fn clone(&self) -> KeyBytes {
-        KeyBytes::new(self)
-    }
-}
-
-impl std::fmt::Debug for KeyBytes {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?}", String::from_utf8_lossy(self))
+    /// Frees a heap key; the value must not be read afterwards.
+    pub fn free(&mut self, tag: KeyTag) {
+        if tag & INLINE == 0 {
+            let (ptr, len) = self.heap_parts();
+            // SAFETY: rebuilds the Box<[u8]> `new` leaked; callers free each key once.
+            unsafe { drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr, len))) }
+        }
     }
 }
 
@@ -112,17 +81,16 @@ mod tests {
             &b""[..],
             b"k",
             &[0u8, 255, 10][..],
-            b"exactly11by",
-            b"twelve bytes",
-            &[0xff; 11][..],
+            b"exactly sixteen!",
+            b"seventeen bytes!!",
+            &[0xff; 16][..],
             &long[..],
         ] {
-            let key = KeyBytes::new(k);
-            assert_eq!(&*key, k);
-            assert_eq!(&*key.clone(), k);
+            let (mut key, tag) = KeyBytes::new(k);
+            assert_eq!(key.as_slice(tag), k);
+            assert_eq!(key.heap_bytes(tag) > 0, k.len() > INLINE_MAX);
+            key.free(tag);
         }
-        assert!(KeyBytes::new(b"exactly11by").is_inline());
-        assert!(!KeyBytes::new(b"twelve bytes").is_inline());
-        assert_eq!(std::mem::size_of::<KeyBytes>(), 12);
+        assert_eq!(std::mem::size_of::<KeyBytes>(), 16);
     }
 }

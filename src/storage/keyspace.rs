@@ -12,7 +12,7 @@ use parking_lot::{Mutex, MutexGuard};
 
 use super::Value;
 use super::access::AccessClock;
-use super::key::KeyBytes;
+use super::key::{KeyBytes, KeyTag};
 use super::table::{Hashed, OrdTable};
 use crate::server::blocking::Waiter;
 use crate::server::notify;
@@ -23,37 +23,70 @@ pub const SHARD_COUNT: usize = 1 << SHARD_BITS;
 /// Active expiry samples this many volatile keys per round (ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP).
 const EXPIRE_SAMPLE: usize = 20;
 
-/// A key and its value. `hash` is the key's hash rotated so the shard bits are at the bottom and
-/// the table orders entries by the remaining bits. A TTL lives in the database's expires index,
-/// not here: most keys have none, and every byte of the entry is paid by every key.
+/// A key and its value, in 24 bytes plus the value: every byte here is paid by every key.
+/// - The table orders entries by the top 32 bits of the key's hash (see `key_hash`): the shard
+///   bits are implied by the shard, and equal top bits are told apart by the key itself.
+/// - A TTL lives in the database's expires index, not here: most keys have none.
 pub struct Entry {
-    hash: u64,
-    pub key: KeyBytes,
-    /// The access data (low 24 bits: LRU clock or LFU counter, see `access.rs`) and the
-    /// `VOLATILE` flag.
+    hash_hi: u32,
+    /// The access data (low 24 bits: LRU clock or LFU counter, see `access.rs`), the key's
+    /// `KeyTag` (bits 24..30) and the `VOLATILE` flag.
     meta: u32,
+    key: KeyBytes,
     pub value: Value,
 }
 
 /// `Entry::meta` bit: the key has a TTL in its database's expires index.
 const VOLATILE: u32 = 1 << 31;
 const ACCESS_BITS: u32 = 0xFF_FFFF;
+const KEY_TAG_SHIFT: u32 = 24;
+
+/// The part of a key hash the keys table orders by.
+const STORED_BITS: u64 = !0xFFFF_FFFF;
 
 impl Hashed for Entry {
     #[inline]
     fn hash(&self) -> u64 {
-        self.hash
+        (self.hash_hi as u64) << 32
+    }
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        let tag = self.key_tag();
+        self.key.free(tag);
     }
 }
 
 impl Entry {
     fn new(hash: u64, key: &[u8], value: Value, access: u32) -> Entry {
+        let (key, tag) = KeyBytes::new(key);
         Entry {
-            hash,
-            key: KeyBytes::new(key),
-            meta: access & ACCESS_BITS,
+            hash_hi: (hash >> 32) as u32,
+            meta: (access & ACCESS_BITS) | (tag as u32) << KEY_TAG_SHIFT,
+            key,
             value,
         }
+    }
+
+    #[inline]
+    fn key_tag(&self) -> KeyTag {
+        ((self.meta >> KEY_TAG_SHIFT) & 0x3F) as KeyTag
+    }
+
+    #[inline]
+    pub fn key(&self) -> &[u8] {
+        self.key.as_slice(self.key_tag())
+    }
+
+    /// The value, for a key taken out of the keyspace (RENAME, MOVE).
+    pub fn into_value(mut self) -> Value {
+        std::mem::replace(&mut self.value, Value::Str(super::StrValue::int(0)))
+    }
+
+    /// Heap bytes of the key (MEMORY USAGE): 0 when it is stored inline.
+    pub fn key_heap_bytes(&self) -> usize {
+        self.key.heap_bytes(self.key_tag())
     }
 
     /// The LRU clock (24 bits) or LFU counter and decrement time of the key.
@@ -64,7 +97,7 @@ impl Entry {
 
     #[inline]
     pub fn set_access(&mut self, access: u32) {
-        self.meta = (self.meta & VOLATILE) | (access & ACCESS_BITS);
+        self.meta = (self.meta & !ACCESS_BITS) | (access & ACCESS_BITS);
     }
 
     /// Records an access under the current policy.
@@ -91,7 +124,7 @@ impl Entry {
     }
 }
 
-/// A member of a database's expires index: the stored hash of a key that has a TTL and its
+/// A member of a database's expires index: the full hash of a key that has a TTL and its
 /// absolute expiry in unix milliseconds. Two keys of one shard with the same 64-bit hash that
 /// both have a TTL would share an index slot; at one such pair per ~10^19 this is accepted.
 #[derive(Clone, Copy)]
@@ -144,8 +177,17 @@ impl Db {
         self.keys.iter()
     }
 
+    /// Index of `key`, whose full hash is `hash`.
+    #[inline]
     fn find(&self, hash: u64, key: &[u8]) -> Option<usize> {
-        self.keys.find(hash, |e| &*e.key == key)
+        self.keys.find(hash & STORED_BITS, |e| e.key() == key)
+    }
+
+    /// The expiry of the volatile key whose full hash is `hash`.
+    #[inline]
+    fn expire_by_hash(&self, hash: u64) -> Option<i64> {
+        let i = self.expires.find(hash, |_| true)?;
+        Some(self.expires.at(i).at)
     }
 
     /// The absolute expiry (unix ms) of a key of this database, if it has a TTL.
@@ -154,8 +196,7 @@ impl Db {
         if !e.is_volatile() {
             return None;
         }
-        let i = self.expires.find(e.hash, |_| true)?;
-        Some(self.expires.at(i).at)
+        self.expire_by_hash(key_hash(e.key()))
     }
 
     /// Whether a key of this database is alive at `now_ms`.
@@ -164,10 +205,11 @@ impl Db {
         self.expire_of(e).is_none_or(|at| at > now_ms)
     }
 
-    /// Gives the key at index `i` the expiry `at` (0: none), keeping the expires index in step.
-    fn set_ttl(&mut self, i: usize, at: i64) {
+    /// Gives the key at index `i`, whose full hash is `hash`, the expiry `at` (0: none), keeping
+    /// the expires index in step.
+    fn set_ttl(&mut self, i: usize, hash: u64, at: i64) {
         let e = self.keys.at_mut(i);
-        let (hash, had) = (e.hash, e.is_volatile());
+        let had = e.is_volatile();
         e.set_volatile(at != 0);
         match (had, at != 0) {
             (true, false) => self.unindex_expire(hash),
@@ -193,7 +235,7 @@ impl Db {
     fn insert_new(&mut self, hash: u64, key: &[u8], value: Value, expire_at: i64, access: u32) {
         let i = self.keys.insert_new(Entry::new(hash, key, value, access));
         if expire_at != 0 {
-            self.set_ttl(i, expire_at);
+            self.set_ttl(i, hash, expire_at);
         }
     }
 
@@ -215,7 +257,7 @@ impl Db {
     fn remove_index(&mut self, i: usize) -> Entry {
         let e = self.keys.remove_at(i);
         if e.is_volatile() {
-            self.unindex_expire(e.hash);
+            self.unindex_expire(key_hash(e.key()));
         }
         e
     }
@@ -332,7 +374,7 @@ impl Shard {
     ) {
         let d = &self.dbs[db];
         d.keys.scan_from((chunk as u64) << 58, |e| {
-            if chunk_of(e.hash) != chunk {
+            if chunk_of(e.hash()) != chunk {
                 return false;
             }
             f(e, d.expire_of(e));
@@ -347,7 +389,7 @@ impl Shard {
             return Lookup::Missing;
         };
         let d = &self.dbs[db];
-        if !d.is_live(d.keys.at(i), now_ms) {
+        if d.keys.at(i).is_volatile() && d.expire_by_hash(hash).is_some_and(|at| at <= now_ms) {
             self.dbs[db].remove_index(i);
             self.stats.expired += 1;
             self.touch_watched(db, key);
@@ -378,9 +420,9 @@ impl Shard {
 
     /// Marks dirty the watchers in `dbs` of keys that exist in any of `dbs` (FLUSHDB and
     /// FLUSHALL pass one database, SWAPDB both), as Redis's touchAllWatchedKeysInDb does.
-    fn touch_watched_existing(&self, dbs: &[usize], hasher: &foldhash::fast::FixedState) {
+    fn touch_watched_existing(&self, dbs: &[usize]) {
         for (key, list) in &self.watchers {
-            let h = hasher.hash_one(&**key).rotate_left(SHARD_BITS);
+            let h = key_hash(key);
             if !dbs.iter().any(|&d| self.dbs[d].find(h, key).is_some()) {
                 continue;
             }
@@ -421,14 +463,9 @@ impl Shard {
     }
 
     /// The keys of database `db` that exist and have clients blocked on them.
-    fn waited_keys_in(
-        &self,
-        db: usize,
-        hasher: &foldhash::fast::FixedState,
-        out: &mut Vec<(usize, Box<[u8]>)>,
-    ) {
+    fn waited_keys_in(&self, db: usize, out: &mut Vec<(usize, Box<[u8]>)>) {
         for (key, waiters) in &self.blocked {
-            let h = hasher.hash_one(&**key).rotate_left(SHARD_BITS);
+            let h = key_hash(key);
             if waiters.iter().any(|w| w.db == db) && self.dbs[db].find(h, key).is_some() {
                 out.push((db, key.clone()));
             }
@@ -473,8 +510,16 @@ pub struct ExpiryOutputs<'a> {
 
 pub struct Keyspace {
     shards: Box<[Mutex<Shard>]>,
-    hasher: foldhash::fast::FixedState,
     databases: usize,
+}
+
+/// A key's hash, rotated so the shard bits are at the bottom: foldhash seeded once per process,
+/// so clients cannot choose keys that collide.
+#[inline]
+pub fn key_hash(key: &[u8]) -> u64 {
+    static STATE: std::sync::LazyLock<foldhash::fast::FixedState> =
+        std::sync::LazyLock::new(|| foldhash::fast::FixedState::with_seed(fastrand::u64(..)));
+    STATE.hash_one(key).rotate_left(SHARD_BITS)
 }
 
 /// The shard guards one command holds.
@@ -505,22 +550,18 @@ impl Keyspace {
                 })
             })
             .collect();
-        Keyspace {
-            shards,
-            hasher: foldhash::fast::FixedState::with_seed(fastrand::u64(..)),
-            databases,
-        }
+        Keyspace { shards, databases }
     }
 
     pub fn databases(&self) -> usize {
         self.databases
     }
 
-    /// (shard index, stored hash) of a key.
+    /// (shard index, hash) of a key.
     #[inline]
     pub fn locate(&self, key: &[u8]) -> (usize, u64) {
-        let h = self.hasher.hash_one(key);
-        ((h >> (64 - SHARD_BITS)) as usize, h.rotate_left(SHARD_BITS))
+        let h = key_hash(key);
+        ((h & (SHARD_COUNT as u64 - 1)) as usize, h)
     }
 
     /// Locks the shards of these keys, in shard order.
@@ -645,7 +686,8 @@ impl Keyspace {
                     return;
                 };
                 let h = d.expires.at(vi).hash;
-                d.keys.find(h, Entry::is_volatile).map(|i| d.keys.at(i))
+                let is_it = |e: &Entry| e.is_volatile() && key_hash(e.key()) == h;
+                d.keys.find(h & STORED_BITS, is_it).map(|i| d.keys.at(i))
             } else {
                 d.keys.random_index_uniform().map(|i| d.keys.at(i))
             };
@@ -769,28 +811,29 @@ impl Keyspace {
                         }
                         // A running snapshot takes this key's chunk before it goes.
                         shard.settle_hash(index, h);
-                        if let Some(i) = shard.dbs[db_index].keys.find(h, Entry::is_volatile) {
+                        let is_it = |e: &Entry| e.is_volatile() && key_hash(e.key()) == h;
+                        if let Some(i) = shard.dbs[db_index].keys.find(h & STORED_BITS, is_it) {
                             let e = shard.dbs[db_index].remove_index(i);
                             // Recorded (AOF) while the shard is held, before any later write
                             // to the key.
-                            deleted(db_index, &e.key);
-                            watchers_touch(&shard.watchers, db_index, &e.key);
+                            deleted(db_index, e.key());
+                            watchers_touch(&shard.watchers, db_index, e.key());
                             if shard
                                 .blocked
-                                .get(&*e.key)
+                                .get(e.key())
                                 .is_some_and(|q| q.iter().any(|w| w.db == db_index))
                             {
-                                ready.push((db_index, Box::from(&*e.key)));
+                                ready.push((db_index, Box::from(e.key())));
                             }
                             if let Some(changed) = tracking.as_deref_mut() {
-                                let readers = shard.tracked.remove(&*e.key).unwrap_or_default();
-                                changed.push((Box::from(&*e.key), readers));
+                                let readers = shard.tracked.remove(e.key()).unwrap_or_default();
+                                changed.push((Box::from(e.key()), readers));
                             }
                             if notify_flags & notify::EXPIRED != 0 {
                                 events.push(KeyEvent {
                                     event: "expired",
                                     db: db_index,
-                                    key: Box::from(&*e.key),
+                                    key: Box::from(e.key()),
                                 });
                             }
                             expired += 1;
@@ -1093,7 +1136,7 @@ impl<'a> DbView<'a> {
             let e = d.keys.at_mut(i);
             e.value = value;
             e.touch(clock);
-            d.set_ttl(i, expire_at);
+            d.set_ttl(i, h, expire_at);
             // Overwritten: a stream's group readers must learn it is gone.
             if shard.has_waiters(db, key) {
                 self.push_ready(db, key);
@@ -1199,7 +1242,8 @@ impl<'a> DbView<'a> {
         };
         shard.stats.dirty += 1;
         shard.touch_watched(db, key);
-        shard.dbs[db].set_ttl(i, at);
+        let h = key_hash(key);
+        shard.dbs[db].set_ttl(i, h, at);
         self.dirty += 1;
         true
     }
@@ -1371,13 +1415,12 @@ impl<'a> DbView<'a> {
     pub fn flush(&mut self, db: Option<usize>) -> usize {
         let mut n = 0;
         self.dirty += 1;
-        let hasher = &self.keyspace.hasher;
         let mut gone = Vec::new();
         for s in self.locked.shards_mut() {
             for i in 0..s.dbs.len() {
                 if db.is_none_or(|x| x == i) {
-                    s.touch_watched_existing(&[i], hasher);
-                    s.waited_keys_in(i, hasher, &mut gone);
+                    s.touch_watched_existing(&[i]);
+                    s.waited_keys_in(i, &mut gone);
                 }
             }
             for (i, d) in s.dbs.iter_mut().enumerate() {
@@ -1396,15 +1439,14 @@ impl<'a> DbView<'a> {
 
     pub fn swap_dbs(&mut self, a: usize, b: usize) {
         self.dirty += 1;
-        let hasher = &self.keyspace.hasher;
         let mut ready = Vec::new();
         for s in self.locked.shards_mut() {
-            s.touch_watched_existing(&[a, b], hasher);
+            s.touch_watched_existing(&[a, b]);
             s.dbs.swap(a, b);
             s.stats.dirty += 1;
             // Clients blocked in either database may now find their key there, or find it gone.
             for (key, waiters) in &s.blocked {
-                let h = hasher.hash_one(&**key).rotate_left(SHARD_BITS);
+                let h = key_hash(key);
                 let in_either = [a, b].iter().any(|&db| s.dbs[db].find(h, key).is_some());
                 for db in [a, b] {
                     if in_either && waiters.iter().any(|w| w.db == db) {
@@ -1434,7 +1476,9 @@ impl<'a> DbView<'a> {
     pub fn scan(&mut self, cursor: u64, mut visit: impl FnMut(&Entry) -> bool) -> u64 {
         let (db, now) = (self.db, self.now_ms);
         let mut shard_idx = (cursor >> (64 - SHARD_BITS)) as usize;
-        let mut in_shard = cursor.rotate_left(SHARD_BITS);
+        // The cursor is a stored hash with its shard's index in the low bits, rotated so that
+        // the shard comes first.
+        let mut in_shard = cursor.rotate_left(SHARD_BITS) & STORED_BITS;
         let mut stopped = false;
         while shard_idx < SHARD_COUNT {
             let d = &self.locked.shard_ref(shard_idx).dbs[db];
@@ -1453,7 +1497,7 @@ impl<'a> DbView<'a> {
                 true
             });
             if next != 0 {
-                return next.rotate_right(SHARD_BITS);
+                return (next | shard_idx as u64).rotate_right(SHARD_BITS);
             }
             if stopped {
                 // The stop fell on the shard's last hash: continue at the next shard.
@@ -1498,13 +1542,13 @@ impl<'a> DbView<'a> {
             let shard = self.locked.shard(si);
             let e = shard.dbs[db].keys.at(i);
             if shard.dbs[db].is_live(e, now) {
-                return Some(e.key.to_vec());
+                return Some(e.key().to_vec());
             }
             let e = shard.dbs[db].remove_index(i);
             shard.stats.expired += 1;
-            shard.touch_watched(db, &e.key);
-            self.expired_in(db, &e.key);
-            self.signal_ready_in(db, &e.key);
+            shard.touch_watched(db, e.key());
+            self.expired_in(db, e.key());
+            self.signal_ready_in(db, e.key());
         }
         None
     }
@@ -1520,5 +1564,31 @@ mod tests {
             std::mem::size_of::<Entry>(),
             24 + std::mem::size_of::<Value>()
         );
+    }
+
+    #[test]
+    fn keys_and_ttls_survive_table_moves() {
+        let mut d = Db::default();
+        let keys: Vec<Vec<u8>> = (0..3000)
+            .map(|i| format!("{}{i}", "k".repeat(i % 40)).into_bytes())
+            .collect();
+        for (i, k) in keys.iter().enumerate() {
+            let at = if i % 3 == 0 { 1_000 + i as i64 } else { 0 };
+            let value = Value::Str(crate::storage::StrValue::int(i as i64));
+            d.insert_new(key_hash(k), k, value, at, 7);
+        }
+        for (i, k) in keys.iter().enumerate() {
+            let e = d.keys.at(d.find(key_hash(k), k).expect("present"));
+            assert_eq!(e.key(), &k[..]);
+            assert_eq!(e.access(), 7);
+            let want = (i % 3 == 0).then_some(1_000 + i as i64);
+            assert_eq!(d.expire_of(e), want);
+        }
+        for k in keys.iter().step_by(2) {
+            let i = d.find(key_hash(k), k).expect("present");
+            d.remove_index(i);
+        }
+        assert_eq!(d.len(), 1500);
+        assert_eq!(d.volatile_len(), 500);
     }
 }

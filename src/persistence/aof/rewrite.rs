@@ -242,11 +242,11 @@ impl BaseWriter for CommandsBase {
                     continue;
                 }
                 select_db(out, &mut self.db, db);
-                write_value(out, &e.key, &e.value);
+                write_value(out, e.key(), &e.value);
                 if let Some(at) = expire {
                     encode_command(
                         out,
-                        [&b"PEXPIREAT"[..], &e.key, n.format(at).as_bytes()].into_iter(),
+                        [&b"PEXPIREAT"[..], e.key(), n.format(at).as_bytes()].into_iter(),
                     );
                 }
             }

@@ -4,8 +4,9 @@
     python3 benches/memory_per_key.py [path/to/ferrodis] [dataset ...]
 
 Each dataset is loaded into a fresh server of each kind with `redis-cli --pipe`; the figure is
-the growth of used_memory and of the process's RSS (once it has settled) divided by the number
-of keys (elements for the list). Defaults to target/release/ferrodis. Python 3 standard library only.
+the growth of used_memory and of the process's RSS (after MEMORY PURGE, once it has settled)
+divided by the number of keys (elements for the list). Defaults to target/release/ferrodis.
+Python 3 standard library only.
 """
 
 import os
@@ -89,13 +90,16 @@ def rss(pid):
     return 0
 
 
-def settled_rss(pid):
-    """The RSS once the allocator has handed freed pages back (it stops moving)."""
-    last = rss(pid)
-    for _ in range(10):
+def settled_rss(port, pid):
+    """The steady-state RSS: after MEMORY PURGE (both servers run jemalloc) has handed freed
+    pages back, once three samples in a row agree within 0.5% (a loaded machine purges late)."""
+    subprocess.run(["redis-cli", "-p", str(port), "memory", "purge"], capture_output=True)
+    last, stable = rss(pid), 0
+    for _ in range(40):
         time.sleep(0.5)
         now = rss(pid)
-        if abs(now - last) < last / 100:
+        stable = stable + 1 if abs(now - last) < last / 200 else 0
+        if stable == 3:
             return now
         last = now
     return last
@@ -121,7 +125,7 @@ def measure(binary, name):
                     f.write(chunk)
             with open(data, "rb") as f:
                 subprocess.run(["redis-cli", "-p", str(port), "--pipe"], stdin=f, check=True, capture_output=True)
-            used1, rss1 = info(port, "used_memory"), settled_rss(server.pid)
+            used1, rss1 = info(port, "used_memory"), settled_rss(port, server.pid)
             return (used1 - used0) / count, (rss1 - rss0) / count
         finally:
             server.kill()

@@ -3,7 +3,7 @@
 //! value longer than hash-max-listpack-value bytes, otherwise a hash table. Conversion only
 //! ever goes from listpack to table.
 
-use super::listpack::{self, Listpack, Offset};
+use super::smallpack::{self, Offset, SmallPack};
 use super::table::{Hashed, OrdTable, member_hash};
 use super::{Either, EncodingLimits};
 
@@ -50,10 +50,10 @@ impl Field {
 }
 
 #[derive(Clone)]
-/// The compact form is held inline in the key's `Value` (a small hash costs its listpack and
-/// nothing more); the table, only for big hashes, is boxed to keep `HashValue` at 24 bytes.
+/// Either form is one pointer, so `HashValue` is 16 bytes (with a niche in its tag) inline in
+/// the key's `Value`: a small hash costs its one compact allocation and nothing more.
 pub enum HashValue {
-    Listpack(Listpack),
+    Listpack(SmallPack),
     Table(Box<OrdTable<Field>>),
 }
 
@@ -76,7 +76,7 @@ impl PartialEq for HashValue {
 }
 
 /// Fields and values of a listpack, pairwise.
-struct Pairs<'a>(listpack::Iter<'a>);
+struct Pairs<'a>(smallpack::Iter<'a>);
 
 impl<'a> Iterator for Pairs<'a> {
     type Item = (&'a [u8], &'a [u8]);
@@ -88,14 +88,12 @@ impl<'a> Iterator for Pairs<'a> {
 }
 
 /// Offsets of a field's entry and of its value's entry in a listpack.
-fn lp_find(lp: &Listpack, field: &[u8]) -> Option<(Offset, Offset)> {
-    let mut off = 0;
-    while off < lp.end() {
-        let (f, value_off) = lp.entry_at(off);
+fn lp_find<'a>(lp: &'a SmallPack, field: &[u8]) -> Option<(Offset, Offset, &'a [u8])> {
+    let mut entries = lp.iter_offsets();
+    while let (Some((off, f)), Some((value_off, v))) = (entries.next(), entries.next()) {
         if f == field {
-            return Some((off, value_off));
+            return Some((off, value_off, v));
         }
-        off = lp.entry_at(value_off).1;
     }
     None
 }
@@ -124,7 +122,7 @@ impl HashValue {
     }
 
     pub fn new() -> HashValue {
-        HashValue::Listpack(Listpack::new())
+        HashValue::Listpack(SmallPack::new())
     }
 
     pub fn len(&self) -> usize {
@@ -147,7 +145,7 @@ impl HashValue {
 
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match self {
-            HashValue::Listpack(lp) => lp_find(lp, field).map(|(_, v)| lp.entry_at(v).0),
+            HashValue::Listpack(lp) => lp_find(lp, field).map(|(_, _, v)| v),
             HashValue::Table(t) => table_find(t, field).map(|i| t.at(i).value()),
         }
     }
@@ -171,13 +169,12 @@ impl HashValue {
         match self {
             HashValue::Listpack(lp) => {
                 let created = match lp_find(lp, field) {
-                    Some((_, value_off)) => {
+                    Some((_, value_off, _)) => {
                         lp.replace_at(value_off, value);
                         false
                     }
                     None => {
-                        lp.push_back(field);
-                        lp.push_back(value);
+                        lp.push_back(&[field, value]);
                         true
                     }
                 };
@@ -217,7 +214,7 @@ impl HashValue {
     pub fn remove(&mut self, field: &[u8]) -> bool {
         match self {
             HashValue::Listpack(lp) => match lp_find(lp, field) {
-                Some((off, _)) => {
+                Some((off, _, _)) => {
                     lp.remove_range_at(off, 2);
                     true
                 }
@@ -302,6 +299,27 @@ mod tests {
             hash_max_listpack_value: value,
             ..EncodingLimits::default()
         }
+    }
+
+    #[test]
+    fn one_pointer_with_a_niche() {
+        assert!(std::mem::size_of::<HashValue>() <= 16);
+        assert_eq!(
+            std::mem::size_of::<Option<HashValue>>(),
+            std::mem::size_of::<HashValue>()
+        );
+    }
+
+    #[test]
+    fn small_hash_is_one_exact_allocation() {
+        // Ten 7-byte fields with 16-byte values: 10 * (1 + 7 + 1 + 16) bytes of entries and a
+        // 3-byte header (jemalloc's 256-byte class).
+        let mut h = HashValue::new();
+        for f in 0..10 {
+            h.set(format!("field:{f}").as_bytes(), &[b'v'; 16], &limits(128, 64));
+        }
+        assert_eq!(h.encoding(), "listpack");
+        assert_eq!(h.heap_bytes(0), 253);
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod keyspace;
 pub mod list;
 pub mod listpack;
 pub mod set;
+pub mod smallpack;
 pub mod stream;
 pub mod string;
 pub mod table;

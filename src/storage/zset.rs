@@ -1,7 +1,7 @@
 //! Sorted sets: distinct members ordered by (score, member bytes).
 //!
 //! Two encodings, switched where Redis 7.0 switches them:
-//! - `Listpack`: member, score pairs in order in one `Listpack` (scores as 8 raw bytes), below
+//! - `Listpack`: member, score pairs in order in one `SmallPack`, below
 //!   zset-max-listpack-entries members of at most zset-max-listpack-value bytes. Every operation
 //!   is a walk, as in Redis, and cheap at those sizes.
 //! - `Skiplist`: a skiplist whose links carry spans (the number of elements they jump), so rank
@@ -11,7 +11,7 @@
 //! exactly (first element >= min, then on while <= max), which matters for lexicographic ranges
 //! over members with different scores, where the walk is not a simple interval.
 
-use super::listpack::{Listpack, Offset, entry_size};
+use super::smallpack::{Offset, SmallPack};
 use super::table::{Hashed, OrdTable, member_hash};
 use super::{Either, EncodingLimits};
 
@@ -236,48 +236,33 @@ fn lp_score(entry: &[u8]) -> f64 {
 }
 
 /// (offset of the member entry, member, score) of each pair, in order.
-fn lp_pairs(lp: &Listpack) -> impl Iterator<Item = (Offset, &[u8], f64)> {
-    let mut off = 0;
+fn lp_pairs(lp: &SmallPack) -> impl Iterator<Item = (Offset, &[u8], f64)> {
+    let mut entries = lp.iter_offsets();
     std::iter::from_fn(move || {
-        if off >= lp.end() {
-            return None;
-        }
-        let (member, score_at) = lp.entry_at(off);
-        let (score, next) = lp.entry_at(score_at);
-        let at = off;
-        off = next;
+        let (at, member) = entries.next()?;
+        let (_, score) = entries.next()?;
         Some((at, member, lp_score(score)))
     })
 }
 
-/// The pairs before byte offset `end` (a pair boundary), from the nearest one backwards.
-fn lp_pairs_before(lp: &Listpack, end: Offset) -> impl Iterator<Item = (Offset, &[u8], f64)> {
-    let mut score_at = lp.prev_offset(end);
-    std::iter::from_fn(move || {
-        let at = score_at?;
-        let member_at = lp.prev_offset(at).expect("member before its score");
-        score_at = lp.prev_offset(member_at);
-        Some((
-            member_at,
-            lp.entry_at(member_at).0,
-            lp_score(lp.entry_at(at).0),
-        ))
-    })
+/// The pairs in descending order. The encoding is walked forwards only; it holds at most
+/// zset-max-listpack-entries pairs, so collecting them is a walk like any other.
+fn lp_pairs_rev(lp: &SmallPack) -> impl Iterator<Item = (Offset, &[u8], f64)> {
+    lp_pairs(lp).collect::<Vec<_>>().into_iter().rev()
 }
 
-fn lp_find(lp: &Listpack, member: &[u8]) -> Option<(Offset, f64)> {
+fn lp_find(lp: &SmallPack, member: &[u8]) -> Option<(Offset, f64)> {
     lp_pairs(lp)
         .find(|(_, m, _)| *m == member)
         .map(|(off, _, s)| (off, s))
 }
 
-fn lp_insert(lp: &mut Listpack, member: &[u8], score: f64) {
+fn lp_insert(lp: &mut SmallPack, member: &[u8], score: f64) {
     let at = lp_pairs(lp)
         .find(|(_, m, s)| before(score, member, *s, m))
         .map_or(lp.end(), |(off, _, _)| off);
-    lp.insert_at(at, member);
     let (bytes, len) = lp_score_bytes(score);
-    lp.insert_at(at + entry_size(member.len()), &bytes[..len]);
+    lp.insert_at(at, &[member, &bytes[..len]]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -693,8 +678,10 @@ impl Clone for SkipList {
 
 /// A sorted set in either encoding.
 #[derive(Clone)]
+/// Either form is one pointer, so `ZSet` is 16 bytes (with a niche in its tag) inline in the
+/// key's `Value`.
 pub enum ZSet {
-    Listpack(Listpack),
+    Listpack(SmallPack),
     Skiplist(Box<SkipList>),
 }
 
@@ -742,7 +729,7 @@ impl ZSet {
         if limits.zset_max_listpack_entries == 0 || first_len > limits.zset_max_listpack_value {
             ZSet::Skiplist(Box::new(SkipList::new()))
         } else {
-            ZSet::Listpack(Listpack::new())
+            ZSet::Listpack(SmallPack::new())
         }
     }
 
@@ -754,13 +741,10 @@ impl ZSet {
                 .iter()
                 .all(|(m, _)| m.len() <= limits.zset_max_listpack_value);
         if compact {
-            let mut lp = Listpack::new();
-            for (m, s) in &items {
-                lp.push_back(m);
-                let (bytes, len) = lp_score_bytes(*s);
-                lp.push_back(&bytes[..len]);
-            }
-            ZSet::Listpack(lp)
+            let scores: Vec<_> = items.iter().map(|(_, s)| lp_score_bytes(*s)).collect();
+            ZSet::Listpack(SmallPack::from_entries(items.iter().zip(&scores).flat_map(
+                |((m, _), (bytes, len))| [&m[..], &bytes[..*len]],
+            )))
         } else {
             let mut sl = SkipList::new();
             for (m, s) in items {
@@ -931,12 +915,12 @@ impl ZSet {
         match self {
             ZSet::Listpack(lp) => {
                 let (_, fm, fs) = lp_pairs(lp).next()?;
-                let (_, lm, ls) = lp_pairs_before(lp, lp.end()).next()?;
+                let (_, lm, ls) = lp_pairs(lp).last()?;
                 if !range.gte_min(ls, lm) || !range.lte_max(fs, fm) {
                     return None;
                 }
                 if rev {
-                    let mut down = lp_pairs_before(lp, lp.end());
+                    let mut down = lp_pairs_rev(lp);
                     let mut above = 0;
                     let top = loop {
                         let p = down.next()?;
@@ -1026,12 +1010,8 @@ impl ZSet {
         match self {
             ZSet::Listpack(lp) => {
                 if rev {
-                    let end = if start + 1 == lp.len() / 2 {
-                        lp.end()
-                    } else {
-                        lp.offset_of(2 * (start + 1))
-                    };
-                    for (_, m, s) in lp_pairs_before(lp, end).take(count) {
+                    let upto: Vec<_> = lp_pairs(lp).take(start + 1).collect();
+                    for &(_, m, s) in upto.iter().rev().take(count) {
                         f(m, s);
                     }
                 } else {
@@ -1076,7 +1056,7 @@ impl ZSet {
     /// Every element in descending order (the order RDB files list skiplist sets in).
     pub fn for_each_rev<'a>(&'a self, mut f: impl FnMut(&'a [u8], f64)) {
         match self {
-            ZSet::Listpack(lp) => lp_pairs_before(lp, lp.end()).for_each(|(_, m, s)| f(m, s)),
+            ZSet::Listpack(lp) => lp_pairs_rev(lp).for_each(|(_, m, s)| f(m, s)),
             ZSet::Skiplist(sl) => {
                 let mut x = sl.tail;
                 while x != NIL {

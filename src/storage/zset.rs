@@ -1010,8 +1010,15 @@ impl ZSet {
         match self {
             ZSet::Listpack(lp) => {
                 if rev {
-                    let upto: Vec<_> = lp_pairs(lp).take(start + 1).collect();
-                    for &(_, m, s) in upto.iter().rev().take(count) {
+                    // Skip to the lowest rank visited (lengths only), then collect the rest.
+                    let from = start + 1 - count;
+                    let mut entries = lp.iter().skip(2 * from);
+                    let pairs: Vec<_> = std::iter::from_fn(|| {
+                        Some((entries.next()?, lp_score(entries.next()?)))
+                    })
+                    .take(count)
+                    .collect();
+                    for &(m, s) in pairs.iter().rev() {
                         f(m, s);
                     }
                 } else {

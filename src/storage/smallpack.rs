@@ -180,10 +180,7 @@ impl SmallPack {
     }
 
     pub fn iter(&self) -> Iter<'_> {
-        Iter {
-            body: self.body(),
-            off: 0,
-        }
+        self.iter_at(0)
     }
 
     /// Entries with their offsets.
@@ -201,12 +198,26 @@ impl SmallPack {
         })
     }
 
-    /// Offset of the entry at `index` (or `end()` when index == len).
+    /// The entries from offset `off` on.
+    pub fn iter_at(&self, off: Offset) -> Iter<'_> {
+        Iter {
+            body: self.body(),
+            off,
+        }
+    }
+
+    /// Offset of the entry at `index` (or `end()` when index == len). Reads lengths only,
+    /// with a shortcut for the one-byte ones, as backward walks over sorted sets start here.
     pub fn offset_of(&self, index: usize) -> Offset {
         let body = self.body();
         let mut off = 0;
         for _ in 0..index {
-            off = entry_in(body, off).1;
+            let b = body[off];
+            off = if b < 0x80 {
+                off + 1 + b as usize
+            } else {
+                entry_in(body, off).1
+            };
         }
         off
     }
@@ -335,6 +346,9 @@ mod tests {
         let offs: Vec<_> = p.iter_offsets().map(|(o, _)| o).collect();
         assert_eq!(offs, (0..model.len()).map(|i| p.offset_of(i)).collect::<Vec<_>>());
         assert_eq!(p.offset_of(model.len()), p.end());
+        for i in [0, model.len() / 2, model.len()] {
+            assert!(p.iter_at(p.offset_of(i)).eq(model[i..].iter().map(|v| v.as_slice())));
+        }
     }
 
     #[test]

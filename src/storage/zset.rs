@@ -245,6 +245,13 @@ fn lp_pairs(lp: &SmallPack) -> impl Iterator<Item = (Offset, &[u8], f64)> {
     })
 }
 
+/// (member, score) of each pair from rank `start` on (none past the end), skipping the ones
+/// before by their lengths alone.
+fn lp_pairs_from(lp: &SmallPack, start: usize) -> impl Iterator<Item = (&[u8], f64)> {
+    let mut entries = lp.iter_at(lp.offset_of(2 * start.min(lp.len() / 2)));
+    std::iter::from_fn(move || Some((entries.next()?, lp_score(entries.next()?))))
+}
+
 /// The pairs in descending order. The encoding is walked forwards only; it holds at most
 /// zset-max-listpack-entries pairs, so collecting them is a walk like any other.
 fn lp_pairs_rev(lp: &SmallPack) -> impl Iterator<Item = (Offset, &[u8], f64)> {
@@ -1010,19 +1017,13 @@ impl ZSet {
         match self {
             ZSet::Listpack(lp) => {
                 if rev {
-                    // Skip to the lowest rank visited (lengths only), then collect the rest.
-                    let from = start + 1 - count;
-                    let mut entries = lp.iter().skip(2 * from);
-                    let pairs: Vec<_> = std::iter::from_fn(|| {
-                        Some((entries.next()?, lp_score(entries.next()?)))
-                    })
-                    .take(count)
-                    .collect();
+                    // From the lowest rank visited, collected to be visited backwards.
+                    let pairs: Vec<_> = lp_pairs_from(lp, start + 1 - count).take(count).collect();
                     for &(m, s) in pairs.iter().rev() {
                         f(m, s);
                     }
                 } else {
-                    for (_, m, s) in lp_pairs(lp).skip(start).take(count) {
+                    for (m, s) in lp_pairs_from(lp, start).take(count) {
                         f(m, s);
                     }
                 }
@@ -1041,7 +1042,7 @@ impl ZSet {
     /// The elements from rank `start` upwards, lazily (for walks that may stop early).
     pub fn iter_from(&self, start: usize) -> impl Iterator<Item = (&[u8], f64)> {
         match self {
-            ZSet::Listpack(lp) => Either::Left(lp_pairs(lp).skip(start).map(|(_, m, s)| (m, s))),
+            ZSet::Listpack(lp) => Either::Left(lp_pairs_from(lp, start)),
             ZSet::Skiplist(sl) => {
                 let mut x = if start < sl.len {
                     sl.at_rank(start)

@@ -90,15 +90,16 @@ def rss(pid):
 
 
 def settled_rss(pid):
-    """The RSS once the allocator has handed freed pages back (it stops moving)."""
-    last = rss(pid)
-    for _ in range(10):
+    """The RSS once the allocator has handed freed pages back: unchanged (within 1%) for 2 s.
+    jemalloc purges in steps a second or more apart, so one quiet half second is not enough."""
+    samples = [rss(pid)]
+    for _ in range(30):
         time.sleep(0.5)
-        now = rss(pid)
-        if abs(now - last) < last / 100:
-            return now
-        last = now
-    return last
+        samples.append(rss(pid))
+        recent = samples[-5:]
+        if len(recent) == 5 and max(recent) - min(recent) < min(recent) / 100:
+            break
+    return samples[-1]
 
 
 def measure(binary, name):

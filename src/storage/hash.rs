@@ -316,7 +316,11 @@ mod tests {
         // 3-byte header (jemalloc's 256-byte class).
         let mut h = HashValue::new();
         for f in 0..10 {
-            h.set(format!("field:{f}").as_bytes(), &[b'v'; 16], &limits(128, 64));
+            h.set(
+                format!("field:{f}").as_bytes(),
+                &[b'v'; 16],
+                &limits(128, 64),
+            );
         }
         assert_eq!(h.encoding(), "listpack");
         assert_eq!(h.heap_bytes(0), 253);

@@ -344,10 +344,16 @@ mod tests {
         };
         assert_eq!(p.allocated(), hdr + body);
         let offs: Vec<_> = p.iter_offsets().map(|(o, _)| o).collect();
-        assert_eq!(offs, (0..model.len()).map(|i| p.offset_of(i)).collect::<Vec<_>>());
+        assert_eq!(
+            offs,
+            (0..model.len()).map(|i| p.offset_of(i)).collect::<Vec<_>>()
+        );
         assert_eq!(p.offset_of(model.len()), p.end());
         for i in [0, model.len() / 2, model.len()] {
-            assert!(p.iter_at(p.offset_of(i)).eq(model[i..].iter().map(|v| v.as_slice())));
+            assert!(
+                p.iter_at(p.offset_of(i))
+                    .eq(model[i..].iter().map(|v| v.as_slice()))
+            );
         }
     }
 

@@ -749,9 +749,12 @@ impl ZSet {
                 .all(|(m, _)| m.len() <= limits.zset_max_listpack_value);
         if compact {
             let scores: Vec<_> = items.iter().map(|(_, s)| lp_score_bytes(*s)).collect();
-            ZSet::Listpack(SmallPack::from_entries(items.iter().zip(&scores).flat_map(
-                |((m, _), (bytes, len))| [&m[..], &bytes[..*len]],
-            )))
+            ZSet::Listpack(SmallPack::from_entries(
+                items
+                    .iter()
+                    .zip(&scores)
+                    .flat_map(|((m, _), (bytes, len))| [&m[..], &bytes[..*len]]),
+            ))
         } else {
             let mut sl = SkipList::new();
             for (m, s) in items {

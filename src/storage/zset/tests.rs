@@ -519,7 +519,12 @@ fn small_set_is_one_exact_allocation() {
     let mut z = ZSet::for_first_member(17, &limits(128, 64));
     for m in 0..10 {
         let member = format!("member:{m:010}");
-        z.add(member.as_bytes(), (1_000_000 - m) as f64, plain(), &limits(128, 64));
+        z.add(
+            member.as_bytes(),
+            (1_000_000 - m) as f64,
+            plain(),
+            &limits(128, 64),
+        );
     }
     assert_eq!(z.encoding(), "listpack");
     assert_eq!(z.heap_bytes(0), 223);

@@ -92,17 +92,17 @@ def rss(pid):
 
 def settled_rss(port, pid):
     """The steady-state RSS: after MEMORY PURGE (both servers run jemalloc) has handed freed
-    pages back, once three samples in a row agree within 0.5% (a loaded machine purges late)."""
+    pages back, once unchanged (within 1%) for 2 s. jemalloc purges in steps a second or
+    more apart, and a loaded machine purges late, so one quiet half second is not enough."""
     subprocess.run(["redis-cli", "-p", str(port), "memory", "purge"], capture_output=True)
-    last, stable = rss(pid), 0
+    samples = [rss(pid)]
     for _ in range(40):
         time.sleep(0.5)
-        now = rss(pid)
-        stable = stable + 1 if abs(now - last) < last / 200 else 0
-        if stable == 3:
-            return now
-        last = now
-    return last
+        samples.append(rss(pid))
+        recent = samples[-5:]
+        if len(recent) == 5 and max(recent) - min(recent) < min(recent) / 100:
+            break
+    return samples[-1]
 
 
 def measure(binary, name):

@@ -835,7 +835,7 @@ pub fn zrandmember(ctx: &mut Ctx, args: Args) {
     } else {
         crate::storage::distinct_picks(count, || fastrand::usize(..size)).collect()
     };
-    if matches!(z, ZSet::Listpack(_)) {
+    if z.is_listpack() {
         // Redis samples a listpack's distinct members in set order.
         ranks.sort_unstable();
     }
@@ -1185,7 +1185,7 @@ pub fn zscan(ctx: &mut Ctx, args: Args) {
     let Some(opts) = super::keys::parse_scan_opts(ctx.reply, &args, 3, false) else {
         return;
     };
-    let listpack = matches!(z, ZSet::Listpack(_));
+    let listpack = z.is_listpack();
     let mut found: Vec<(&[u8], f64)> = Vec::new();
     let next = z.scan(cursor, opts.count, |m, s| {
         if opts.matches(m) {

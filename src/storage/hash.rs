@@ -3,7 +3,8 @@
 //! value longer than hash-max-listpack-value bytes, otherwise a hash table. Conversion only
 //! ever goes from listpack to table.
 
-use super::listpack::{self, Listpack, Offset};
+use super::packed::{Form, FormMut, Packed};
+use super::smallpack::{self, Offset, SmallPack};
 use super::table::{Hashed, OrdTable, member_hash};
 use super::{Either, EncodingLimits};
 
@@ -49,13 +50,10 @@ impl Field {
     }
 }
 
+/// The compact pack or the table (only for big hashes), in one tagged word (`Packed`): inline
+/// in the key's `Value`, a small hash costs its one compact allocation and nothing more.
 #[derive(Clone)]
-/// The compact form is held inline in the key's `Value` (a small hash costs its listpack and
-/// nothing more); the table, only for big hashes, is boxed to keep `HashValue` at 24 bytes.
-pub enum HashValue {
-    Listpack(Listpack),
-    Table(Box<OrdTable<Field>>),
-}
+pub struct HashValue(Packed<OrdTable<Field>>);
 
 impl std::fmt::Debug for HashValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -76,7 +74,7 @@ impl PartialEq for HashValue {
 }
 
 /// Fields and values of a listpack, pairwise.
-struct Pairs<'a>(listpack::Iter<'a>);
+struct Pairs<'a>(smallpack::Iter<'a>);
 
 impl<'a> Iterator for Pairs<'a> {
     type Item = (&'a [u8], &'a [u8]);
@@ -88,14 +86,12 @@ impl<'a> Iterator for Pairs<'a> {
 }
 
 /// Offsets of a field's entry and of its value's entry in a listpack.
-fn lp_find(lp: &Listpack, field: &[u8]) -> Option<(Offset, Offset)> {
-    let mut off = 0;
-    while off < lp.end() {
-        let (f, value_off) = lp.entry_at(off);
+fn lp_find<'a>(lp: &'a SmallPack, field: &[u8]) -> Option<(Offset, Offset, &'a [u8])> {
+    let mut entries = lp.iter_offsets();
+    while let (Some((off, f)), Some((value_off, v))) = (entries.next(), entries.next()) {
         if f == field {
-            return Some((off, value_off));
+            return Some((off, value_off, v));
         }
-        off = lp.entry_at(value_off).1;
     }
     None
 }
@@ -113,10 +109,10 @@ impl Default for HashValue {
 impl HashValue {
     /// Heap bytes (MEMORY USAGE), field and value bytes sampled for the table form.
     pub fn heap_bytes(&self, samples: usize) -> usize {
-        match self {
-            HashValue::Listpack(lp) => lp.allocated(),
-            HashValue::Table(t) => {
-                std::mem::size_of_val(&**t)
+        match self.0.form() {
+            Form::Small(lp) => lp.allocated(),
+            Form::Big(t) => {
+                std::mem::size_of_val(t)
                     + t.allocated()
                     + super::sampled_total(t.len(), samples, t.iter().map(|f| f.data.len()))
             }
@@ -124,13 +120,13 @@ impl HashValue {
     }
 
     pub fn new() -> HashValue {
-        HashValue::Listpack(Listpack::new())
+        HashValue(Packed::small(SmallPack::new()))
     }
 
     pub fn len(&self) -> usize {
-        match self {
-            HashValue::Listpack(lp) => lp.len() / 2,
-            HashValue::Table(t) => t.len(),
+        match self.0.form() {
+            Form::Small(lp) => lp.len() / 2,
+            Form::Big(t) => t.len(),
         }
     }
 
@@ -138,46 +134,53 @@ impl HashValue {
         self.len() == 0
     }
 
+    /// The compact pack, while the hash is in its listpack encoding.
+    pub fn small_pack(&self) -> Option<&SmallPack> {
+        match self.0.form() {
+            Form::Small(lp) => Some(lp),
+            Form::Big(_) => None,
+        }
+    }
+
     pub fn encoding(&self) -> &'static str {
-        match self {
-            HashValue::Listpack(_) => "listpack",
-            HashValue::Table(_) => "hashtable",
+        match self.0.form() {
+            Form::Small(_) => "listpack",
+            Form::Big(_) => "hashtable",
         }
     }
 
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
-        match self {
-            HashValue::Listpack(lp) => lp_find(lp, field).map(|(_, v)| lp.entry_at(v).0),
-            HashValue::Table(t) => table_find(t, field).map(|i| t.at(i).value()),
+        match self.0.form() {
+            Form::Small(lp) => lp_find(lp, field).map(|(_, _, v)| v),
+            Form::Big(t) => table_find(t, field).map(|i| t.at(i).value()),
         }
     }
 
     pub fn contains(&self, field: &[u8]) -> bool {
-        match self {
-            HashValue::Listpack(lp) => lp_find(lp, field).is_some(),
-            HashValue::Table(t) => table_find(t, field).is_some(),
+        match self.0.form() {
+            Form::Small(lp) => lp_find(lp, field).is_some(),
+            Form::Big(t) => table_find(t, field).is_some(),
         }
     }
 
     /// Sets a field; true if it is new. Converts to a table when the field or value is longer
     /// than hash-max-listpack-value or the hash outgrows hash-max-listpack-entries.
     pub fn set(&mut self, field: &[u8], value: &[u8], limits: &EncodingLimits) -> bool {
-        if let HashValue::Listpack(_) = self
+        if let Form::Small(_) = self.0.form()
             && (field.len() > limits.hash_max_listpack_value
                 || value.len() > limits.hash_max_listpack_value)
         {
             self.convert();
         }
-        match self {
-            HashValue::Listpack(lp) => {
+        match self.0.form_mut() {
+            FormMut::Small(lp) => {
                 let created = match lp_find(lp, field) {
-                    Some((_, value_off)) => {
+                    Some((_, value_off, _)) => {
                         lp.replace_at(value_off, value);
                         false
                     }
                     None => {
-                        lp.push_back(field);
-                        lp.push_back(value);
+                        lp.push_back(&[field, value]);
                         true
                     }
                 };
@@ -187,7 +190,7 @@ impl HashValue {
                 }
                 created
             }
-            HashValue::Table(t) => {
+            FormMut::Big(t) => {
                 let hash = member_hash(field);
                 match t.find(hash, |e| e.field() == field) {
                     Some(i) => {
@@ -204,26 +207,26 @@ impl HashValue {
     }
 
     fn convert(&mut self) {
-        if let HashValue::Listpack(lp) = self {
+        if let FormMut::Small(lp) = self.0.form_mut() {
             let mut t = OrdTable::new();
             for (f, v) in Pairs(lp.iter()) {
                 t.insert_new(Field::new(member_hash(f), f, v));
             }
-            *self = HashValue::Table(Box::new(t));
+            *self = HashValue(Packed::big(Box::new(t)));
         }
     }
 
     /// Deletes a field; false if it was not there.
     pub fn remove(&mut self, field: &[u8]) -> bool {
-        match self {
-            HashValue::Listpack(lp) => match lp_find(lp, field) {
-                Some((off, _)) => {
+        match self.0.form_mut() {
+            FormMut::Small(lp) => match lp_find(lp, field) {
+                Some((off, _, _)) => {
                     lp.remove_range_at(off, 2);
                     true
                 }
                 None => false,
             },
-            HashValue::Table(t) => match table_find(t, field) {
+            FormMut::Big(t) => match table_find(t, field) {
                 Some(i) => {
                     t.remove_at(i);
                     true
@@ -235,28 +238,28 @@ impl HashValue {
 
     /// Fields with their values: insertion order for a listpack, table order otherwise.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
-        match self {
-            HashValue::Listpack(lp) => Either::Left(Pairs(lp.iter())),
-            HashValue::Table(t) => Either::Right(t.iter().map(Field::pair)),
+        match self.0.form() {
+            Form::Small(lp) => Either::Left(Pairs(lp.iter())),
+            Form::Big(t) => Either::Right(t.iter().map(Field::pair)),
         }
     }
 
     /// A field picked uniformly at random, with its value (the hash must not be empty).
     pub fn random(&self) -> (&[u8], &[u8]) {
-        match self {
-            HashValue::Listpack(lp) => {
+        match self.0.form() {
+            Form::Small(lp) => {
                 let n = fastrand::usize(..lp.len() / 2);
                 Pairs(lp.iter()).nth(n).expect("index below the length")
             }
-            HashValue::Table(t) => t.at(t.random_index_uniform().expect("non-empty")).pair(),
+            Form::Big(t) => t.at(t.random_index_uniform().expect("non-empty")).pair(),
         }
     }
 
     /// `count` distinct fields picked at random with their values, in random order
     /// (count < len).
     pub fn sample(&self, count: usize) -> Vec<(&[u8], &[u8])> {
-        let t = match self {
-            HashValue::Table(t) if count * 3 <= t.len() => t,
+        let t = match self.0.form() {
+            Form::Big(t) if count * 3 <= t.len() => t,
             _ => {
                 // A listpack (walked anyway) or a large share: shuffle all, keep a prefix.
                 return super::shuffled_prefix(self.iter().collect(), count);
@@ -275,12 +278,12 @@ impl HashValue {
         count: usize,
         mut visit: impl FnMut(&'a [u8], &'a [u8]),
     ) -> u64 {
-        match self {
-            HashValue::Listpack(lp) => {
+        match self.0.form() {
+            Form::Small(lp) => {
                 Pairs(lp.iter()).for_each(|(f, v)| visit(f, v));
                 0
             }
-            HashValue::Table(t) => {
+            Form::Big(t) => {
                 let mut seen = 0;
                 t.scan_from(cursor, |e| {
                     visit(e.field(), e.value());
@@ -302,6 +305,31 @@ mod tests {
             hash_max_listpack_value: value,
             ..EncodingLimits::default()
         }
+    }
+
+    #[test]
+    fn one_pointer_with_a_niche() {
+        assert_eq!(std::mem::size_of::<HashValue>(), 8);
+        assert_eq!(
+            std::mem::size_of::<Option<HashValue>>(),
+            std::mem::size_of::<HashValue>()
+        );
+    }
+
+    #[test]
+    fn small_hash_is_one_exact_allocation() {
+        // Ten 7-byte fields with 16-byte values: 10 * (1 + 7 + 1 + 16) bytes of entries and a
+        // 3-byte header (jemalloc's 256-byte class).
+        let mut h = HashValue::new();
+        for f in 0..10 {
+            h.set(
+                format!("field:{f}").as_bytes(),
+                &[b'v'; 16],
+                &limits(128, 64),
+            );
+        }
+        assert_eq!(h.encoding(), "listpack");
+        assert_eq!(h.heap_bytes(0), 253);
     }
 
     #[test]

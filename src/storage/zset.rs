@@ -1,7 +1,7 @@
 //! Sorted sets: distinct members ordered by (score, member bytes).
 //!
 //! Two encodings, switched where Redis 7.0 switches them:
-//! - `Listpack`: member, score pairs in order in one `Listpack` (scores as 8 raw bytes), below
+//! - `Listpack`: member, score pairs in order in one `SmallPack`, below
 //!   zset-max-listpack-entries members of at most zset-max-listpack-value bytes. Every operation
 //!   is a walk, as in Redis, and cheap at those sizes.
 //! - `Skiplist`: a skiplist whose links carry spans (the number of elements they jump), so rank
@@ -11,7 +11,8 @@
 //! exactly (first element >= min, then on while <= max), which matters for lexicographic ranges
 //! over members with different scores, where the walk is not a simple interval.
 
-use super::listpack::{Listpack, Offset, entry_size};
+use super::packed::{Form, FormMut, Packed};
+use super::smallpack::{Offset, SmallPack};
 use super::table::{Hashed, OrdTable, member_hash};
 use super::{Either, EncodingLimits};
 
@@ -236,48 +237,40 @@ fn lp_score(entry: &[u8]) -> f64 {
 }
 
 /// (offset of the member entry, member, score) of each pair, in order.
-fn lp_pairs(lp: &Listpack) -> impl Iterator<Item = (Offset, &[u8], f64)> {
-    let mut off = 0;
+fn lp_pairs(lp: &SmallPack) -> impl Iterator<Item = (Offset, &[u8], f64)> {
+    let mut entries = lp.iter_offsets();
     std::iter::from_fn(move || {
-        if off >= lp.end() {
-            return None;
-        }
-        let (member, score_at) = lp.entry_at(off);
-        let (score, next) = lp.entry_at(score_at);
-        let at = off;
-        off = next;
+        let (at, member) = entries.next()?;
+        let (_, score) = entries.next()?;
         Some((at, member, lp_score(score)))
     })
 }
 
-/// The pairs before byte offset `end` (a pair boundary), from the nearest one backwards.
-fn lp_pairs_before(lp: &Listpack, end: Offset) -> impl Iterator<Item = (Offset, &[u8], f64)> {
-    let mut score_at = lp.prev_offset(end);
-    std::iter::from_fn(move || {
-        let at = score_at?;
-        let member_at = lp.prev_offset(at).expect("member before its score");
-        score_at = lp.prev_offset(member_at);
-        Some((
-            member_at,
-            lp.entry_at(member_at).0,
-            lp_score(lp.entry_at(at).0),
-        ))
-    })
+/// (member, score) of each pair from rank `start` on (none past the end), skipping the ones
+/// before by their lengths alone.
+fn lp_pairs_from(lp: &SmallPack, start: usize) -> impl Iterator<Item = (&[u8], f64)> {
+    let mut entries = lp.iter_at(lp.offset_of(2 * start.min(lp.len() / 2)));
+    std::iter::from_fn(move || Some((entries.next()?, lp_score(entries.next()?))))
 }
 
-fn lp_find(lp: &Listpack, member: &[u8]) -> Option<(Offset, f64)> {
+/// The pairs in descending order. The encoding is walked forwards only; it holds at most
+/// zset-max-listpack-entries pairs, so collecting them is a walk like any other.
+fn lp_pairs_rev(lp: &SmallPack) -> impl Iterator<Item = (Offset, &[u8], f64)> {
+    lp_pairs(lp).collect::<Vec<_>>().into_iter().rev()
+}
+
+fn lp_find(lp: &SmallPack, member: &[u8]) -> Option<(Offset, f64)> {
     lp_pairs(lp)
         .find(|(_, m, _)| *m == member)
         .map(|(off, _, s)| (off, s))
 }
 
-fn lp_insert(lp: &mut Listpack, member: &[u8], score: f64) {
+fn lp_insert(lp: &mut SmallPack, member: &[u8], score: f64) {
     let at = lp_pairs(lp)
         .find(|(_, m, s)| before(score, member, *s, m))
         .map_or(lp.end(), |(off, _, _)| off);
-    lp.insert_at(at, member);
     let (bytes, len) = lp_score_bytes(score);
-    lp.insert_at(at + entry_size(member.len()), &bytes[..len]);
+    lp.insert_at(at, &[member, &bytes[..len]]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -691,12 +684,10 @@ impl Clone for SkipList {
 
 // ---------------------------------------------------------------------------------------------
 
-/// A sorted set in either encoding.
+/// A sorted set in either encoding: the compact pack or the skiplist, in one tagged word
+/// (`Packed`) inline in the key's `Value`.
 #[derive(Clone)]
-pub enum ZSet {
-    Listpack(Listpack),
-    Skiplist(Box<SkipList>),
-}
+pub struct ZSet(Packed<SkipList>);
 
 impl std::fmt::Debug for ZSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -728,9 +719,9 @@ impl PartialEq for ZSet {
 impl ZSet {
     /// Heap bytes (MEMORY USAGE), member bytes sampled for the skiplist form.
     pub fn heap_bytes(&self, samples: usize) -> usize {
-        match self {
-            ZSet::Listpack(lp) => lp.allocated(),
-            ZSet::Skiplist(sl) => {
+        match self.0.form() {
+            Form::Small(lp) => lp.allocated(),
+            Form::Big(sl) => {
                 sl.structure_bytes()
                     + super::sampled_total(sl.len, samples, sl.iter().map(|(m, _)| m.len()))
             }
@@ -740,9 +731,9 @@ impl ZSet {
     /// An empty set in the encoding ZADD creates for a first member of `first_len` bytes.
     pub fn for_first_member(first_len: usize, limits: &EncodingLimits) -> ZSet {
         if limits.zset_max_listpack_entries == 0 || first_len > limits.zset_max_listpack_value {
-            ZSet::Skiplist(Box::new(SkipList::new()))
+            ZSet(Packed::big(Box::new(SkipList::new())))
         } else {
-            ZSet::Listpack(Listpack::new())
+            ZSet(Packed::small(SmallPack::new()))
         }
     }
 
@@ -754,26 +745,31 @@ impl ZSet {
                 .iter()
                 .all(|(m, _)| m.len() <= limits.zset_max_listpack_value);
         if compact {
-            let mut lp = Listpack::new();
-            for (m, s) in &items {
-                lp.push_back(m);
-                let (bytes, len) = lp_score_bytes(*s);
-                lp.push_back(&bytes[..len]);
-            }
-            ZSet::Listpack(lp)
+            let scores: Vec<_> = items.iter().map(|(_, s)| lp_score_bytes(*s)).collect();
+            ZSet(Packed::small(SmallPack::from_entries(
+                items
+                    .iter()
+                    .zip(&scores)
+                    .flat_map(|((m, _), (bytes, len))| [&m[..], &bytes[..*len]]),
+            )))
         } else {
             let mut sl = SkipList::new();
             for (m, s) in items {
                 sl.push_back(m, s);
             }
-            ZSet::Skiplist(Box::new(sl))
+            ZSet(Packed::big(Box::new(sl)))
         }
     }
 
+    /// Whether the set is in its compact (listpack) encoding.
+    pub fn is_listpack(&self) -> bool {
+        matches!(self.0.form(), Form::Small(_))
+    }
+
     pub fn len(&self) -> usize {
-        match self {
-            ZSet::Listpack(lp) => lp.len() / 2,
-            ZSet::Skiplist(sl) => sl.len,
+        match self.0.form() {
+            Form::Small(lp) => lp.len() / 2,
+            Form::Big(sl) => sl.len,
         }
     }
 
@@ -783,36 +779,36 @@ impl ZSet {
 
     /// OBJECT ENCODING's name.
     pub fn encoding(&self) -> &'static str {
-        match self {
-            ZSet::Listpack(_) => "listpack",
-            ZSet::Skiplist(_) => "skiplist",
+        match self.0.form() {
+            Form::Small(_) => "listpack",
+            Form::Big(_) => "skiplist",
         }
     }
 
     /// DEBUG OBJECT's serializedlength: roughly what an RDB file would hold (Redis writes a
     /// listpack as one blob, a skiplist as members and 8-byte scores).
     pub fn serialized_len_estimate(&self) -> usize {
-        match self {
-            ZSet::Listpack(lp) => lp.byte_len() + 7,
-            ZSet::Skiplist(sl) => sl.iter().map(|(m, _)| m.len() + 9).sum::<usize>() + 1,
+        match self.0.form() {
+            Form::Small(lp) => lp.byte_len() + 7,
+            Form::Big(sl) => sl.iter().map(|(m, _)| m.len() + 9).sum::<usize>() + 1,
         }
     }
 
     pub fn score(&self, member: &[u8]) -> Option<f64> {
-        match self {
-            ZSet::Listpack(lp) => lp_find(lp, member).map(|(_, s)| s),
-            ZSet::Skiplist(sl) => sl.find(member).map(|x| sl.node(x).score),
+        match self.0.form() {
+            Form::Small(lp) => lp_find(lp, member).map(|(_, s)| s),
+            Form::Big(sl) => sl.find(member).map(|x| sl.node(x).score),
         }
     }
 
     /// Switches a listpack to the skiplist encoding (SORT does, as in Redis).
     pub fn convert_to_skiplist(&mut self) {
-        if let ZSet::Listpack(lp) = self {
+        if let FormMut::Small(lp) = self.0.form_mut() {
             let mut sl = SkipList::new();
             for (_, m, s) in lp_pairs(lp) {
                 sl.push_back(m.into(), s);
             }
-            *self = ZSet::Skiplist(Box::new(sl));
+            *self = ZSet(Packed::big(Box::new(sl)));
         }
     }
 
@@ -830,9 +826,9 @@ impl ZSet {
             Listpack(Offset),
             Skiplist(u32),
         }
-        let found = match self {
-            ZSet::Listpack(lp) => lp_find(lp, member).map(|(off, s)| (Found::Listpack(off), s)),
-            ZSet::Skiplist(sl) => sl
+        let found = match self.0.form_mut() {
+            FormMut::Small(lp) => lp_find(lp, member).map(|(off, s)| (Found::Listpack(off), s)),
+            FormMut::Big(sl) => sl
                 .find(member)
                 .map(|x| (Found::Skiplist(x), sl.node(x).score)),
         };
@@ -856,12 +852,12 @@ impl ZSet {
         if score == cur {
             return AddOutcome::Unchanged(score);
         }
-        match (self, at) {
-            (ZSet::Listpack(lp), Found::Listpack(off)) => {
+        match (self.0.form_mut(), at) {
+            (FormMut::Small(lp), Found::Listpack(off)) => {
                 lp.remove_range_at(off, 2);
                 lp_insert(lp, member, score);
             }
-            (ZSet::Skiplist(sl), Found::Skiplist(x)) => sl.update_score(x, score),
+            (FormMut::Big(sl), Found::Skiplist(x)) => sl.update_score(x, score),
             _ => unreachable!("found in this encoding"),
         }
         AddOutcome::Updated(score)
@@ -869,28 +865,28 @@ impl ZSet {
 
     /// Inserts a member known to be absent.
     fn insert_new(&mut self, member: &[u8], score: f64, limits: &EncodingLimits) {
-        if let ZSet::Listpack(lp) = self
+        if let Form::Small(lp) = self.0.form()
             && (lp.len() / 2 + 1 > limits.zset_max_listpack_entries
                 || member.len() > limits.zset_max_listpack_value)
         {
             self.convert_to_skiplist();
         }
-        match self {
-            ZSet::Listpack(lp) => lp_insert(lp, member, score),
-            ZSet::Skiplist(sl) => sl.insert(member, score),
+        match self.0.form_mut() {
+            FormMut::Small(lp) => lp_insert(lp, member, score),
+            FormMut::Big(sl) => sl.insert(member, score),
         }
     }
 
     pub fn remove(&mut self, member: &[u8]) -> bool {
-        match self {
-            ZSet::Listpack(lp) => match lp_find(lp, member) {
+        match self.0.form_mut() {
+            FormMut::Small(lp) => match lp_find(lp, member) {
                 Some((off, _)) => {
                     lp.remove_range_at(off, 2);
                     true
                 }
                 None => false,
             },
-            ZSet::Skiplist(sl) => match sl.find(member) {
+            FormMut::Big(sl) => match sl.find(member) {
                 Some(x) => {
                     sl.remove_node(x);
                     true
@@ -902,9 +898,9 @@ impl ZSet {
 
     /// The 0-based rank of a member in ascending order.
     pub fn rank(&self, member: &[u8]) -> Option<usize> {
-        match self {
-            ZSet::Listpack(lp) => lp_pairs(lp).position(|(_, m, _)| m == member),
-            ZSet::Skiplist(sl) => sl.find(member).map(|x| sl.rank_of(x)),
+        match self.0.form() {
+            Form::Small(lp) => lp_pairs(lp).position(|(_, m, _)| m == member),
+            Form::Big(sl) => sl.find(member).map(|x| sl.rank_of(x)),
         }
     }
 
@@ -928,15 +924,15 @@ impl ZSet {
         } else {
             limit as usize
         };
-        match self {
-            ZSet::Listpack(lp) => {
+        match self.0.form() {
+            Form::Small(lp) => {
                 let (_, fm, fs) = lp_pairs(lp).next()?;
-                let (_, lm, ls) = lp_pairs_before(lp, lp.end()).next()?;
+                let (_, lm, ls) = lp_pairs(lp).last()?;
                 if !range.gte_min(ls, lm) || !range.lte_max(fs, fm) {
                     return None;
                 }
                 if rev {
-                    let mut down = lp_pairs_before(lp, lp.end());
+                    let mut down = lp_pairs_rev(lp);
                     let mut above = 0;
                     let top = loop {
                         let p = down.next()?;
@@ -974,7 +970,7 @@ impl ZSet {
                     Some((start, count))
                 }
             }
-            ZSet::Skiplist(sl) => {
+            Form::Big(sl) => {
                 let tail = sl.node(sl.tail);
                 let head = sl.node(sl.head[0].next);
                 if !range.gte_min(tail.score, &tail.member)
@@ -1023,24 +1019,21 @@ impl ZSet {
         if count == 0 {
             return;
         }
-        match self {
-            ZSet::Listpack(lp) => {
+        match self.0.form() {
+            Form::Small(lp) => {
                 if rev {
-                    let end = if start + 1 == lp.len() / 2 {
-                        lp.end()
-                    } else {
-                        lp.offset_of(2 * (start + 1))
-                    };
-                    for (_, m, s) in lp_pairs_before(lp, end).take(count) {
+                    // From the lowest rank visited, collected to be visited backwards.
+                    let pairs: Vec<_> = lp_pairs_from(lp, start + 1 - count).take(count).collect();
+                    for &(m, s) in pairs.iter().rev() {
                         f(m, s);
                     }
                 } else {
-                    for (_, m, s) in lp_pairs(lp).skip(start).take(count) {
+                    for (m, s) in lp_pairs_from(lp, start).take(count) {
                         f(m, s);
                     }
                 }
             }
-            ZSet::Skiplist(sl) => {
+            Form::Big(sl) => {
                 let mut x = sl.at_rank(start);
                 for _ in 0..count {
                     let n = sl.node(x);
@@ -1053,9 +1046,9 @@ impl ZSet {
 
     /// The elements from rank `start` upwards, lazily (for walks that may stop early).
     pub fn iter_from(&self, start: usize) -> impl Iterator<Item = (&[u8], f64)> {
-        match self {
-            ZSet::Listpack(lp) => Either::Left(lp_pairs(lp).skip(start).map(|(_, m, s)| (m, s))),
-            ZSet::Skiplist(sl) => {
+        match self.0.form() {
+            Form::Small(lp) => Either::Left(lp_pairs_from(lp, start)),
+            Form::Big(sl) => {
                 let mut x = if start < sl.len {
                     sl.at_rank(start)
                 } else {
@@ -1075,9 +1068,9 @@ impl ZSet {
 
     /// Every element in descending order (the order RDB files list skiplist sets in).
     pub fn for_each_rev<'a>(&'a self, mut f: impl FnMut(&'a [u8], f64)) {
-        match self {
-            ZSet::Listpack(lp) => lp_pairs_before(lp, lp.end()).for_each(|(_, m, s)| f(m, s)),
-            ZSet::Skiplist(sl) => {
+        match self.0.form() {
+            Form::Small(lp) => lp_pairs_rev(lp).for_each(|(_, m, s)| f(m, s)),
+            Form::Big(sl) => {
                 let mut x = sl.tail;
                 while x != NIL {
                     let n = sl.node(x);
@@ -1090,9 +1083,9 @@ impl ZSet {
 
     /// Every element in ascending order.
     pub fn for_each<'a>(&'a self, mut f: impl FnMut(&'a [u8], f64)) {
-        match self {
-            ZSet::Listpack(lp) => lp_pairs(lp).for_each(|(_, m, s)| f(m, s)),
-            ZSet::Skiplist(sl) => sl.iter().for_each(|(m, s)| f(m, s)),
+        match self.0.form() {
+            Form::Small(lp) => lp_pairs(lp).for_each(|(_, m, s)| f(m, s)),
+            Form::Big(sl) => sl.iter().for_each(|(m, s)| f(m, s)),
         }
     }
 
@@ -1101,25 +1094,25 @@ impl ZSet {
         if count == 0 {
             return;
         }
-        match self {
-            ZSet::Listpack(lp) => {
+        match self.0.form_mut() {
+            FormMut::Small(lp) => {
                 let off = lp.offset_of(2 * start);
                 lp.remove_range_at(off, 2 * count);
             }
-            ZSet::Skiplist(sl) => sl.remove_ranks(start, count),
+            FormMut::Big(sl) => sl.remove_ranks(start, count),
         }
     }
 
     /// Elements at the given ranks, each visited in the order given (ranks may repeat).
     pub fn visit_ranks<'a>(&'a self, ranks: &[usize], mut f: impl FnMut(&'a [u8], f64)) {
-        match self {
-            ZSet::Listpack(lp) => {
+        match self.0.form() {
+            Form::Small(lp) => {
                 let pairs: Vec<(&[u8], f64)> = lp_pairs(lp).map(|(_, m, s)| (m, s)).collect();
                 for &r in ranks {
                     f(pairs[r].0, pairs[r].1);
                 }
             }
-            ZSet::Skiplist(sl) => {
+            Form::Big(sl) => {
                 for &r in ranks {
                     let n = sl.node(sl.at_rank(r));
                     f(&n.member, n.score);
@@ -1132,12 +1125,12 @@ impl ZSet {
     /// `count` members from `cursor` (a hash value, so a member present for the whole scan is
     /// returned exactly once even while the set changes) and returns the next cursor.
     pub fn scan<'a>(&'a self, cursor: u64, count: usize, mut f: impl FnMut(&'a [u8], f64)) -> u64 {
-        match self {
-            ZSet::Listpack(_) => {
+        match self.0.form() {
+            Form::Small(_) => {
                 self.for_each(f);
                 0
             }
-            ZSet::Skiplist(sl) => {
+            Form::Big(sl) => {
                 let mut budget = count;
                 sl.index.scan_from(cursor, |s| {
                     let n = sl.node(s.node);

@@ -7,7 +7,7 @@ use super::listpack::{LpBuilder, intset_bytes};
 use super::*;
 use crate::persistence::lzf;
 use crate::storage::stream::{ENTRY_SAME_FIELDS, Stream, lp_str_size};
-use crate::storage::{HashValue, List, SetValue, StrRef, Value, ZSet};
+use crate::storage::{List, SetValue, StrRef, Value};
 use crate::util::num::{fmt_double_resp, parse_i64};
 
 /// Redis stores list elements this large (packed_threshold, 1 GiB) in nodes of their own.
@@ -122,14 +122,14 @@ pub fn object_type(v: &Value) -> u8 {
     match v {
         Value::Str(_) => TYPE_STRING,
         Value::List(_) => TYPE_LIST_QUICKLIST_2,
-        Value::Hash(HashValue::Listpack(_)) => TYPE_HASH_LISTPACK,
-        Value::Hash(HashValue::Table(_)) => TYPE_HASH,
+        Value::Hash(h) if h.small_pack().is_some() => TYPE_HASH_LISTPACK,
+        Value::Hash(_) => TYPE_HASH,
         Value::Set(s) => match **s {
             SetValue::Ints(_) => TYPE_SET_INTSET,
             SetValue::Table(_) => TYPE_SET,
         },
-        Value::ZSet(ZSet::Listpack(_)) => TYPE_ZSET_LISTPACK,
-        Value::ZSet(ZSet::Skiplist(_)) => TYPE_ZSET_2,
+        Value::ZSet(z) if z.is_listpack() => TYPE_ZSET_LISTPACK,
+        Value::ZSet(_) => TYPE_ZSET_2,
         Value::Stream(_) => TYPE_STREAM_LISTPACKS_2,
     }
 }
@@ -143,7 +143,7 @@ pub fn write_object<W: Write + ?Sized>(w: &mut W, v: &Value, opts: Options) -> i
             StrRef::Bytes(data) => write_string(w, data, compress),
         },
         Value::List(l) => write_list(w, l, opts),
-        Value::Hash(HashValue::Listpack(lp)) => {
+        Value::Hash(h) if let Some(lp) = h.small_pack() => {
             let mut b = LpBuilder::new();
             lp.iter().for_each(|e| b.push(e));
             write_string(w, &b.finish(), compress)
@@ -171,7 +171,7 @@ pub fn write_object<W: Write + ?Sized>(w: &mut W, v: &Value, opts: Options) -> i
                 Ok(())
             }
         },
-        Value::ZSet(z @ ZSet::Listpack(_)) => {
+        Value::ZSet(z) if z.is_listpack() => {
             let mut b = LpBuilder::new();
             let mut text = Vec::new();
             z.for_each(|m, s| {

@@ -67,7 +67,7 @@ fn check_skiplist(sl: &SkipList) {
 }
 
 fn check(z: &ZSet) {
-    if let ZSet::Skiplist(sl) = z {
+    if let Form::Big(sl) = z.0.form() {
         check_skiplist(sl);
     }
 }
@@ -489,7 +489,7 @@ fn large_skiplist_ranks_and_compaction() {
     for i in 0..n - 100 {
         z.remove(format!("m{i:05}").as_bytes());
     }
-    let ZSet::Skiplist(sl) = &z else {
+    let Form::Big(sl) = z.0.form() else {
         unreachable!()
     };
     assert!(
@@ -501,4 +501,31 @@ fn large_skiplist_ranks_and_compaction() {
     let copy = z.clone();
     assert_eq!(copy, z);
     check(&copy);
+}
+
+#[test]
+fn one_pointer_with_a_niche() {
+    assert_eq!(std::mem::size_of::<ZSet>(), 8);
+    assert_eq!(
+        std::mem::size_of::<Option<ZSet>>(),
+        std::mem::size_of::<ZSet>()
+    );
+}
+
+#[test]
+fn small_set_is_one_exact_allocation() {
+    // Ten 17-byte members with integral scores below 2^23: 10 * (1 + 17 + 1 + 3) bytes of
+    // entries and a 3-byte header (jemalloc's 224-byte class).
+    let mut z = ZSet::for_first_member(17, &limits(128, 64));
+    for m in 0..10 {
+        let member = format!("member:{m:010}");
+        z.add(
+            member.as_bytes(),
+            (1_000_000 - m) as f64,
+            plain(),
+            &limits(128, 64),
+        );
+    }
+    assert_eq!(z.encoding(), "listpack");
+    assert_eq!(z.heap_bytes(0), 223);
 }

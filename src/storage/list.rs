@@ -273,29 +273,19 @@ impl Node {
         }
     }
 
-    /// The element at `pos` and the position of the next one.
-    #[inline]
-    fn at(&self, pos: Pos) -> (Elem<'_>, Pos) {
-        match self {
-            Node::Bytes(lp) => {
-                let (e, next) = lp.entry_at(pos as Offset);
-                (Elem::Bytes(e), next)
-            }
-            Node::Ints(p) => (Elem::Int(p.get(pos)), pos + 1),
-        }
-    }
-
-    /// The position before `pos` (None at the start).
-    #[inline]
-    fn prev_pos(&self, pos: Pos) -> Option<Pos> {
-        match self {
-            Node::Bytes(lp) => lp.prev_offset(pos),
-            Node::Ints(_) => pos.checked_sub(1),
-        }
-    }
-
     fn get(&self, i: usize) -> Elem<'_> {
-        self.at(self.pos_of(i)).0
+        match self {
+            Node::Bytes(lp) => Elem::Bytes(lp.entry_at(lp.offset_of(i)).0),
+            Node::Ints(p) => Elem::Int(p.get(i)),
+        }
+    }
+
+    /// Position `pos`, with the node resolved (the start of a walk).
+    fn at_pos(&self, pos: Pos) -> At<'_> {
+        match self {
+            Node::Bytes(lp) => At::Bytes(lp, pos),
+            Node::Ints(p) => At::Ints(p, pos),
+        }
     }
 
     /// Removes up to `limit` elements matching `needle` (0: all), the first or the last ones.
@@ -536,8 +526,8 @@ impl List {
             list: self,
             front: start,
             back: end,
-            front_pos: None,
-            back_pos: None,
+            front_at: None,
+            back_at: None,
         }
     }
 }
@@ -549,15 +539,41 @@ impl PartialEq for List {
     }
 }
 
-/// Elements `front..back` of a list, with the (node, position) reached from each end.
+/// Elements `front..back` of a list, walked from either end.
 pub struct Range<'a> {
     list: &'a List,
     front: usize,
     back: usize,
-    /// The node and position of the next element from the front.
-    front_pos: Option<(usize, Pos)>,
-    /// The node and position of the last element returned from the back.
-    back_pos: Option<(usize, Pos)>,
+    /// The next element from the front.
+    front_at: Option<Cursor<'a>>,
+    /// The last element returned from the back.
+    back_at: Option<Cursor<'a>>,
+}
+
+/// A node of a walk and a position in it, resolved to the node's kind once so that each step
+/// is one match.
+#[derive(Clone, Copy)]
+struct Cursor<'a> {
+    ni: usize,
+    at: At<'a>,
+}
+
+#[derive(Clone, Copy)]
+enum At<'a> {
+    Bytes(&'a Listpack, Offset),
+    Ints(&'a IntPack, usize),
+}
+
+impl<'a> Range<'a> {
+    /// A cursor at element `index`.
+    fn cursor(&self, index: usize) -> Cursor<'a> {
+        let (ni, i) = self.list.locate(index);
+        let node = &self.list.nodes[ni];
+        Cursor {
+            ni,
+            at: node.at_pos(node.pos_of(i)),
+        }
+    }
 }
 
 impl<'a> Iterator for Range<'a> {
@@ -568,20 +584,27 @@ impl<'a> Iterator for Range<'a> {
         if self.front >= self.back {
             return None;
         }
-        let nodes = &self.list.nodes;
-        let (mut ni, mut pos) = match self.front_pos {
-            Some(p) => p,
-            None => {
-                let (ni, i) = self.list.locate(self.front);
-                (ni, nodes[ni].pos_of(i))
+        let c = match &mut self.front_at {
+            Some(c) => c,
+            None => self.front_at.insert(self.cursor(self.front)),
+        };
+        let e = loop {
+            match &mut c.at {
+                At::Bytes(lp, off) if *off < lp.end() => {
+                    let (e, next) = lp.entry_at(*off);
+                    *off = next;
+                    break Elem::Bytes(e);
+                }
+                At::Ints(p, i) if *i < p.len() => {
+                    *i += 1;
+                    break Elem::Int(p.get(*i - 1));
+                }
+                _ => {
+                    c.ni += 1;
+                    c.at = self.list.nodes[c.ni].at_pos(0);
+                }
             }
         };
-        if pos >= nodes[ni].end_pos() {
-            ni += 1;
-            pos = 0;
-        }
-        let (e, next) = nodes[ni].at(pos);
-        self.front_pos = Some((ni, next));
         self.front += 1;
         Some(e)
     }
@@ -600,20 +623,33 @@ impl<'a> DoubleEndedIterator for Range<'a> {
         if self.front >= self.back {
             return None;
         }
-        let nodes = &self.list.nodes;
-        let (ni, pos) = match self.back_pos {
-            Some((ni, pos)) => match nodes[ni].prev_pos(pos) {
-                Some(prev) => (ni, prev),
-                None => (ni - 1, nodes[ni - 1].prev_pos(nodes[ni - 1].end_pos())?),
-            },
-            None => {
-                let (ni, i) = self.list.locate(self.back - 1);
-                (ni, nodes[ni].pos_of(i))
-            }
-        };
-        self.back_pos = Some((ni, pos));
         self.back -= 1;
-        Some(nodes[ni].at(pos).0)
+        let Some(c) = &mut self.back_at else {
+            let c = self.back_at.insert(self.cursor(self.back));
+            return Some(match c.at {
+                At::Bytes(lp, off) => Elem::Bytes(lp.entry_at(off).0),
+                At::Ints(p, i) => Elem::Int(p.get(i)),
+            });
+        };
+        Some(loop {
+            match &mut c.at {
+                At::Bytes(lp, off) => {
+                    if let Some(prev) = lp.prev_offset(*off) {
+                        *off = prev;
+                        break Elem::Bytes(lp.entry_at(prev).0);
+                    }
+                }
+                At::Ints(p, i) => {
+                    if *i > 0 {
+                        *i -= 1;
+                        break Elem::Int(p.get(*i));
+                    }
+                }
+            }
+            c.ni -= 1;
+            let node = &self.list.nodes[c.ni];
+            c.at = node.at_pos(node.end_pos());
+        })
     }
 }
 

@@ -98,14 +98,6 @@ impl IntPack {
         self.data[i * w..(i + 1) * w].copy_from_slice(&off.to_le_bytes()[..w]);
     }
 
-    pub fn first(&self) -> Option<i64> {
-        (!self.is_empty()).then(|| self.get(0))
-    }
-
-    pub fn last(&self) -> Option<i64> {
-        (!self.is_empty()).then(|| self.get(self.len() - 1))
-    }
-
     #[inline]
     fn fits(&self, v: i64) -> bool {
         self.width > 0 && (0..range_of(self.width)).contains(&(v as i128 - self.base as i128))
@@ -268,7 +260,6 @@ mod tests {
             r.reverse();
             r
         });
-        assert_eq!((p.first(), p.last()), (Some(-1_000_000), Some(i64::MIN)));
     }
 
     #[test]

@@ -103,18 +103,26 @@ fn populate(r: &mut Raw, big: usize) {
     for start in (0..big).step_by(chunk) {
         let end = (start + chunk).min(big);
         let mut list = vec!["RPUSH".to_string(), "l:big".into()];
+        let mut ints = vec!["RPUSH".to_string(), "l:ints".into()];
         let mut hash = vec!["HSET".to_string(), "h:big".into()];
         let mut set = vec!["SADD".to_string(), "set:big".into()];
         let mut zset = vec!["ZADD".to_string(), "z:big".into()];
         for i in start..end {
             list.push(format!("element-{i}"));
+            // Integers of every listpack encoding, with a few non-canonical texts among them.
+            ints.push(match i {
+                _ if i % 997 == 0 => (i64::MAX - i as i64).to_string(),
+                _ if i % 1009 == 0 => format!("0{i}"),
+                _ if i % 499 == 0 => (i as i64 * -1_000_003).to_string(),
+                _ => ((i as i64 * 37) % 20011 - 10000).to_string(),
+            });
             hash.push(format!("field-{i}"));
             hash.push(i.to_string());
             set.push(format!("member-{i}"));
             zset.push(format!("{}", i as f64 / 7.0));
             zset.push(format!("m{i}"));
         }
-        for c in [list, hash, set, zset] {
+        for c in [list, ints, hash, set, zset] {
             let refs: Vec<&str> = c.iter().map(String::as_str).collect();
             ok(r, &refs);
         }
@@ -279,7 +287,7 @@ fn dump_restores_across_servers() {
     populate(&mut f, 300);
     populate(&mut r, 300);
     let keys = [
-        "s:small", "s:int", "s:long", "l:small", "l:big", "h:small", "h:big", "set:ints",
+        "s:small", "s:int", "s:long", "l:small", "l:big", "l:ints", "h:small", "h:big", "set:ints",
         "set:big", "z:small", "z:big", "x:small", "x:big",
     ];
     for k in keys {

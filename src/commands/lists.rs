@@ -8,9 +8,17 @@ use super::{
 use crate::protocol::{Args, Reply};
 use crate::server::blocking::{self, BlockedOp};
 use crate::server::notify;
-use crate::storage::list::End;
+use crate::storage::list::{Elem, End, Needle, OwnedElem};
 use crate::storage::{DbView, Value};
 use crate::util::num::parse_i64;
+
+/// Replies one element; integers are formatted on the stack.
+fn reply_elem(reply: &mut Reply, e: Elem) {
+    match e {
+        Elem::Int(n) => reply.bulk_int(n),
+        Elem::Bytes(b) => reply.bulk(b),
+    }
+}
 
 fn new_list() -> Value {
     Value::List(Box::default())
@@ -88,7 +96,7 @@ pub fn rpushx(ctx: &mut Ctx, args: Args) {
 /// Pops up to `count` elements from one end of the list at `key` (which must be a non-empty
 /// list), notifying and deleting the key once empty. Shared by the pops, LMPOP and the blocked
 /// clients served by `server::blocking`.
-pub fn pop_elements(ks: &mut DbView, key: &[u8], end: End, count: usize) -> Vec<Vec<u8>> {
+pub fn pop_elements(ks: &mut DbView, key: &[u8], end: End, count: usize) -> Vec<OwnedElem> {
     let Some(Some(list)) = ks.get_write(key).map(|e| e.value.as_list()) else {
         return Vec::new();
     };
@@ -139,14 +147,14 @@ fn pop_generic(ctx: &mut Ctx, args: Args, end: End) {
     match count {
         None => {
             let v = pop_elements(ctx.ks, key, end, 1);
-            ctx.reply.bulk(&v[0]);
+            reply_elem(ctx.reply, v[0].as_elem());
         }
         Some(0) => ctx.reply.array(0),
         Some(n) => {
             let vs = pop_elements(ctx.ks, key, end, n);
             ctx.reply.array(vs.len());
             for v in &vs {
-                ctx.reply.bulk(v);
+                reply_elem(ctx.reply, v.as_elem());
             }
         }
     }
@@ -182,7 +190,7 @@ pub fn lindex(ctx: &mut Ctx, args: Args) {
         return ctx.reply.error(NOT_INT);
     };
     match resolve_index(index, list.len()).and_then(|i| list.get(i)) {
-        Some(v) => ctx.reply.bulk(v),
+        Some(v) => reply_elem(ctx.reply, v),
         None => ctx.reply.null(),
     }
 }
@@ -240,7 +248,7 @@ pub fn lrange(ctx: &mut Ctx, args: Args) {
         Some((s, e)) => {
             ctx.reply.array(e - s + 1);
             for v in list.range(s, e + 1) {
-                ctx.reply.bulk(v);
+                reply_elem(ctx.reply, v);
             }
         }
     }
@@ -285,8 +293,8 @@ pub fn linsert(ctx: &mut Ctx, args: Args) {
         Ok(None) => return ctx.reply.int(0),
         Ok(Some(l)) => l,
     };
-    let pivot = args.get(3);
-    let Some(at) = list.iter().position(|e| e == pivot) else {
+    let pivot = Needle::new(args.get(3));
+    let Some(at) = list.iter().position(|e| pivot.matches(e)) else {
         return ctx.reply.int(-1);
     };
     list.insert(at + after as usize, args.get(4), fill);
@@ -380,7 +388,8 @@ pub fn lpos(ctx: &mut Ctx, args: Args) {
         rank.unsigned_abs() as usize - 1
     };
     let mut found: Vec<usize> = Vec::new();
-    let matches = |(i, e): (usize, &[u8])| (e == element).then_some(i);
+    let needle = Needle::new(element);
+    let matches = |(i, e): (usize, Elem)| needle.matches(e).then_some(i);
     let positions: Box<dyn Iterator<Item = usize>> = if rank > 0 {
         Box::new(list.iter().take(scan).enumerate().filter_map(matches))
     } else {
@@ -426,7 +435,7 @@ pub fn move_element(
     from: End,
     to: End,
     fill: i64,
-) -> Result<Vec<u8>, Replied> {
+) -> Result<OwnedElem, Replied> {
     // The destination's type is checked before anything moves.
     write_typed(ks, reply, dst, Value::as_list)?;
     let Some(list) = write_typed(ks, reply, src, Value::as_list)? else {
@@ -440,7 +449,7 @@ pub fn move_element(
     // Redis deletes an emptied source only after the push, so LMOVE k k on a one-element list
     // keeps it.
     let dst_list = create_typed(ks, reply, dst, Value::as_list, new_list)?;
-    dst_list.push(to, &value, fill);
+    dst_list.push_elem(to, value.as_elem(), fill);
     ks.mark_dirty(dst, 1);
     ks.notify(notify::LIST, push_event(to), dst);
     ks.notify(notify::LIST, pop_event(from), src);
@@ -461,7 +470,7 @@ fn lmove_generic(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) {
         Ok(Some(_)) => {}
     }
     if let Ok(v) = move_element(ctx.ks, ctx.reply, src, dst, from, to, fill) {
-        ctx.reply.bulk(&v);
+        reply_elem(ctx.reply, v.as_elem());
     }
 }
 
@@ -528,7 +537,7 @@ pub fn reply_mpop(ks: &mut DbView, reply: &mut Reply, key: &[u8], end: End, coun
     reply.bulk(key);
     reply.array(vs.len());
     for v in &vs {
-        reply.bulk(v);
+        reply_elem(reply, v.as_elem());
     }
     vs.len()
 }
@@ -597,7 +606,7 @@ fn blocking_pop(ctx: &mut Ctx, args: Args, end: End) {
             let v = pop_elements(ctx.ks, key, end, 1);
             ctx.reply.array(2);
             ctx.reply.bulk(key);
-            ctx.reply.bulk(&v[0]);
+            reply_elem(ctx.reply, v[0].as_elem());
             ctx.propagate_served(&BlockedOp::Pop(end), key);
         }
         Ok(None) => blocking::block(ctx, keys, deadline, BlockedOp::Pop(end)),
@@ -644,7 +653,7 @@ fn blocking_move(ctx: &mut Ctx, src: &[u8], op: BlockedOp, deadline: i64) {
         Err(Replied) => {}
         Ok(Some(l)) if !l.is_empty() => {
             if let Ok(v) = move_element(ctx.ks, ctx.reply, src, dest, from, to, fill) {
-                ctx.reply.bulk(&v);
+                reply_elem(ctx.reply, v.as_elem());
                 ctx.propagate_served(&op, src);
             }
         }
@@ -703,14 +712,14 @@ pub fn serve_blocked(
             let v = pop_elements(ks, key, *end, 1);
             reply.array(2);
             reply.bulk(key);
-            reply.bulk(&v[0]);
+            reply_elem(reply, v[0].as_elem());
         }
         BlockedOp::MPop { end, count } => {
             reply_mpop(ks, reply, key, *end, *count);
         }
         BlockedOp::Move { from, to, dest, .. } => {
             if let Ok(v) = move_element(ks, reply, key, dest, *from, *to, fill) {
-                reply.bulk(&v);
+                reply_elem(reply, v.as_elem());
             }
         }
         BlockedOp::ZPop(_) | BlockedOp::ZMPop { .. } => {

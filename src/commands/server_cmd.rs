@@ -116,8 +116,9 @@ fn mix_value(d: &mut [u8; 20], v: &Value, volatile: bool) {
             mix_digest(d, s.as_bytes(&mut scratch));
         }
         Value::List(l) => {
+            let mut scratch = itoa::Buffer::new();
             for e in l.iter() {
-                mix_digest(d, e);
+                mix_digest(d, e.bytes(&mut scratch));
             }
         }
         // Hashes and sets are order-independent: each member (a hash's field mixed with its

@@ -141,7 +141,10 @@ fn load(ctx: &mut Ctx, key: &[u8]) -> Result<Option<Vec<Vec<u8>>>, Replied> {
         return Ok(None);
     };
     let elements = match &mut e.value {
-        Value::List(l) => l.iter().map(<[u8]>::to_vec).collect(),
+        Value::List(l) => {
+            let mut scratch = itoa::Buffer::new();
+            l.iter().map(|e| e.bytes(&mut scratch).to_vec()).collect()
+        }
         Value::Set(s) => {
             let mut scratch = itoa::Buffer::new();
             s.iter().map(|m| m.bytes(&mut scratch).to_vec()).collect()

@@ -73,9 +73,25 @@ impl Reply {
         self.out.extend_from_slice(b"\r\n");
     }
 
+    /// An integer as a bulk string (list elements, set members), framed on the stack and
+    /// copied once: it is at most 20 characters, so its length is one or two digits.
     pub fn bulk_int(&mut self, v: i64) {
         let mut b = itoa::Buffer::new();
-        self.bulk(b.format(v).as_bytes());
+        let digits = b.format(v).as_bytes();
+        let n = digits.len();
+        let mut frame = [0u8; 27];
+        frame[0] = b'$';
+        let mut at = 1;
+        if n >= 10 {
+            frame[at] = b'0' + (n / 10) as u8;
+            at += 1;
+        }
+        frame[at] = b'0' + (n % 10) as u8;
+        frame[at + 1..at + 3].copy_from_slice(b"\r\n");
+        at += 3;
+        frame[at..at + n].copy_from_slice(digits);
+        frame[at + n..at + n + 2].copy_from_slice(b"\r\n");
+        self.out.extend_from_slice(&frame[..at + n + 2]);
     }
 
     pub fn bulk_or_null(&mut self, s: Option<&[u8]>) {
@@ -224,6 +240,16 @@ mod tests {
         r.null();
         r.bool(true);
         assert_eq!(r.out, b"%2\r\n_\r\n#t\r\n");
+    }
+
+    #[test]
+    fn integers_frame_like_bulk_strings() {
+        for v in [0, 7, -7, 123456789, 1234567890, i64::MAX, i64::MIN] {
+            let (mut a, mut b) = (Reply::new(), Reply::new());
+            a.bulk_int(v);
+            b.bulk(v.to_string().as_bytes());
+            assert_eq!(a.out, b.out, "{v}");
+        }
     }
 
     #[test]

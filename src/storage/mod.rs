@@ -3,6 +3,7 @@
 pub mod access;
 pub mod hash;
 pub mod hll;
+pub mod intpack;
 pub mod intset;
 pub mod key;
 pub mod keyspace;
@@ -82,7 +83,13 @@ impl Value {
     pub fn serialized_len_estimate(&self) -> usize {
         match self {
             Value::Str(s) => s.len() + 1,
-            Value::List(l) => 1 + l.iter().map(|e| e.len() + 1).sum::<usize>(),
+            Value::List(l) => {
+                let mut scratch = itoa::Buffer::new();
+                1 + l
+                    .iter()
+                    .map(|e| e.bytes(&mut scratch).len() + 1)
+                    .sum::<usize>()
+            }
             Value::Hash(h) => 1 + h.iter().map(|(f, v)| f.len() + v.len() + 2).sum::<usize>(),
             Value::Set(s) => 1 + s.len() * 8,
             Value::ZSet(z) => z.serialized_len_estimate(),

@@ -90,7 +90,8 @@ fn write_value(out: &mut Vec<u8>, key: &[u8], value: &Value) {
             );
         }
         Value::List(l) => {
-            let elements: Vec<Vec<u8>> = l.iter().map(|e| e.to_vec()).collect();
+            let mut scratch = itoa::Buffer::new();
+            let elements: Vec<Vec<u8>> = l.iter().map(|e| e.bytes(&mut scratch).to_vec()).collect();
             batched(
                 out,
                 &[b"RPUSH", key],

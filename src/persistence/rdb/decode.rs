@@ -10,7 +10,7 @@ use super::listpack::{Elem, intset_members, listpack_elems, ziplist_elems, zipma
 use super::*;
 use crate::persistence::lzf;
 use crate::storage::intset::IntSet;
-use crate::storage::list::End;
+use crate::storage::list::{self, End};
 use crate::storage::stream::{Consumer, ENTRY_DELETED, ENTRY_SAME_FIELDS, Group, Nack, StreamId};
 use crate::storage::{EncodingLimits, HashValue, List, SetValue, StrValue, Stream, Value, ZSet};
 use crate::util::num::parse_strtod;
@@ -266,7 +266,6 @@ pub fn read_object<R: Read>(r: &mut Reader<R>, t: u8, lim: &Limits) -> Res<Loade
         TYPE_LIST_QUICKLIST | TYPE_LIST_QUICKLIST_2 => {
             let nodes = r.count()?;
             let mut l = List::new();
-            let mut scratch = itoa::Buffer::new();
             for _ in 0..nodes {
                 let container = if t == TYPE_LIST_QUICKLIST_2 {
                     r.length()?
@@ -283,12 +282,12 @@ pub fn read_object<R: Read>(r: &mut Reader<R>, t: u8, lim: &Limits) -> Res<Loade
                             listpack_elems(&blob)
                         }
                         .map_err(|e| blob_err(r, e))?;
+                        let fill = enc.list_max_listpack_size;
                         for e in elems {
-                            l.push(
-                                End::Right,
-                                e.bytes(&mut scratch),
-                                enc.list_max_listpack_size,
-                            );
+                            match e {
+                                Elem::Int(n) => l.push_elem(End::Right, list::Elem::Int(n), fill),
+                                Elem::Str(s) => l.push(End::Right, s, fill),
+                            }
                         }
                     }
                     _ => return Err(r.error("unknown quicklist node container")),

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use super::listpack::{LpBuilder, intset_bytes};
 use super::*;
 use crate::persistence::lzf;
+use crate::storage::list::Elem;
 use crate::storage::stream::{ENTRY_SAME_FIELDS, Stream, lp_str_size};
 use crate::storage::{List, SetValue, StrRef, Value};
 use crate::util::num::{fmt_double_resp, parse_i64};
@@ -215,7 +216,9 @@ fn write_list<W: Write + ?Sized>(w: &mut W, l: &List, opts: Options) -> io::Resu
     // First pass: how many elements go in each node (a plain node holds one huge element).
     let mut nodes: Vec<(bool, usize)> = Vec::new();
     let (mut bytes, mut count) = (0usize, 0usize);
+    let mut scratch = itoa::Buffer::new();
     for e in l.iter() {
+        let e = e.bytes(&mut scratch);
         if e.len() >= PLAIN_NODE_THRESHOLD {
             if count > 0 {
                 nodes.push((false, count));
@@ -243,12 +246,16 @@ fn write_list<W: Write + ?Sized>(w: &mut W, l: &List, opts: Options) -> io::Resu
     for (plain, count) in nodes {
         if plain {
             write_len(w, NODE_PLAIN)?;
-            write_string(w, elems.next().unwrap_or_default(), opts.compress)?;
+            let e = elems.next().unwrap_or(Elem::Bytes(b""));
+            write_string(w, e.bytes(&mut scratch), opts.compress)?;
             continue;
         }
         let mut b = LpBuilder::new();
         for e in elems.by_ref().take(count) {
-            b.push(e);
+            match e {
+                Elem::Int(n) => b.push_int(n),
+                Elem::Bytes(s) => b.push(s),
+            }
         }
         write_len(w, NODE_PACKED)?;
         write_string(w, &b.finish(), opts.compress)?;

@@ -72,9 +72,13 @@ pub struct AofStats {
     pub loading_total_bytes: AtomicU64,
     pub loading_loaded_bytes: AtomicU64,
     pub rewrite_in_progress: AtomicBool,
-    /// CONFIG SET appendonly yes arrived while another rewrite ran: the cron starts the AOF
-    /// once it is done (aof_rewrite_scheduled).
-    pub enable_scheduled: AtomicBool,
+    /// The running rewrite writes the first base of an AOF being turned on (Redis's
+    /// AOF_WAIT_REWRITE): until it is done the files hold nothing.
+    pub writing_first_base: AtomicBool,
+    /// A rewrite asked for while another background job ran (BGREWRITEAOF during a BGSAVE
+    /// or in MULTI, CONFIG SET appendonly yes meanwhile): the cron starts it once the job is
+    /// done (aof_rewrite_scheduled).
+    pub rewrite_scheduled: AtomicBool,
     pub rewrite_started: Mutex<Option<Instant>>,
     pub last_rewrite_secs: AtomicI64,
     pub last_rewrite_ok: AtomicBool,
@@ -147,7 +151,8 @@ impl Aof {
                 loading_total_bytes: AtomicU64::new(0),
                 loading_loaded_bytes: AtomicU64::new(0),
                 rewrite_in_progress: AtomicBool::new(false),
-                enable_scheduled: AtomicBool::new(false),
+                writing_first_base: AtomicBool::new(false),
+                rewrite_scheduled: AtomicBool::new(false),
                 rewrite_started: Mutex::new(None),
                 last_rewrite_secs: AtomicI64::new(-1),
                 last_rewrite_ok: AtomicBool::new(true),
@@ -306,17 +311,26 @@ impl Aof {
 }
 
 /// CONFIG SET appendonly: turning it on writes a base first (recording starts at its
-/// cut-over); turning it off flushes and fsyncs what was appended, then stops.
+/// cut-over), scheduled while another background job runs; turning it off stops a running
+/// rewrite (as Redis kills its child), flushes and fsyncs what was appended, then stops.
 pub fn apply_appendonly(server: &Arc<Server>) {
     let on = server.config.read().appendonly;
-    let scheduled = &server.aof.stats.enable_scheduled;
+    let scheduled = &server.aof.stats.rewrite_scheduled;
     if on && !server.aof.feeding() {
-        if rewrite::start_background(server, rewrite::Reason::Enable).is_err() {
-            // A rewrite runs (BGREWRITEAOF with the AOF off): start once it is done.
-            scheduled.store(true, Ordering::Release);
+        match rewrite::start_background(server) {
+            Ok(()) => {}
+            // A base alone is being written (BGREWRITEAOF with the AOF off): start after it.
+            Err(crate::persistence::Job::Rewrite) => scheduled.store(true, Ordering::Release),
+            Err(crate::persistence::Job::Save) => {
+                tracing::warn!(
+                    "AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible."
+                );
+                scheduled.store(true, Ordering::Release);
+            }
         }
     } else if !on {
         scheduled.store(false, Ordering::Release);
+        server.persistence.abort(crate::persistence::Job::Rewrite);
         if server.aof.feeding() {
             server.aof.stop();
         }
@@ -467,8 +481,10 @@ fn writer_loop(server: Arc<Server>, mut file: File) {
             unsynced = true;
         }
         let policy = aof.policy();
-        let skip_fsync = aof.stats.rewrite_in_progress.load(Ordering::Relaxed)
-            && server.config.read().aof.no_fsync_on_rewrite;
+        // no-appendfsync-on-rewrite: no fsync while a rewrite or a BGSAVE writes (Redis:
+        // while any child runs).
+        let skip_fsync =
+            server.config.read().aof.no_fsync_on_rewrite && server.persistence.running().is_some();
         if stop {
             let _ = file.sync_data();
             aof.mark_synced(end);

@@ -259,6 +259,21 @@ pub fn debug(ctx: &mut Ctx, args: Args) {
             .active_expire_enabled
             .store(on, Ordering::Relaxed);
         ctx.reply.ok();
+    } else if eq_ic(sub, "aof-fsync-delay") && argc == 3 {
+        // ferrodis's own test hook (Redis has test-only DEBUG subcommands too): a stalled disk
+        // without root tricks, to check aof_delayed_fsync and that clients are not held up.
+        match crate::util::num::parse_i64(args.get(2)) {
+            Some(ms) if ms >= 0 => {
+                ctx.server
+                    .aof
+                    .fsync_delay_ms
+                    .store(ms as u64, Ordering::Relaxed);
+                ctx.reply.ok();
+            }
+            _ => ctx
+                .reply
+                .error("ERR value is out of range, must be positive"),
+        }
     } else if eq_ic(sub, "object") && argc == 3 {
         let clock = ctx.server.lru_clock();
         match ctx.ks.peek(args.get(2)) {
@@ -286,6 +301,9 @@ pub fn debug(ctx: &mut Ctx, args: Args) {
             ctx.reply,
             "DEBUG",
             &[
+                "AOF-FSYNC-DELAY <milliseconds>",
+                "    (ferrodis) Make every background AOF fsync wait this long first, as a",
+                "    stalled disk would; 0 turns it off. For tests.",
                 "DIGEST",
                 "    Output a hex signature representing the current DB content.",
                 "DIGEST-VALUE <key> [<key> ...]",

@@ -51,6 +51,9 @@ pub struct Aof {
     synced: AtomicU64,
     /// The writer holds writes back behind a slow fsync (everysec): replies do not wait.
     postponing: AtomicBool,
+    /// DEBUG AOF-FSYNC-DELAY: milliseconds each background fsync waits first, standing for a
+    /// stalled disk in tests (0: off).
+    pub fsync_delay_ms: AtomicU64,
     /// Wakes connections waiting for `written` / `synced` to move.
     progress: tokio::sync::Notify,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -138,6 +141,7 @@ impl Aof {
             written: AtomicU64::new(0),
             synced: AtomicU64::new(0),
             postponing: AtomicBool::new(false),
+            fsync_delay_ms: AtomicU64::new(0),
             progress: tokio::sync::Notify::new(),
             writer: Mutex::new(None),
             files: Mutex::new(Files {
@@ -388,6 +392,10 @@ fn spawn_fsyncer(server: Arc<Server>) -> std::sync::mpsc::Sender<File> {
         .name("aof-fsync".into())
         .spawn(move || {
             for f in rx {
+                let delay = server.aof.fsync_delay_ms.load(Ordering::Relaxed);
+                if delay > 0 {
+                    std::thread::sleep(Duration::from_millis(delay));
+                }
                 if let Err(e) = f.sync_data() {
                     tracing::warn!("AOF fsync failed: {e}");
                 }

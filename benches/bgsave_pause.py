@@ -2,6 +2,7 @@
 """Client-visible pauses and peak memory during BGSAVE: ferrodis against redis-server.
 
     python3 benches/bgsave_pause.py [path/to/ferrodis] [--runs N] [--keys N] [--writers N]
+                                    [--only ferrodis|redis-server]
 
 For each run and each server (the order alternates from run to run): a fresh server on a free
 port, `--keys` string keys (16-byte names, 64-byte values) loaded with `redis-cli --pipe`, then
@@ -245,13 +246,17 @@ def main():
     args = sys.argv[1:]
     opts = {"--runs": 3, "--keys": 1_000_000, "--writers": 4}
     binary = "target/release/ferrodis"
+    only = None
     while args:
         a = args.pop(0)
         if a in opts:
             opts[a] = int(args.pop(0))
+        elif a == "--only":
+            only = args.pop(0)
         else:
             binary = a
     servers = [("ferrodis", binary), ("redis-server", "redis-server")]
+    servers = [s for s in servers if only in (None, s[0])]
     print(f"{opts['--keys']} keys, {opts['--writers']} writers, {opts['--runs']} runs per server; "
           f"load: {os.getloadavg()[0]:.2f}")
     print(f"{'server':<13}{'save s':>7}{'reqs':>8}{'max ms':>9}{'p99.9 ms':>10}"
@@ -277,6 +282,8 @@ def main():
             medians[name][field] = statistics.median(values)
             print(f"{name:<13}{field:<11} median {statistics.median(values):8.2f}  "
                   f"min {min(values):8.2f}  max {max(values):8.2f}")
+    if len(medians) < 2:
+        return
     f, r = medians["ferrodis"], medians["redis-server"]
     print(f"\nferrodis / redis-server (medians): max pause {f['max_ms'] / r['max_ms']:.2f}, "
           f"p99.9 {f['p999_ms'] / r['p999_ms']:.2f}, peak memory {f['peak_ratio'] / r['peak_ratio']:.2f}")

@@ -321,7 +321,9 @@ impl Snapshot {
     /// for its own serialization, pausing while too much waits for the disk), then lets the
     /// writer finish: EOF, checksum, fsync. Returns the file, positioned at its end.
     pub fn complete(self, keyspace: &Keyspace) -> Result<File, String> {
-        lower_priority();
+        // The walk keeps its normal priority: it serializes chunks holding their shard's lock,
+        // and a low-priority thread preempted there on a busy machine would hold up every
+        // client of that shard until the scheduler came back to it (priority inversion).
         for index in 0..SHARD_COUNT {
             for chunk in 0..CAPTURE_CHUNKS {
                 while self.sink.queued.load(Ordering::Relaxed) > QUEUE_LIMIT
@@ -353,7 +355,8 @@ impl Snapshot {
 }
 
 /// Gives the calling (background) thread a lower CPU priority, so that on a busy machine the
-/// threads serving clients run first and the snapshot takes the spare cycles.
+/// threads serving clients run first and the snapshot's file output takes the spare cycles
+/// (only for threads that hold no keyspace lock).
 fn lower_priority() {
     // SAFETY: plain system calls on the calling thread; failure only leaves the priority as is.
     unsafe {

@@ -236,7 +236,7 @@ async fn run(server: Arc<Server>) -> i32 {
             ferrodis::persistence::prepare_shutdown(&srv, save, false)
         })
         .await;
-        if matches!(prepared, Ok(Ok(()))) {
+        if matches!(prepared, Ok(true)) {
             break;
         }
     }

@@ -95,7 +95,7 @@ pub fn shutdown(ctx: &mut Ctx, args: Args) {
     }
     let wants_save = save || (!nosave && !ctx.server.config.read().save.is_empty());
     tracing::warn!("User requested shutdown...");
-    if crate::persistence::prepare_shutdown(ctx.server, wants_save, force).is_err() {
+    if !crate::persistence::prepare_shutdown(ctx.server, wants_save, force) {
         return ctx
             .reply
             .error("ERR Errors trying to SHUTDOWN. Check logs.");

@@ -551,19 +551,19 @@ pub fn debug_reload(server: &Server, ks: &mut DbView, opts: ReloadOptions) -> Re
 
 /// Redis's prepareForShutdown (SHUTDOWN, SIGTERM, SIGINT): stops a running BGSAVE and AOF
 /// rewrite, then saves when `save` (SHUTDOWN SAVE, or save points without NOSAVE) with every
-/// shard locked. Err: the server must keep running (the save failed, or the AOF's first base
+/// shard locked. False: the server must keep running (the save failed, or the AOF's first base
 /// is still being written), unless `force`; the reasons are logged as Redis logs them.
-pub fn prepare_shutdown(server: &Server, save: bool, force: bool) -> Result<(), ()> {
-    let result = shutdown_steps(server, save, force);
-    if result.is_err() {
+pub fn prepare_shutdown(server: &Server, save: bool, force: bool) -> bool {
+    let ready = shutdown_steps(server, save, force);
+    if !ready {
         tracing::warn!(
             "Errors trying to shut down the server. Check the logs for more information."
         );
     }
-    result
+    ready
 }
 
-fn shutdown_steps(server: &Server, save: bool, force: bool) -> Result<(), ()> {
+fn shutdown_steps(server: &Server, save: bool, force: bool) -> bool {
     let st = &server.persistence;
     if st.bgsave_in_progress() {
         tracing::warn!("There is a child saving an .rdb. Killing it!");
@@ -575,7 +575,7 @@ fn shutdown_steps(server: &Server, save: bool, force: bool) -> Result<(), ()> {
         if server.aof.stats.writing_first_base.load(Ordering::Acquire) {
             if !force {
                 tracing::warn!("Writing initial AOF, can't exit.");
-                return Err(());
+                return false;
             }
             tracing::warn!("Writing initial AOF. Exit anyway.");
         }
@@ -590,12 +590,12 @@ fn shutdown_steps(server: &Server, save: bool, force: bool) -> Result<(), ()> {
         if save_locked(server, &locked.shards_ref(), true).is_err() {
             if !force {
                 tracing::warn!("Error trying to save the DB, can't exit.");
-                return Err(());
+                return false;
             }
             tracing::warn!("Error trying to save the DB. Exit anyway.");
         }
     }
-    Ok(())
+    true
 }
 
 /// FLUSHALL's file reset: with save points configured Redis 7.0 writes the now empty dataset

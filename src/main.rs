@@ -212,24 +212,32 @@ async fn run(server: Arc<Server>) -> i32 {
         server.config.read().port
     );
     tokio::spawn(server.clone().cron());
-    let by_signal = tokio::select! {
-        _ = tokio::signal::ctrl_c() => {
-            tracing::warn!("Received SIGINT scheduling shutdown...");
-            true
+    // A signal shuts down like SHUTDOWN without arguments (saving when save points are set);
+    // if that fails the server keeps running, as redis-server does.
+    loop {
+        let by_signal = tokio::select! {
+            _ = tokio::signal::ctrl_c() => {
+                tracing::warn!("Received SIGINT scheduling shutdown...");
+                true
+            }
+            _ = sigterm.recv() => {
+                tracing::warn!("Received SIGTERM scheduling shutdown...");
+                true
+            }
+            _ = server.shutdown.notified() => false,
+        };
+        if !by_signal {
+            break;
         }
-        _ = sigterm.recv() => {
-            tracing::warn!("Received SIGTERM scheduling shutdown...");
-            true
-        }
-        _ = server.shutdown.notified() => false,
-    };
-    // Like SHUTDOWN without arguments: save when save points are configured.
-    if by_signal && !server.config.read().save.is_empty() {
-        let saver = server.clone();
-        if let Ok(Err(e)) =
-            tokio::task::spawn_blocking(move || ferrodis::persistence::shutdown_save(&saver)).await
-        {
-            tracing::error!("Error trying to save the DB before exiting: {e}");
+        tracing::warn!("User requested shutdown...");
+        let srv = server.clone();
+        let save = !server.config.read().save.is_empty();
+        let prepared = tokio::task::spawn_blocking(move || {
+            ferrodis::persistence::prepare_shutdown(&srv, save, false)
+        })
+        .await;
+        if matches!(prepared, Ok(true)) {
+            break;
         }
     }
     server.request_shutdown();

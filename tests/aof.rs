@@ -78,7 +78,13 @@ fn wait_rewrite_done(s: &Server) {
     assert_eq!(info_field(s, "aof_last_bgrewrite_status"), "ok");
 }
 
+/// The dataset's digest, once every executed write is in the AOF file: under everysec both
+/// servers hold writes back (acknowledged) while a slow background fsync runs, and tests end
+/// servers with SIGKILL right after taking the digest they expect to reload.
 fn digest(s: &Server) -> String {
+    wait_until("the AOF buffer to reach the file", || {
+        matches!(info_field(s, "aof_buffer_length").as_str(), "" | "0")
+    });
     text(&s.raw().cmd_str(&["DEBUG", "DIGEST"]))
 }
 
@@ -374,7 +380,7 @@ fn round_trip_through_restarts_and_rewrite() {
     assert_eq!(
         files,
         vec![
-            ("appendonly.aof.2.base.aof".to_string(), "b".to_string()),
+            ("appendonly.aof.2.base.rdb".to_string(), "b".to_string()),
             ("appendonly.aof.2.incr.aof".to_string(), "i".to_string())
         ]
     );
@@ -653,11 +659,25 @@ fn crash_with_appendfsync_everysec_loses_at_most_two_seconds() {
     crash_rounds("everysec");
 }
 
-/// SIGKILL while BGREWRITEAOF runs: the files left are valid and hold every acknowledged write.
+/// SIGKILL while BGREWRITEAOF runs, with an RDB-preamble base (Redis's default) and with a base
+/// of commands: the files left are valid and hold every acknowledged write.
 #[test]
 fn crash_during_rewrite() {
+    crash_during_rewrite_with("yes");
+    crash_during_rewrite_with("no");
+}
+
+fn crash_during_rewrite_with(preamble: &str) {
     let dir = Dir::new("aof-crash-rewrite");
-    let s = ferrodis_in(&dir, &["--appendfsync", "always"]);
+    let s = ferrodis_in(
+        &dir,
+        &[
+            "--appendfsync",
+            "always",
+            "--aof-use-rdb-preamble",
+            preamble,
+        ],
+    );
     let mut raw = s.raw();
     // Enough data that the rewrite takes a while.
     let mut batch = Vec::new();
@@ -697,6 +717,155 @@ fn crash_during_rewrite() {
     assert_eq!(s.raw().cmd_str(&["DBSIZE"]), Reply::Int(200_001));
     drop(s);
     check_aof(&dir.aof_dir());
+}
+
+/// Keys of every type in two databases, some with expiries.
+fn fill_mixed(raw: &mut Raw, n: usize) {
+    for db in ["0", "3"] {
+        cmd(raw, &["SELECT", db]);
+        let mut batch = Vec::new();
+        for i in 0..n {
+            let k = format!("mix:k{db}:{i}");
+            let v = i.to_string();
+            let b = |args: &[&str]| encode(&args.iter().map(|a| a.as_bytes()).collect::<Vec<_>>());
+            batch.extend(b(&["SET", &k, &v]));
+            batch.extend(b(&["RPUSH", &format!("mix:l{}", i % 50), &k]));
+            batch.extend(b(&["HSET", &format!("mix:h{}", i % 30), &k, &v]));
+            batch.extend(b(&["SADD", &format!("mix:s{}", i % 20), &k]));
+            batch.extend(b(&["ZADD", &format!("mix:z{}", i % 10), &v, &k]));
+            if i % 7 == 0 {
+                batch.extend(b(&["PEXPIRE", &k, "5000000"]));
+            }
+        }
+        raw.send_raw(&batch);
+        for _ in 0..n * 5 + n.div_ceil(7) {
+            assert!(!raw.read_reply().is_error());
+        }
+    }
+    cmd(raw, &["SELECT", "0"]);
+}
+
+/// The base follows aof-use-rdb-preamble, named as redis-server names it: `.base.rdb` (an RDB
+/// file flagged aof-base) with yes, `.base.aof` (commands) with no, from the first start and
+/// from BGREWRITEAOF; the writes after the rewrite go to the new incremental file; ferrodis
+/// restarted and redis-server started on a copy load the same dataset, and redis-check-aof
+/// accepts the files.
+#[test]
+fn rewrite_base_follows_aof_use_rdb_preamble() {
+    for (preamble, ext) in [("yes", "rdb"), ("no", "aof")] {
+        let dir = Dir::new("aof-base-format");
+        let s = ferrodis_in(&dir, &["--aof-use-rdb-preamble", preamble]);
+        let base = |seq: u32| (format!("appendonly.aof.{seq}.base.{ext}"), "b".to_string());
+        let incr = |seq: u32| (format!("appendonly.aof.{seq}.incr.aof"), "i".to_string());
+        assert_eq!(manifest_files(&dir.aof_dir()), vec![base(1), incr(1)]);
+        run_corpus(&s);
+        let mut raw = s.raw();
+        fill_mixed(&mut raw, 3000);
+        cmd(&mut raw, &["BGREWRITEAOF"]);
+        wait_rewrite_done(&s);
+        cmd(&mut raw, &["INCR", "after"]);
+        cmd(&mut raw, &["DEL", "mix:k0:1"]);
+        cmd(&mut raw, &["SELECT", "3"]);
+        cmd(&mut raw, &["HSET", "mix:h1", "new", "field"]);
+        let want = digest(&s);
+        drop(s);
+        assert_eq!(manifest_files(&dir.aof_dir()), vec![base(2), incr(2)]);
+        let head = std::fs::read(dir.aof_dir().join(&base(2).0)).unwrap();
+        if ext == "rdb" {
+            assert!(
+                head.starts_with(b"REDIS0010"),
+                "{preamble}: not an RDB base"
+            );
+        } else {
+            assert!(head.starts_with(b"*"), "{preamble}: not a base of commands");
+        }
+        let after = incr_commands(&dir.aof_dir());
+        assert!(after.iter().any(|c| c == &["INCR", "after"]), "{after:?}");
+        assert!(!after.iter().any(|c| c[0] == "RPUSH"), "{after:?}");
+        check_aof(&dir.aof_dir());
+        let s = ferrodis_in(&dir, &[]);
+        assert_eq!(digest(&s), want, "{preamble}: ferrodis after restart");
+        drop(s);
+        let copy = Dir::new("aof-base-format-copy");
+        copy_dir(&dir.aof_dir(), &copy.aof_dir());
+        let r = redis_in(&copy, &[]);
+        assert_eq!(
+            digest(&r),
+            want,
+            "{preamble}: redis-server on ferrodis's files"
+        );
+    }
+}
+
+/// BGSAVE, BGREWRITEAOF and BGSAVE SCHEDULE while the other job runs, and inside MULTI: the
+/// replies and INFO flags seen.
+fn scheduling_script(s: &Server) -> Vec<String> {
+    let mut raw = s.raw();
+    let mut out = Vec::new();
+    let run = |raw: &mut Raw, out: &mut Vec<String>, args: &[&str]| {
+        let r = raw.cmd_str(args);
+        let shown = match &r {
+            Reply::Error(e) => format!("{args:?} -> -{e}"),
+            other => format!("{args:?} -> {}", text(other)),
+        };
+        out.push(shown);
+    };
+    let fields = |s: &Server| {
+        [
+            "rdb_bgsave_in_progress",
+            "aof_rewrite_in_progress",
+            "aof_rewrite_scheduled",
+        ]
+        .map(|f| info_field(s, f))
+        .join(",")
+    };
+    // BGSAVE runs; a rewrite waits for it.
+    run(&mut raw, &mut out, &["BGSAVE"]);
+    run(&mut raw, &mut out, &["BGREWRITEAOF"]);
+    run(&mut raw, &mut out, &["BGREWRITEAOF"]);
+    run(&mut raw, &mut out, &["BGSAVE"]);
+    run(&mut raw, &mut out, &["BGSAVE", "SCHEDULE"]);
+    out.push(fields(s));
+    wait_until("the scheduled rewrite to start", || fields(s) == "0,1,0");
+    // The rewrite runs; a BGSAVE waits for it only when scheduled.
+    run(&mut raw, &mut out, &["BGSAVE"]);
+    run(&mut raw, &mut out, &["BGREWRITEAOF"]);
+    run(&mut raw, &mut out, &["BGSAVE", "SCHEDULE"]);
+    wait_until("the scheduled BGSAVE to start", || fields(s) == "1,0,0");
+    wait_until("the BGSAVE to finish", || fields(s) == "0,0,0");
+    // Inside MULTI both are scheduled, then run one after the other.
+    run(&mut raw, &mut out, &["MULTI"]);
+    run(&mut raw, &mut out, &["BGREWRITEAOF"]);
+    run(&mut raw, &mut out, &["BGSAVE"]);
+    let r = raw.cmd_str(&["EXEC"]);
+    out.push(format!("EXEC -> {r:?}"));
+    wait_until("both scheduled jobs", || {
+        info_field(s, "aof_rewrites") == "2" && fields(s) == "0,0,0"
+    });
+    out.push(info_field(s, "rdb_last_bgsave_status"));
+    out.push(info_field(s, "aof_last_bgrewrite_status"));
+    out
+}
+
+/// BGSAVE and the AOF rewrite never run at once (the snapshot slot, Redis's one child): each
+/// waits for the other with redis-server's replies (scheduled, refused, already in progress),
+/// aof_rewrite_scheduled, and BGSAVE SCHEDULE; the same script on both servers, slowed by
+/// rdb-key-save-delay so every job is still running when the next command arrives.
+#[test]
+fn bgsave_and_rewrite_take_turns_like_redis() {
+    let run = |redis: bool| {
+        let dir = Dir::new("aof-turns");
+        let args = ["--rdb-key-save-delay", "1500"];
+        let s = if redis {
+            redis_in(&dir, &args)
+        } else {
+            ferrodis_in(&dir, &args)
+        };
+        let mut raw = s.raw();
+        cmd(&mut raw, &["DEBUG", "POPULATE", "1000"]);
+        scheduling_script(&s)
+    };
+    assert_eq!(run(false), run(true));
 }
 
 /// Runs ferrodis on `dir` expecting it to refuse to start; returns its log.
@@ -1134,7 +1303,7 @@ fn automatic_rewrite_on_growth() {
     });
     let base: u64 = info_field(&s, "aof_base_size").parse().unwrap();
     assert!(base > 4096, "base of {base} bytes");
-    assert!(dir.aof_dir().join("appendonly.aof.2.base.aof").exists());
+    assert!(dir.aof_dir().join("appendonly.aof.2.base.rdb").exists());
     let want = digest(&s);
     drop(s);
     let s = ferrodis_in(&dir, &[]);
@@ -1164,4 +1333,93 @@ fn evictions_are_recorded() {
     drop(s);
     let s = ferrodis_in(&dir, &[]);
     assert_eq!(digest(&s), want);
+}
+
+/// While the first base of an AOF being turned on is written, SHUTDOWN (even NOSAVE) is
+/// refused, as redis-server refuses it ("Writing initial AOF, can't exit."): the files would
+/// hold nothing yet; SHUTDOWN NOSAVE FORCE exits anyway.
+#[test]
+fn shutdown_waits_for_the_first_base() {
+    let run = |redis: bool| {
+        let dir = Dir::new("aof-first-base-shutdown");
+        let args = ["--dir", dir.s(), "--rdb-key-save-delay", "2000"];
+        let mut s = if redis {
+            Server::redis(&args)
+        } else {
+            Server::ferrodis(&args)
+        };
+        let mut raw = s.raw();
+        cmd(&mut raw, &["DEBUG", "POPULATE", "2000"]);
+        cmd(&mut raw, &["CONFIG", "SET", "appendonly", "yes"]);
+        let refused = raw.cmd_str(&["SHUTDOWN", "NOSAVE"]);
+        let log_path = s.dir.join("server.log");
+        let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+        let logged = log().contains("Writing initial AOF, can't exit.");
+        raw.send(&[b"SHUTDOWN", b"NOSAVE", b"FORCE"]);
+        let status = s.wait_exit(DEADLINE).expect("SHUTDOWN FORCE exits");
+        let forced = log().contains("Writing initial AOF. Exit anyway.");
+        (format!("{refused:?}"), logged, status.success(), forced)
+    };
+    let want = (
+        format!(
+            "{:?}",
+            Reply::err("ERR Errors trying to SHUTDOWN. Check logs.")
+        ),
+        true,
+        true,
+        true,
+    );
+    assert_eq!(run(true), want, "redis-server");
+    assert_eq!(run(false), want, "ferrodis");
+}
+
+/// A stalled disk under appendfsync everysec (DEBUG AOF-FSYNC-DELAY makes the background fsync
+/// hang): writes wait behind the running fsync for up to 2 seconds, then go ahead, counted in
+/// aof_delayed_fsync and logged with Redis's line; meanwhile replies keep flowing (Redis, too,
+/// answers while it postpones), and nothing acknowledged is lost.
+#[test]
+fn stalled_fsync_is_reported_without_blocking_clients() {
+    let dir = Dir::new("aof-stalled");
+    let s = ferrodis_in(&dir, &["--appendfsync", "everysec"]);
+    let mut raw = s.raw();
+    cmd(&mut raw, &["DEBUG", "AOF-FSYNC-DELAY", "6000"]);
+    let started = Instant::now();
+    let mut worst = Duration::ZERO;
+    let mut n = 0u64;
+    let mut saw_pending = false;
+    while info_field(&s, "aof_delayed_fsync") == "0" {
+        assert!(started.elapsed() < DEADLINE, "no delayed fsync counted");
+        for _ in 0..20 {
+            let t = Instant::now();
+            cmd(
+                &mut raw,
+                &["SET", &format!("k{}", n % 1000), &n.to_string()],
+            );
+            worst = worst.max(t.elapsed());
+            n += 1;
+        }
+        saw_pending |= info_field(&s, "aof_pending_bio_fsync") == "1";
+    }
+    assert!(saw_pending, "the fsync never showed as in progress");
+    // Writes were held back for up to 2 seconds; their replies were not.
+    assert!(
+        worst < Duration::from_millis(1500),
+        "a reply took {worst:?} behind the stalled fsync"
+    );
+    let log = std::fs::read_to_string(s.dir.join("server.log")).unwrap();
+    assert!(
+        log.contains("Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without waiting for fsync to complete, this may slow down Redis."),
+        "{log}"
+    );
+    cmd(&mut raw, &["DEBUG", "AOF-FSYNC-DELAY", "0"]);
+    cmd(&mut raw, &["SET", "last", "1"]);
+    let want = digest(&s);
+    drop(raw);
+    // SHUTDOWN fsyncs what was written: the restart sees every write.
+    let mut shut = s.raw();
+    shut.send(&[b"SHUTDOWN"]);
+    let mut s = s;
+    s.wait_exit(DEADLINE).expect("SHUTDOWN exits");
+    let s2 = ferrodis_in(&dir, &[]);
+    assert_eq!(digest(&s2), want);
 }

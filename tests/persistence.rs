@@ -656,3 +656,64 @@ fn clients_get_loading_while_the_file_loads() {
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The lines of a server's log holding `needle`.
+fn log_count(s: &Server, needle: &str) -> usize {
+    std::fs::read_to_string(s.dir.join("server.log"))
+        .unwrap_or_default()
+        .matches(needle)
+        .count()
+}
+
+/// A shutdown whose save fails (the temporary file's name is taken by a directory) leaves the
+/// server running, as redis-server: SHUTDOWN and SHUTDOWN SAVE answer an error, SIGTERM and
+/// SIGINT are logged and ignored, and the data stays; SHUTDOWN FORCE exits anyway, without a
+/// dump. The same replies and log lines on both servers.
+#[test]
+fn failed_shutdown_save_keeps_the_server_running() {
+    const GAVE_UP: &str = "Error trying to save the DB, can't exit.";
+    let run = |redis: bool| {
+        let dir = own_dir("rdb-failed-shutdown");
+        let args = ["--dir", dir.to_str().unwrap(), "--save", "3600 1"];
+        let mut s = if redis {
+            Server::redis(&args)
+        } else {
+            Server::ferrodis(&args)
+        };
+        std::fs::create_dir(dir.join(format!("temp-{}.rdb", s.pid()))).unwrap();
+        let mut r = s.raw();
+        let mut out = Vec::new();
+        ok(&mut r, &["SET", "k", "v"]);
+        out.push(format!("{:?}", cmd(&mut r, &["SHUTDOWN"])));
+        out.push(format!("{:?}", cmd(&mut r, &["SHUTDOWN", "SAVE"])));
+        for (n, signal) in [(3, "-TERM"), (4, "-INT")] {
+            let sent = Command::new("kill")
+                .args([signal, &s.pid().to_string()])
+                .status()
+                .unwrap();
+            assert!(sent.success());
+            wait_for("the shutdown attempt", || log_count(&s, GAVE_UP) == n);
+            out.push(format!("{signal}: {:?}", cmd(&mut r, &["GET", "k"])));
+        }
+        out.push(format!(
+            "{} {}",
+            log_count(
+                &s,
+                "Errors trying to shut down the server. Check the logs for more information."
+            ),
+            log_count(&s, GAVE_UP)
+        ));
+        r.send(&[b"SHUTDOWN", b"FORCE"]);
+        let status = s
+            .wait_exit(Duration::from_secs(30))
+            .expect("SHUTDOWN FORCE exits");
+        out.push(format!(
+            "exit {status:?}, forced: {}, dump: {}",
+            log_count(&s, "Error trying to save the DB. Exit anyway."),
+            dir.join("dump.rdb").exists()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        out
+    };
+    assert_eq!(run(false), run(true));
+}

@@ -17,21 +17,14 @@ pub fn save(ctx: &mut Ctx, _args: Args) {
 }
 
 pub fn bgsave(ctx: &mut Ctx, args: Args) {
-    // SCHEDULE only matters while another child (an AOF rewrite) runs; none does here (inside
-    // MULTI/EXEC a BGSAVE is always scheduled, as in Redis).
     if args.len() > 2 || (args.len() == 2 && !eq_ic(args.get(1), "schedule")) {
         return ctx.reply.error(SYNTAX_ERR);
     }
-    if ctx.server.persistence.bgsave_in_progress() {
-        return ctx.reply.error("ERR Background save already in progress");
-    }
-    if ctx.ks.locked.holds_all() {
-        // Inside MULTI/EXEC every shard is held here; the snapshot's instant must wait.
-        ctx.server.persistence.schedule_bgsave();
-        return ctx.reply.simple(b"Background saving scheduled");
-    }
-    match persistence::bgsave(ctx.server) {
-        Ok(()) => ctx.reply.simple(b"Background saving started"),
+    // Inside MULTI/EXEC every shard is held here: the snapshot's instant must wait (Redis
+    // schedules BGSAVE inside EXEC too).
+    let in_exec = ctx.ks.locked.holds_all();
+    match persistence::bgsave_command(ctx.server, args.len() == 2, in_exec) {
+        Ok(text) => ctx.reply.simple(text.as_bytes()),
         Err(e) => ctx.reply.error(&e),
     }
 }

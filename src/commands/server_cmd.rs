@@ -34,20 +34,43 @@ pub fn lastsave(ctx: &mut Ctx, _args: Args) {
         .int(ctx.server.last_save_unix.load(Ordering::Relaxed));
 }
 
-/// BGREWRITEAOF: a new base (and incremental file) in the background.
+/// BGREWRITEAOF: a new base (and incremental file) in the background; scheduled while a
+/// BGSAVE runs or inside MULTI/EXEC, as Redis does.
 pub fn bgrewriteaof(ctx: &mut Ctx, _args: Args) {
-    use crate::persistence::aof::rewrite::{Reason, start_background};
-    let reason = if ctx.server.aof.feeding() {
-        Reason::Rewrite
-    } else {
-        Reason::BaseOnly
+    use crate::persistence::Job;
+    use crate::persistence::aof::rewrite::start_background;
+    const IN_PROGRESS: &str = "ERR Background append only file rewriting already in progress";
+    let server = ctx.server;
+    let schedule = || {
+        server
+            .aof
+            .stats
+            .rewrite_scheduled
+            .store(true, Ordering::Release);
+        server
+            .aof
+            .stats
+            .rewrite_failures
+            .store(0, Ordering::Relaxed);
     };
-    match start_background(ctx.server, reason) {
-        Ok(()) => ctx
-            .reply
-            .simple(b"Background append only file rewriting started"),
-        Err(e) => ctx.reply.error(e),
+    let running = server.persistence.running();
+    if running == Some(Job::Rewrite) {
+        return ctx.reply.error(IN_PROGRESS);
     }
+    if running.is_none() && !ctx.ks.locked.holds_all() {
+        match start_background(server) {
+            Ok(()) => {
+                return ctx
+                    .reply
+                    .simple(b"Background append only file rewriting started");
+            }
+            Err(Job::Rewrite) => return ctx.reply.error(IN_PROGRESS),
+            Err(Job::Save) => {}
+        }
+    }
+    schedule();
+    ctx.reply
+        .simple(b"Background append only file rewriting scheduled")
 }
 
 pub fn shutdown(ctx: &mut Ctx, args: Args) {
@@ -71,12 +94,12 @@ pub fn shutdown(ctx: &mut Ctx, args: Args) {
         return ctx.reply.error(SYNTAX_ERR);
     }
     let wants_save = save || (!nosave && !ctx.server.config.read().save.is_empty());
-    if wants_save && crate::persistence::shutdown_save(ctx.server).is_err() && !force {
+    tracing::warn!("User requested shutdown...");
+    if !crate::persistence::prepare_shutdown(ctx.server, wants_save, force) {
         return ctx
             .reply
             .error("ERR Errors trying to SHUTDOWN. Check logs.");
     }
-    tracing::warn!("User requested shutdown...");
     ctx.server.request_shutdown();
     ctx.client.close_after_reply = true;
 }
@@ -239,6 +262,21 @@ pub fn debug(ctx: &mut Ctx, args: Args) {
             .active_expire_enabled
             .store(on, Ordering::Relaxed);
         ctx.reply.ok();
+    } else if eq_ic(sub, "aof-fsync-delay") && argc == 3 {
+        // ferrodis's own test hook (Redis has test-only DEBUG subcommands too): a stalled disk
+        // without root tricks, to check aof_delayed_fsync and that clients are not held up.
+        match crate::util::num::parse_i64(args.get(2)) {
+            Some(ms) if ms >= 0 => {
+                ctx.server
+                    .aof
+                    .fsync_delay_ms
+                    .store(ms as u64, Ordering::Relaxed);
+                ctx.reply.ok();
+            }
+            _ => ctx
+                .reply
+                .error("ERR value is out of range, must be positive"),
+        }
     } else if eq_ic(sub, "object") && argc == 3 {
         let clock = ctx.server.lru_clock();
         match ctx.ks.peek(args.get(2)) {
@@ -266,6 +304,9 @@ pub fn debug(ctx: &mut Ctx, args: Args) {
             ctx.reply,
             "DEBUG",
             &[
+                "AOF-FSYNC-DELAY <milliseconds>",
+                "    (ferrodis) Make every background AOF fsync wait this long first, as a",
+                "    stalled disk would; 0 turns it off. For tests.",
                 "DIGEST",
                 "    Output a hex signature representing the current DB content.",
                 "DIGEST-VALUE <key> [<key> ...]",

@@ -7,7 +7,7 @@ pub mod params;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use params::{IMMUTABLE, IMPLEMENTED, Kind, PARAMS, PROTECTED, Param};
+use params::{HIDDEN, IMMUTABLE, IMPLEMENTED, Kind, PARAMS, PROTECTED, Param};
 
 use crate::storage::EncodingLimits;
 use crate::util::repr;
@@ -180,6 +180,9 @@ pub struct Config {
     pub dbfilename: String,
     pub rdbcompression: bool,
     pub rdbchecksum: bool,
+    /// rdb-key-save-delay (a testing knob, as in Redis): microseconds a background save waits
+    /// per key it writes.
+    pub rdb_key_save_delay: i64,
     pub stop_writes_on_bgsave_error: bool,
     pub maxmemory: u64,
     pub maxmemory_policy: MaxmemoryPolicy,
@@ -451,6 +454,7 @@ impl Config {
             dbfilename: "dump.rdb".into(),
             rdbcompression: true,
             rdbchecksum: true,
+            rdb_key_save_delay: 0,
             stop_writes_on_bgsave_error: true,
             maxmemory: 0,
             maxmemory_policy: MaxmemoryPolicy::Noeviction,
@@ -650,6 +654,7 @@ impl Config {
         self.dbfilename = v("dbfilename").to_string();
         self.rdbcompression = yes("rdbcompression");
         self.rdbchecksum = yes("rdbchecksum");
+        self.rdb_key_save_delay = int("rdb-key-save-delay");
         self.stop_writes_on_bgsave_error = yes("stop-writes-on-bgsave-error");
         self.maxmemory = int("maxmemory") as u64;
         let policy = v("maxmemory-policy");
@@ -716,7 +721,8 @@ impl Config {
                 }
                 continue;
             }
-            for p in PARAMS {
+            // Hidden parameters (testing knobs) answer only to their exact name, as in Redis.
+            for p in PARAMS.iter().filter(|p| p.flags & HIDDEN == 0) {
                 for name in [p.name, p.alias] {
                     if !name.is_empty()
                         && crate::util::glob::glob_match(pat, name.as_bytes(), true)

@@ -33,6 +33,8 @@ pub const IMMUTABLE: u8 = 1;
 pub const IMPLEMENTED: u8 = 2;
 /// Settable at run time only with enable-protected-configs.
 pub const PROTECTED: u8 = 4;
+/// Left out of CONFIG GET patterns (Redis's HIDDEN_CONFIG testing knobs).
+pub const HIDDEN: u8 = 8;
 
 pub struct Param {
     pub name: &'static str,
@@ -287,6 +289,12 @@ pub static PARAMS: &[Param] = &[
         I,
     ),
     p("rdb-del-sync-files", YN, "no", 0),
+    p(
+        "rdb-key-save-delay",
+        Kind::Int(i32::MIN as i64, MAX_INT),
+        "0",
+        I | HIDDEN,
+    ),
     p("rdb-save-incremental-fsync", YN, "yes", 0),
     p("rdbchecksum", YN, "yes", IM),
     p("rdbcompression", YN, "yes", 0),

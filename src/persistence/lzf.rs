@@ -22,19 +22,39 @@ fn slot(v: u32) -> usize {
     ((v >> (24 - HASH_BITS)).wrapping_sub(v.wrapping_mul(5)) & ((1 << HASH_BITS) - 1)) as usize
 }
 
+thread_local! {
+    /// The hash table, kept per thread and all zeros between calls: allocating and zeroing
+    /// its 256 KiB for every string cost far more than compressing a short value (a save's
+    /// time, and the time a client capturing a snapshot chunk holds its shard).
+    static TABLE: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Compresses `input` into at most `max_out` bytes; None when it would not fit (the caller
 /// then stores the data as is, as Redis does).
 pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
-    let n = input.len();
-    if n < 3 {
+    if input.len() < 3 {
         return None;
     }
+    TABLE.with_borrow_mut(|table| {
+        if table.is_empty() {
+            table.resize(1 << HASH_BITS, 0);
+        }
+        let out = compress_with(input, max_out, table);
+        // Only the slots of the input's 3-byte windows were written: zero them again.
+        for w in input.windows(3) {
+            table[slot(u32::from_be_bytes([0, w[0], w[1], w[2]]))] = 0;
+        }
+        out
+    })
+}
+
+/// `compress` with `table` (all zeros) as the hash table. Each slot holds the latest position
+/// with that hash; 0 means none (position 0 is never a usable reference, as in liblzf).
+fn compress_with(input: &[u8], max_out: usize, table: &mut [u32]) -> Option<Vec<u8>> {
+    let n = input.len();
     // Room for the few bytes the final literal run may add past the checked limit.
     let mut out = vec![0u8; max_out + 8];
     let out_end = max_out;
-    // Each slot holds the latest position with that hash; 0 means none (position 0 is never
-    // a usable reference, as in liblzf).
-    let mut table = vec![0u32; 1 << HASH_BITS];
     let (mut ip, mut op, mut lit) = (0usize, 1usize, 0usize);
     let mut h: u32 = ((input[0] as u32) << 8) | input[1] as u32;
     while ip + 2 < n {
@@ -202,6 +222,18 @@ mod tests {
             assert!(c.len() < s.len());
             assert_eq!(decompress(&c, s.len()).unwrap(), s);
         }
+    }
+
+    #[test]
+    fn the_shared_table_is_left_clean() {
+        let noise: Vec<u8> = (0..3000u32).map(|_| fastrand::u8(..4)).collect();
+        let text = b"hello world hello world hello world hello world".to_vec();
+        let fresh = compress_with(&text, text.len() - 4, &mut vec![0; 1 << HASH_BITS]);
+        assert!(compress(&noise, noise.len() - 4).is_some());
+        let random: Vec<u8> = (0..100).map(|_| fastrand::u8(..)).collect();
+        assert!(compress(&random, 96).is_none());
+        assert_eq!(compress(&text, text.len() - 4), fresh);
+        TABLE.with_borrow(|t| assert!(t.iter().all(|&x| x == 0)));
     }
 
     #[test]

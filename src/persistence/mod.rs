@@ -7,23 +7,15 @@
 //! - This module: SAVE/BGSAVE and their bookkeeping (INFO persistence, LASTSAVE, save points,
 //!   stop-writes-on-bgsave-error), the start-up load and DEBUG RELOAD.
 //!
-//! ## For the AOF rewrite (aof-use-rdb-preamble)
-//! Write a point-in-time RDB preamble to a file of your own:
+//! ## One background job at a time
+//! The keyspace has one snapshot slot, so BGSAVE and the AOF rewrite (whose base is a snapshot
+//! too) run one at a time, as Redis runs one child process: `State::claim` takes the slot, and
+//! a job that finds it taken is refused or scheduled with Redis's replies, then started by the
+//! cron (`cron`) once the slot is free.
 //!
-//! ```ignore
-//! let snap = persistence::snapshot::begin(&server, file, /* aof_base */ true, || {
-//!     // Runs while every shard is locked: the snapshot's instant. Start buffering (or
-//!     // switch the incremental file) here; every write after this is not in the preamble.
-//! })?;
-//! let abort = snap.abort_handle();           // abort.abort() to give up early
-//! std::thread::spawn(move || {
-//!     let file = snap.complete(&server.keyspace); // Result<File, String>: EOF + CRC written,
-//!     // fsynced, positioned at the end: append the AOF tail, then install() it.
-//! });
-//! ```
-//!
-//! Loading such a file: `rdb::decode::load` stops right after the RDB checksum and reports
-//! `LoadStats::end_offset`, where the AOF commands start; pass `skip_expired: false`.
+//! Loading an AOF base with an RDB preamble: `rdb::decode::load` stops right after the RDB
+//! checksum and reports `LoadStats::end_offset`, where the AOF commands start; pass
+//! `skip_expired: false`.
 
 pub mod aof;
 pub mod lzf;
@@ -49,11 +41,26 @@ pub const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, bu
 /// Redis waits this long after a failed BGSAVE before a save point may try again.
 const BGSAVE_RETRY_DELAY_SECS: i64 = 5;
 
+/// A background job holding the keyspace's snapshot slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Job {
+    Save,
+    Rewrite,
+}
+
+struct Running {
+    job: Job,
+    /// Set once the job's snapshot has started.
+    abort: Option<snapshot::AbortHandle>,
+}
+
+/// Redis's reply to BGSAVE while an AOF rewrite runs.
+const OTHER_CHILD: &str = "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.";
+
 /// The bookkeeping behind INFO persistence, LASTSAVE and the save points.
 pub struct State {
     pub loading: AtomicBool,
-    bgsave: Mutex<Option<snapshot::AbortHandle>>,
-    bgsave_in_progress: AtomicBool,
+    running: Mutex<Option<Running>>,
     /// BGSAVE inside MULTI/EXEC (which holds every shard): started by the cron afterwards.
     bgsave_scheduled: AtomicBool,
     bgsave_started_ms: AtomicI64,
@@ -74,8 +81,7 @@ impl Default for State {
     fn default() -> Self {
         State {
             loading: AtomicBool::new(false),
-            bgsave: Mutex::new(None),
-            bgsave_in_progress: AtomicBool::new(false),
+            running: Mutex::new(None),
             bgsave_scheduled: AtomicBool::new(false),
             bgsave_started_ms: AtomicI64::new(0),
             keys_total: AtomicU64::new(0),
@@ -92,8 +98,48 @@ impl Default for State {
 }
 
 impl State {
+    /// The background job holding the snapshot slot.
+    pub fn running(&self) -> Option<Job> {
+        self.running.lock().as_ref().map(|r| r.job)
+    }
+
+    /// Takes the snapshot slot for `job`; Err names the job that holds it.
+    pub fn claim(&self, job: Job) -> Result<(), Job> {
+        let mut r = self.running.lock();
+        match r.as_ref() {
+            Some(other) => Err(other.job),
+            None => {
+                *r = Some(Running { job, abort: None });
+                Ok(())
+            }
+        }
+    }
+
+    /// The running job's snapshot has started: it can be aborted from now on.
+    pub fn set_abort(&self, handle: snapshot::AbortHandle) {
+        if let Some(r) = self.running.lock().as_mut() {
+            r.abort = Some(handle);
+        }
+    }
+
+    pub fn release(&self) {
+        *self.running.lock() = None;
+    }
+
+    /// Stops the running job if it is `job` (its file is discarded; the status is unchanged).
+    pub fn abort(&self, job: Job) {
+        if let Some(Running {
+            job: j,
+            abort: Some(h),
+        }) = self.running.lock().as_ref()
+            && *j == job
+        {
+            h.abort();
+        }
+    }
+
     pub fn bgsave_in_progress(&self) -> bool {
-        self.bgsave_in_progress.load(Ordering::Acquire)
+        self.running() == Some(Job::Save)
     }
 
     /// Writes are refused (MISCONF): the last background save failed, save points are set and
@@ -106,17 +152,12 @@ impl State {
         c.stop_writes_on_bgsave_error && !c.save.is_empty()
     }
 
-    /// Starts a BGSAVE from the cron as soon as the caller's locks are gone.
-    pub fn schedule_bgsave(&self) {
-        self.bgsave_scheduled.store(true, Ordering::Relaxed);
-    }
-
     /// Stops a running background save (its file is discarded; the status is unchanged).
     pub fn abort_bgsave(&self) {
-        if let Some(h) = self.bgsave.lock().as_ref() {
+        if self.bgsave_in_progress() {
             tracing::warn!("Background saving aborted");
-            h.abort();
         }
+        self.abort(Job::Save);
     }
 }
 
@@ -126,9 +167,12 @@ pub fn info_lines(server: &Server, dirty_total: u64, out: &mut String) {
     let st = &server.persistence;
     let now = unix_ms();
     let in_progress = st.bgsave_in_progress();
-    let (current, buffer) = match st.bgsave.lock().as_ref() {
-        Some(h) => (Some(h.keys_written()), h.extra_bytes()),
-        None => (None, 0),
+    let (current, buffer) = match st.running.lock().as_ref() {
+        Some(Running {
+            job: Job::Save,
+            abort: Some(h),
+        }) => (Some(h.keys_written()), h.extra_bytes()),
+        _ => (None, 0),
     };
     let changes = dirty_total.saturating_sub(st.dirty_at_save.load(Ordering::Relaxed));
     let cur_secs = if in_progress {
@@ -222,35 +266,67 @@ pub fn save_locked(server: &Server, shards: &[&Shard], reset_dirty: bool) -> Res
     }
 }
 
-/// Starts a background save. Err carries Redis's error text.
-pub fn bgsave(server: &Arc<Server>) -> Result<(), String> {
+/// BGSAVE [SCHEDULE] (`in_exec`: inside MULTI/EXEC, which holds every shard, so the
+/// snapshot's instant must wait): Redis's reply text, or its error.
+pub fn bgsave_command(
+    server: &Arc<Server>,
+    schedule: bool,
+    in_exec: bool,
+) -> Result<&'static str, String> {
     let st = &server.persistence;
-    if st.bgsave_in_progress.swap(true, Ordering::AcqRel) {
-        return Err("ERR Background save already in progress".into());
+    let scheduled = |st: &State| {
+        st.bgsave_scheduled.store(true, Ordering::Relaxed);
+        Ok("Background saving scheduled")
+    };
+    match st.running() {
+        Some(Job::Save) => return Err("ERR Background save already in progress".into()),
+        Some(Job::Rewrite) if schedule || in_exec => return scheduled(st),
+        Some(Job::Rewrite) => return Err(OTHER_CHILD.into()),
+        None if in_exec => return scheduled(st),
+        None => {}
     }
+    match bgsave(server) {
+        Ok(()) => Ok("Background saving started"),
+        // Another job took the slot meanwhile: answer as if it had been there first.
+        Err(Some(job)) => match job {
+            Job::Save => Err("ERR Background save already in progress".into()),
+            Job::Rewrite if schedule => scheduled(st),
+            Job::Rewrite => Err(OTHER_CHILD.into()),
+        },
+        Err(None) => Err("ERR".into()),
+    }
+}
+
+/// Starts a background save. Err(Some(job)): the snapshot slot is taken; Err(None): the
+/// save could not start (logged).
+pub fn bgsave(server: &Arc<Server>) -> Result<(), Option<Job>> {
+    let st = &server.persistence;
+    st.claim(Job::Save).map_err(Some)?;
     let now = unix_ms();
     st.last_bgsave_try.store(now / 1000, Ordering::Relaxed);
     let temp = temp_path(true);
     let target = rdb_path(server);
-    let started = File::create(&temp).and_then(|f| snapshot::begin(server, f, false, || ()));
+    let started = File::create(&temp)
+        .and_then(|f| snapshot::begin(server, f, snapshot::Format::Rdb { aof_base: false }, || ()));
     let snap = match started {
         Ok(s) => s,
         Err(e) => {
             tracing::warn!("Can't save in background: {e}");
             let _ = std::fs::remove_file(&temp);
             st.last_bgsave_ok.store(false, Ordering::Relaxed);
-            st.bgsave_in_progress.store(false, Ordering::Release);
-            return Err("ERR".into());
+            st.release();
+            return Err(None);
         }
     };
     st.keys_total.store(snap.keys_at_instant, Ordering::Relaxed);
     st.bgsave_started_ms.store(now, Ordering::Relaxed);
-    *st.bgsave.lock() = Some(snap.abort_handle());
+    st.set_abort(snap.abort_handle());
     tracing::info!("Background saving started");
-    let server = server.clone();
+    let srv = server.clone();
     std::thread::Builder::new()
         .name("bgsave".into())
         .spawn(move || {
+            let server = srv;
             let dirty = snap.dirty_at_instant;
             let handle = snap.abort_handle();
             let result = snap
@@ -276,27 +352,41 @@ pub fn bgsave(server: &Arc<Server>) -> Result<(), String> {
                 (unix_ms() - st.bgsave_started_ms.load(Ordering::Relaxed)) / 1000,
                 Ordering::Relaxed,
             );
-            *st.bgsave.lock() = None;
-            st.bgsave_in_progress.store(false, Ordering::Release);
+            st.release();
         })
-        .map_err(|e| format!("ERR {e}"))?;
+        .expect("spawn the background save thread");
     Ok(())
 }
 
-/// The save points, checked by the cron: BGSAVE once a point's seconds have passed since the
-/// last save with at least its number of changes (after a failure, retry every 5 seconds).
-pub fn check_save_points(server: &Arc<Server>) {
+/// The background jobs the cron starts, in Redis's serverCron order, when none runs: a
+/// scheduled AOF rewrite, the save points, the automatic AOF rewrite, a scheduled BGSAVE.
+pub fn cron(server: &Arc<Server>) {
     let st = &server.persistence;
-    if st.bgsave_in_progress() || st.loading.load(Ordering::Relaxed) {
+    if st.running().is_some() || st.loading.load(Ordering::Relaxed) {
         return;
     }
-    if st.bgsave_scheduled.swap(false, Ordering::Relaxed) {
-        let _ = bgsave(server);
+    if aof::rewrite::start_scheduled(server) || check_save_points(server) {
         return;
     }
+    aof::rewrite::maybe_start_automatic(server);
+    let now = unix_ms() / 1000;
+    let retry_ok = now - st.last_bgsave_try.load(Ordering::Relaxed) > BGSAVE_RETRY_DELAY_SECS
+        || st.last_bgsave_ok.load(Ordering::Relaxed);
+    if st.running().is_none() && retry_ok && st.bgsave_scheduled.load(Ordering::Relaxed) {
+        // Cleared only once started: a slot taken meanwhile leaves it for the next tick.
+        if bgsave(server).is_ok() {
+            st.bgsave_scheduled.store(false, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The save points: BGSAVE once a point's seconds have passed since the last save with at
+/// least its number of changes (after a failure, retry every 5 seconds). True if one started.
+fn check_save_points(server: &Arc<Server>) -> bool {
+    let st = &server.persistence;
     let points = server.config.read().save.clone();
     if points.is_empty() {
-        return;
+        return false;
     }
     let now = unix_ms() / 1000;
     let changes = server
@@ -309,10 +399,10 @@ pub fn check_save_points(server: &Arc<Server>) {
     for (secs, min_changes) in points {
         if changes >= min_changes && since_save > secs as i64 && retry_ok {
             tracing::info!("{min_changes} changes in {secs} seconds. Saving...");
-            let _ = bgsave(server);
-            return;
+            return bgsave(server).is_ok();
         }
     }
+    false
 }
 
 fn load_context(server: &Server, skip_expired: bool) -> LoadContext {
@@ -459,13 +549,53 @@ pub fn debug_reload(server: &Server, ks: &mut DbView, opts: ReloadOptions) -> Re
     Ok(())
 }
 
-/// SHUTDOWN's save (and on SIGTERM with save points): stops a background save, then saves
-/// in the foreground with every shard locked.
-pub fn shutdown_save(server: &Server) -> Result<(), String> {
-    server.persistence.abort_bgsave();
-    tracing::info!("Saving the final RDB snapshot before exiting.");
-    let locked = server.keyspace.lock_all();
-    save_locked(server, &locked.shards_ref(), true)
+/// Redis's prepareForShutdown (SHUTDOWN, SIGTERM, SIGINT): stops a running BGSAVE and AOF
+/// rewrite, then saves when `save` (SHUTDOWN SAVE, or save points without NOSAVE) with every
+/// shard locked. False: the server must keep running (the save failed, or the AOF's first base
+/// is still being written), unless `force`; the reasons are logged as Redis logs them.
+pub fn prepare_shutdown(server: &Server, save: bool, force: bool) -> bool {
+    let ready = shutdown_steps(server, save, force);
+    if !ready {
+        tracing::warn!(
+            "Errors trying to shut down the server. Check the logs for more information."
+        );
+    }
+    ready
+}
+
+fn shutdown_steps(server: &Server, save: bool, force: bool) -> bool {
+    let st = &server.persistence;
+    if st.bgsave_in_progress() {
+        tracing::warn!("There is a child saving an .rdb. Killing it!");
+        st.abort(Job::Save);
+        let _ = std::fs::remove_file(temp_path(true));
+    }
+    if st.running() == Some(Job::Rewrite) {
+        // Without its first base the AOF holds nothing: stopping now would lose the dataset.
+        if server.aof.stats.writing_first_base.load(Ordering::Acquire) {
+            if !force {
+                tracing::warn!("Writing initial AOF, can't exit.");
+                return false;
+            }
+            tracing::warn!("Writing initial AOF. Exit anyway.");
+        }
+        tracing::warn!("There is a child rewriting the AOF. Killing it!");
+        st.abort(Job::Rewrite);
+        let dir = PathBuf::from(&server.config.read().aof.dirname);
+        let _ = std::fs::remove_file(aof::rewrite::temp_base_path(&dir));
+    }
+    if save {
+        tracing::info!("Saving the final RDB snapshot before exiting.");
+        let locked = server.keyspace.lock_all();
+        if save_locked(server, &locked.shards_ref(), true).is_err() {
+            if !force {
+                tracing::warn!("Error trying to save the DB, can't exit.");
+                return false;
+            }
+            tracing::warn!("Error trying to save the DB. Exit anyway.");
+        }
+    }
+    true
 }
 
 /// FLUSHALL's file reset: with save points configured Redis 7.0 writes the now empty dataset

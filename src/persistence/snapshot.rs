@@ -139,12 +139,23 @@ pub fn write_chunk(
 /// slow disk slows the snapshot, never the clients, and memory stays bounded.
 const QUEUE_LIMIT: u64 = 4 << 20;
 
+/// What a snapshot's file holds.
+#[derive(Clone, Copy, Debug)]
+pub enum Format {
+    /// An RDB file: the dump (BGSAVE) or an AOF base's preamble (`aof-base` aux field set).
+    Rdb { aof_base: bool },
+    /// An AOF base of commands (aof-use-rdb-preamble no); keys already expired at `now_ms`
+    /// are left out, as Redis's rewrite leaves them out.
+    Commands { now_ms: i64, timestamps: bool },
+}
+
 /// A running snapshot's output: chunks are serialized (by the walk, or by the client thread
 /// that touches them first) into memory under their shard's lock and queued to a writer
 /// thread, which alone does the file I/O and the checksum, so no lock is ever held across a
 /// write to disk.
 struct Sink {
     queue: Mutex<Option<mpsc::Sender<Vec<u8>>>>,
+    format: Format,
     settings: SaveSettings,
     aborted: AtomicBool,
     keys_written: AtomicU64,
@@ -152,19 +163,8 @@ struct Sink {
     peak_queued: AtomicU64,
 }
 
-impl ShardCapture for Sink {
-    fn capture(&self, _index: usize, shard: &Shard, chunk: u32) {
-        if self.aborted.load(Ordering::Relaxed) {
-            return;
-        }
-        let mut bytes = Vec::new();
-        let Ok(w) = write_chunk(&mut bytes, shard, chunk, &self.settings) else {
-            return;
-        };
-        if bytes.is_empty() {
-            return;
-        }
-        self.keys_written.fetch_add(w.keys, Ordering::Relaxed);
+impl Sink {
+    fn send(&self, bytes: Vec<u8>) {
         let n = bytes.len() as u64;
         let queued = self.queued.fetch_add(n, Ordering::Relaxed) + n;
         self.peak_queued.fetch_max(queued, Ordering::Relaxed);
@@ -175,10 +175,35 @@ impl ShardCapture for Sink {
     }
 }
 
+impl ShardCapture for Sink {
+    fn capture(&self, _index: usize, shard: &Shard, chunk: u32) {
+        if self.aborted.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut bytes = Vec::new();
+        let keys = match self.format {
+            Format::Rdb { .. } => match write_chunk(&mut bytes, shard, chunk, &self.settings) {
+                Ok(w) => w.keys,
+                Err(_) => return,
+            },
+            Format::Commands { now_ms, .. } => {
+                super::aof::rewrite::write_chunk(&mut bytes, shard, chunk, now_ms)
+            }
+        };
+        if bytes.is_empty() {
+            return;
+        }
+        self.keys_written.fetch_add(keys, Ordering::Relaxed);
+        self.send(bytes);
+    }
+}
+
 /// A point-in-time snapshot being written to a file (BGSAVE; the AOF rewrite's RDB preamble).
 pub struct Snapshot {
     sink: Arc<Sink>,
     writer: std::thread::JoinHandle<io::Result<File>>,
+    /// rdb-key-save-delay: microseconds the walk waits (holding nothing) per key written.
+    key_save_delay: i64,
     /// Writes counted by the keyspace at the instant (rdb_changes_since_last_save's base).
     pub dirty_at_instant: u64,
     pub keys_at_instant: u64,
@@ -206,31 +231,22 @@ impl AbortHandle {
     }
 }
 
-/// Starts a point-in-time snapshot into `file`: writes the header (aux fields, `aof-base` as
-/// given, function libraries), then fixes the instant, running `at_instant` while every shard
-/// is locked (the AOF rewrite starts buffering new writes there). Then call
-/// `Snapshot::complete`, normally on another thread.
+/// Starts a point-in-time snapshot into `file` in `format`. The instant is fixed with every
+/// shard locked; `at_instant` runs then (the AOF rewrite switches its incremental file there),
+/// and the header (the function libraries of that instant, size hints) is taken there too.
+/// Then call `Snapshot::complete`, normally on another thread.
 pub fn begin(
     server: &Server,
     file: File,
-    aof_base: bool,
+    format: Format,
     at_instant: impl FnOnce(),
 ) -> io::Result<Snapshot> {
     let settings = SaveSettings::of(server);
-    let mut out = RdbOut::new(file);
-    let functions = server.scripting.library_codes();
-    encode::write_preamble(
-        &mut out,
-        &Preamble {
-            used_mem: crate::server::info::allocator_stats().0,
-            aof_base,
-            functions: &functions,
-        },
-        settings.opts.compress,
-    )?;
+    let used_mem = crate::server::info::allocator_stats().0;
     let (tx, rx) = mpsc::channel::<Vec<u8>>();
     let sink = Arc::new(Sink {
         queue: Mutex::new(Some(tx)),
+        format,
         settings,
         aborted: AtomicBool::new(false),
         keys_written: AtomicU64::new(0),
@@ -242,6 +258,7 @@ pub fn begin(
         .name("rdb-writer".into())
         .spawn(move || {
             lower_priority();
+            let mut out = RdbOut::new(file);
             for chunk in rx {
                 let r = out.write_all(&chunk);
                 writer_sink
@@ -249,28 +266,47 @@ pub fn begin(
                     .fetch_sub(chunk.len() as u64, Ordering::Relaxed);
                 r?;
             }
-            let file = out.finish(settings.checksum)?;
+            let file = match format {
+                Format::Rdb { .. } => out.finish(settings.checksum)?,
+                Format::Commands { .. } => out.into_inner()?,
+            };
             file.sync_all()?;
             Ok(file)
         })?;
     let (dirty, keys) = server.keyspace.begin_capture(sink.clone(), |dirty, sizes| {
         at_instant();
-        // Size hints first, as Redis gives them (its loader presizes its tables); the chunks'
-        // own sections then only select their database.
-        let mut hints = Vec::new();
-        for (db, size) in sizes.iter().enumerate().filter(|(_, s)| s.keys > 0) {
-            encode::write_select_db(&mut hints, db, size.keys, size.volatile)
+        let functions = server.scripting.library_codes();
+        let mut header = Vec::new();
+        match format {
+            Format::Rdb { aof_base } => {
+                encode::write_preamble(
+                    &mut header,
+                    &Preamble {
+                        used_mem,
+                        aof_base,
+                        functions: &functions,
+                    },
+                    settings.opts.compress,
+                )
                 .expect("writing to memory cannot fail");
+                // Size hints first, as Redis gives them (its loader presizes its tables); the
+                // chunks' own sections then only select their database.
+                for (db, size) in sizes.iter().enumerate().filter(|(_, s)| s.keys > 0) {
+                    encode::write_select_db(&mut header, db, size.keys, size.volatile)
+                        .expect("writing to memory cannot fail");
+                }
+            }
+            Format::Commands { now_ms, timestamps } => {
+                super::aof::rewrite::write_header(&mut header, &functions, now_ms, timestamps)
+            }
         }
-        sink.queued.fetch_add(hints.len() as u64, Ordering::Relaxed);
-        if let Some(q) = sink.queue.lock().as_ref() {
-            let _ = q.send(hints);
-        }
+        sink.send(header);
         (dirty, sizes.iter().map(|s| s.keys).sum::<usize>())
     });
     Ok(Snapshot {
         sink,
         writer,
+        key_save_delay: server.config.read().rdb_key_save_delay,
         dirty_at_instant: dirty,
         keys_at_instant: keys as u64,
     })
@@ -285,7 +321,9 @@ impl Snapshot {
     /// for its own serialization, pausing while too much waits for the disk), then lets the
     /// writer finish: EOF, checksum, fsync. Returns the file, positioned at its end.
     pub fn complete(self, keyspace: &Keyspace) -> Result<File, String> {
-        lower_priority();
+        // The walk keeps its normal priority: it serializes chunks holding their shard's lock,
+        // and a low-priority thread preempted there on a busy machine would hold up every
+        // client of that shard until the scheduler came back to it (priority inversion).
         for index in 0..SHARD_COUNT {
             for chunk in 0..CAPTURE_CHUNKS {
                 while self.sink.queued.load(Ordering::Relaxed) > QUEUE_LIMIT
@@ -293,7 +331,14 @@ impl Snapshot {
                 {
                     std::thread::sleep(std::time::Duration::from_millis(1));
                 }
+                let before = self.sink.keys_written.load(Ordering::Relaxed);
                 keyspace.capture_chunk(index, chunk);
+                if self.key_save_delay > 0 {
+                    let keys = self.sink.keys_written.load(Ordering::Relaxed) - before;
+                    std::thread::sleep(std::time::Duration::from_micros(
+                        self.key_save_delay as u64 * keys,
+                    ));
+                }
             }
         }
         // Every chunk has been captured: no more bytes can come.
@@ -310,7 +355,8 @@ impl Snapshot {
 }
 
 /// Gives the calling (background) thread a lower CPU priority, so that on a busy machine the
-/// threads serving clients run first and the snapshot takes the spare cycles.
+/// threads serving clients run first and the snapshot's file output takes the spare cycles
+/// (only for threads that hold no keyspace lock).
 fn lower_priority() {
     // SAFETY: plain system calls on the calling thread; failure only leaves the priority as is.
     unsafe {

@@ -316,7 +316,7 @@ fn persistence_section(server: &Server, ks: &mut DbView, out: &mut String) {
     line!(
         out,
         "aof_rewrite_scheduled:{}",
-        st.enable_scheduled.load(Ordering::Relaxed) as u8
+        st.rewrite_scheduled.load(Ordering::Relaxed) as u8
     );
     line!(
         out,

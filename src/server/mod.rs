@@ -494,8 +494,7 @@ impl Server {
                 .await;
             }
             self.expire_pause();
-            crate::persistence::check_save_points(&self);
-            crate::persistence::aof::rewrite::maybe_start_automatic(&self);
+            crate::persistence::cron(&self);
             // instantaneous_* are averages over the last 16 samples, taken every 100 ms.
             if last_sample.elapsed() >= Duration::from_millis(100) {
                 let dt = last_sample.elapsed().as_secs_f64();

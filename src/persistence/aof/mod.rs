@@ -51,6 +51,9 @@ pub struct Aof {
     synced: AtomicU64,
     /// The writer holds writes back behind a slow fsync (everysec): replies do not wait.
     postponing: AtomicBool,
+    /// DEBUG AOF-FSYNC-DELAY: milliseconds each background fsync waits first, standing for a
+    /// stalled disk in tests (0: off).
+    pub fsync_delay_ms: AtomicU64,
     /// Wakes connections waiting for `written` / `synced` to move.
     progress: tokio::sync::Notify,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -72,9 +75,13 @@ pub struct AofStats {
     pub loading_total_bytes: AtomicU64,
     pub loading_loaded_bytes: AtomicU64,
     pub rewrite_in_progress: AtomicBool,
-    /// CONFIG SET appendonly yes arrived while another rewrite ran: the cron starts the AOF
-    /// once it is done (aof_rewrite_scheduled).
-    pub enable_scheduled: AtomicBool,
+    /// The running rewrite writes the first base of an AOF being turned on (Redis's
+    /// AOF_WAIT_REWRITE): until it is done the files hold nothing.
+    pub writing_first_base: AtomicBool,
+    /// A rewrite asked for while another background job ran (BGREWRITEAOF during a BGSAVE
+    /// or in MULTI, CONFIG SET appendonly yes meanwhile): the cron starts it once the job is
+    /// done (aof_rewrite_scheduled).
+    pub rewrite_scheduled: AtomicBool,
     pub rewrite_started: Mutex<Option<Instant>>,
     pub last_rewrite_secs: AtomicI64,
     pub last_rewrite_ok: AtomicBool,
@@ -134,6 +141,7 @@ impl Aof {
             written: AtomicU64::new(0),
             synced: AtomicU64::new(0),
             postponing: AtomicBool::new(false),
+            fsync_delay_ms: AtomicU64::new(0),
             progress: tokio::sync::Notify::new(),
             writer: Mutex::new(None),
             files: Mutex::new(Files {
@@ -147,7 +155,8 @@ impl Aof {
                 loading_total_bytes: AtomicU64::new(0),
                 loading_loaded_bytes: AtomicU64::new(0),
                 rewrite_in_progress: AtomicBool::new(false),
-                enable_scheduled: AtomicBool::new(false),
+                writing_first_base: AtomicBool::new(false),
+                rewrite_scheduled: AtomicBool::new(false),
                 rewrite_started: Mutex::new(None),
                 last_rewrite_secs: AtomicI64::new(-1),
                 last_rewrite_ok: AtomicBool::new(true),
@@ -299,24 +308,34 @@ impl Aof {
         self.progress.notify_waiters();
     }
 
-    /// Bytes waiting for the writer (aof_buffer_length).
-    pub fn buffered(&self) -> usize {
-        self.stream.lock().buf.len()
+    /// Bytes appended but not yet written to the file (aof_buffer_length).
+    pub fn buffered(&self) -> u64 {
+        self.appended()
+            .saturating_sub(self.written.load(Ordering::Acquire))
     }
 }
 
 /// CONFIG SET appendonly: turning it on writes a base first (recording starts at its
-/// cut-over); turning it off flushes and fsyncs what was appended, then stops.
+/// cut-over), scheduled while another background job runs; turning it off stops a running
+/// rewrite (as Redis kills its child), flushes and fsyncs what was appended, then stops.
 pub fn apply_appendonly(server: &Arc<Server>) {
     let on = server.config.read().appendonly;
-    let scheduled = &server.aof.stats.enable_scheduled;
+    let scheduled = &server.aof.stats.rewrite_scheduled;
     if on && !server.aof.feeding() {
-        if rewrite::start_background(server, rewrite::Reason::Enable).is_err() {
-            // A rewrite runs (BGREWRITEAOF with the AOF off): start once it is done.
-            scheduled.store(true, Ordering::Release);
+        match rewrite::start_background(server) {
+            Ok(()) => {}
+            // A base alone is being written (BGREWRITEAOF with the AOF off): start after it.
+            Err(crate::persistence::Job::Rewrite) => scheduled.store(true, Ordering::Release),
+            Err(crate::persistence::Job::Save) => {
+                tracing::warn!(
+                    "AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible."
+                );
+                scheduled.store(true, Ordering::Release);
+            }
         }
     } else if !on {
         scheduled.store(false, Ordering::Release);
+        server.persistence.abort(crate::persistence::Job::Rewrite);
         if server.aof.feeding() {
             server.aof.stop();
         }
@@ -374,6 +393,10 @@ fn spawn_fsyncer(server: Arc<Server>) -> std::sync::mpsc::Sender<File> {
         .name("aof-fsync".into())
         .spawn(move || {
             for f in rx {
+                let delay = server.aof.fsync_delay_ms.load(Ordering::Relaxed);
+                if delay > 0 {
+                    std::thread::sleep(Duration::from_millis(delay));
+                }
                 if let Err(e) = f.sync_data() {
                     tracing::warn!("AOF fsync failed: {e}");
                 }
@@ -467,8 +490,10 @@ fn writer_loop(server: Arc<Server>, mut file: File) {
             unsynced = true;
         }
         let policy = aof.policy();
-        let skip_fsync = aof.stats.rewrite_in_progress.load(Ordering::Relaxed)
-            && server.config.read().aof.no_fsync_on_rewrite;
+        // no-appendfsync-on-rewrite: no fsync while a rewrite or a BGSAVE writes (Redis:
+        // while any child runs).
+        let skip_fsync =
+            server.config.read().aof.no_fsync_on_rewrite && server.persistence.running().is_some();
         if stop {
             let _ = file.sync_data();
             aof.mark_synced(end);

@@ -2,20 +2,23 @@
 //! start): a new base file holding the dataset as of one instant, a new incremental file for
 //! the writes after that instant, the manifest swapped atomically, the old files removed.
 //!
-//! Point in time without fork: the rewrite locks every shard, switches the writer to the new
-//! incremental file (no request is between executing and appending while it holds them all),
-//! then serializes the shards one by one, releasing each once written. A request reaches a
-//! shard only after the rewrite is done with it, so its writes belong to the new incremental
-//! file and never to the base; nothing needs a rewrite buffer.
+//! Point in time without fork: the base is a `persistence::snapshot` (an RDB preamble under
+//! aof-use-rdb-preamble yes, AOF commands under no). Its instant, with every shard locked, is
+//! the cut-over: the writer switches to the new incremental file there (no request is between
+//! executing and appending while every shard is held), so the writes after it belong to the
+//! new incremental file and never to the base; nothing needs a rewrite buffer. As a fork would,
+//! the rewrite occupies the one snapshot slot: BGSAVE and rewrites wait for each other
+//! (`persistence::Job`).
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::manifest::{self, BaseFormat, FileEntry, Kind, Manifest};
 use super::propagate::select_db;
+use crate::persistence::Job;
+use crate::persistence::snapshot::{self, Format};
 use crate::protocol::encode_command;
 use crate::server::{Server, unix_ms};
 use crate::storage::Value;
@@ -25,36 +28,6 @@ use crate::storage::stream::StreamId;
 /// Redis puts at most this many elements in one command of a rewritten base
 /// (AOF_REWRITE_ITEMS_PER_CMD).
 const ITEMS_PER_COMMAND: usize = 64;
-
-/// Writes a base file: the dataset of one instant. Called with the function libraries and then
-/// with each shard under its lock; what it appends to `out` goes to the file. An RDB-preamble
-/// writer implements the same calls with the RDB codec (see DESIGN.md).
-pub trait BaseWriter {
-    fn format(&self) -> BaseFormat;
-    /// Called at the cut-over instant (every shard locked), before any shard.
-    fn begin(&mut self, function_libraries: &[Vec<u8>], out: &mut Vec<u8>);
-    fn shard(&mut self, shard: &Shard, out: &mut Vec<u8>);
-    fn end(&mut self, out: &mut Vec<u8>);
-}
-
-/// The base as AOF commands (aof-use-rdb-preamble no), as Redis's rewriteAppendOnlyFileRio.
-pub struct CommandsBase {
-    now_ms: i64,
-    databases: usize,
-    timestamps: bool,
-    db: Option<usize>,
-}
-
-impl CommandsBase {
-    pub fn new(now_ms: i64, databases: usize, timestamps: bool) -> CommandsBase {
-        CommandsBase {
-            now_ms,
-            databases,
-            timestamps,
-            db: None,
-        }
-    }
-}
 
 /// Emits `head` followed by `items`, at most ITEMS_PER_COMMAND items per command.
 fn batched(out: &mut Vec<u8>, head: &[&[u8]], items: &mut dyn Iterator<Item = Vec<&[u8]>>) {
@@ -219,42 +192,44 @@ fn write_stream(out: &mut Vec<u8>, key: &[u8], s: &crate::storage::Stream) {
     }
 }
 
-impl BaseWriter for CommandsBase {
-    fn format(&self) -> BaseFormat {
-        BaseFormat::Aof
+/// The start of a base of commands: the `#TS:` annotation (aof-timestamp-enabled) and the
+/// function libraries, as Redis's rewrite begins.
+pub fn write_header(out: &mut Vec<u8>, functions: &[Vec<u8>], now_ms: i64, timestamps: bool) {
+    if timestamps {
+        out.extend_from_slice(format!("#TS:{}\r\n", now_ms / 1000).as_bytes());
     }
-
-    fn begin(&mut self, function_libraries: &[Vec<u8>], out: &mut Vec<u8>) {
-        if self.timestamps {
-            out.extend_from_slice(format!("#TS:{}\r\n", self.now_ms / 1000).as_bytes());
-        }
-        for code in function_libraries {
-            encode_command(out, [&b"FUNCTION"[..], b"LOAD", code].into_iter());
-        }
+    for code in functions {
+        encode_command(out, [&b"FUNCTION"[..], b"LOAD", code].into_iter());
     }
+}
 
-    fn shard(&mut self, shard: &Shard, out: &mut Vec<u8>) {
-        let mut n = itoa::Buffer::new();
-        for db in 0..self.databases {
-            let d = shard.db(db);
-            for e in d.entries() {
-                let expire = d.expire_of(e);
-                if expire.is_some_and(|t| t <= self.now_ms) {
-                    continue;
-                }
-                select_db(out, &mut self.db, db);
-                write_value(out, e.key(), &e.value);
-                if let Some(at) = expire {
-                    encode_command(
-                        out,
-                        [&b"PEXPIREAT"[..], e.key(), n.format(at).as_bytes()].into_iter(),
-                    );
-                }
+/// The keys of one snapshot chunk of a shard as commands (a base without an RDB preamble),
+/// leaving out keys expired at `now_ms`. Chunks reach the file in any order, so each
+/// database's part starts with its SELECT. Returns the number of keys written.
+pub fn write_chunk(out: &mut Vec<u8>, shard: &Shard, chunk: u32, now_ms: i64) -> u64 {
+    let mut n = itoa::Buffer::new();
+    let mut keys = 0;
+    for db in 0..shard.db_count() {
+        if shard.db(db).is_empty() {
+            continue;
+        }
+        let mut selected = None;
+        shard.for_each_in_chunk(db, chunk, |e, expire| {
+            if expire.is_some_and(|t| t <= now_ms) {
+                return;
             }
-        }
+            select_db(out, &mut selected, db);
+            write_value(out, e.key(), &e.value);
+            if let Some(at) = expire {
+                encode_command(
+                    out,
+                    [&b"PEXPIREAT"[..], e.key(), n.format(at).as_bytes()].into_iter(),
+                );
+            }
+            keys += 1;
+        });
     }
-
-    fn end(&mut self, _out: &mut Vec<u8>) {}
+    keys
 }
 
 /// Why a rewrite runs; decides how the writer is switched at the cut-over.
@@ -269,21 +244,41 @@ pub enum Reason {
     BaseOnly,
 }
 
-/// Starts a rewrite in the background; Err with Redis's reply when one already runs.
-pub fn start_background(server: &Arc<Server>, reason: Reason) -> Result<(), &'static str> {
-    let stats = &server.aof.stats;
-    if stats.rewrite_in_progress.swap(true, Ordering::AcqRel) {
-        return Err("ERR Background append only file rewriting already in progress");
+/// What a rewrite started now does: rotate a recording AOF, start one that is turned on and
+/// waits for its base (Redis's AOF_WAIT_REWRITE), or write a base alone.
+fn reason_now(server: &Server) -> Reason {
+    if server.aof.feeding() {
+        Reason::Rewrite
+    } else if server.config.read().appendonly {
+        Reason::Enable
+    } else {
+        Reason::BaseOnly
     }
+}
+
+/// Starts a rewrite in the background. Err: the job holding the snapshot slot (a rewrite
+/// already running, or a BGSAVE: the caller schedules the rewrite for later).
+pub fn start_background(server: &Arc<Server>) -> Result<(), Job> {
+    server.persistence.claim(Job::Rewrite)?;
+    let stats = &server.aof.stats;
+    stats.rewrite_in_progress.store(true, Ordering::Release);
     *stats.rewrite_started.lock() = Some(Instant::now());
+    let reason = reason_now(server);
+    stats
+        .writing_first_base
+        .store(reason == Reason::Enable, Ordering::Release);
     let srv = server.clone();
-    std::thread::Builder::new()
+    let spawned = std::thread::Builder::new()
         .name("aof-rewrite".into())
-        .spawn(move || run_and_record(&srv, reason))
-        .map_err(|_| {
-            stats.rewrite_in_progress.store(false, Ordering::Release);
-            "ERR Can't start the AOF rewrite thread"
-        })?;
+        .spawn(move || run_and_record(&srv, reason));
+    if let Err(e) = spawned {
+        tracing::warn!("Can't start the AOF rewrite thread: {e}");
+        stats.rewrite_in_progress.store(false, Ordering::Release);
+        *stats.rewrite_started.lock() = None;
+        server.persistence.release();
+        // A failed start is retried by the cron, as Redis retries a failed fork.
+        stats.rewrite_scheduled.store(true, Ordering::Release);
+    }
     Ok(())
 }
 
@@ -291,7 +286,12 @@ pub fn start_background(server: &Arc<Server>, reason: Reason) -> Result<(), &'st
 /// statistics.
 pub fn create_at_start(server: &Arc<Server>) -> Result<(), String> {
     tracing::info!("Creating AOF base file on server start");
-    rewrite(server, Reason::Enable)
+    if server.persistence.claim(Job::Rewrite).is_err() {
+        return Err("a background job runs during start-up".into());
+    }
+    let result = rewrite(server, Reason::Enable);
+    server.persistence.release();
+    result
 }
 
 fn run_and_record(server: &Arc<Server>, reason: Reason) -> Result<(), String> {
@@ -308,6 +308,8 @@ fn run_and_record(server: &Arc<Server>, reason: Reason) -> Result<(), String> {
             stats.rewrite_failures.store(0, Ordering::Relaxed);
             tracing::info!("Background AOF rewrite finished successfully");
         }
+        // Stopped on purpose (CONFIG SET appendonly no, SHUTDOWN): not a failure, as in Redis.
+        Err(e) if e == ABORTED => tracing::warn!("Background AOF rewrite stopped"),
         Err(e) => {
             stats.last_rewrite_ok.store(false, Ordering::Relaxed);
             stats.rewrite_failures.fetch_add(1, Ordering::Relaxed);
@@ -319,12 +321,22 @@ fn run_and_record(server: &Arc<Server>, reason: Reason) -> Result<(), String> {
         }
     }
     *stats.rewrite_started.lock() = None;
+    stats.writing_first_base.store(false, Ordering::Release);
     stats.rewrite_in_progress.store(false, Ordering::Release);
+    server.persistence.release();
     result
 }
 
+/// What a snapshot reports when it was aborted.
+const ABORTED: &str = "aborted";
+
 fn io_err(what: &str, path: &std::path::Path, e: std::io::Error) -> String {
     format!("{what} {}: {e}", path.display())
+}
+
+/// The temporary name of a base being written.
+pub fn temp_base_path(dir: &std::path::Path) -> std::path::PathBuf {
+    dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()))
 }
 
 fn rewrite(server: &Arc<Server>, reason: Reason) -> Result<(), String> {
@@ -362,66 +374,48 @@ fn rewrite(server: &Arc<Server>, reason: Reason) -> Result<(), String> {
             .map_err(|e| io_err("Can't open the AOF file", &incr_path, e))?;
         Some(f)
     };
-    let tmp_path = dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
-    let mut tmp =
+    if reason == Reason::Rewrite {
+        // Listed after the old files before the writer moves to it (it is still empty), so a
+        // crash at any point replays old base, old increments, then the new one; persisted
+        // here rather than at the instant, where it would stall every client for two fsyncs.
+        let mut during = files.manifest.clone();
+        during.incrs.push(incr.clone());
+        during
+            .persist(&dir, &name)
+            .map_err(|e| format!("Can't persist the AOF manifest: {e}"))?;
+        files.manifest = during;
+    }
+    let tmp_path = temp_base_path(&dir);
+    let tmp =
         File::create(&tmp_path).map_err(|e| io_err("Can't create the AOF file", &tmp_path, e))?;
     let (timestamps, preamble) = {
         let c = server.config.read();
         (c.aof.timestamps, c.aof.use_rdb_preamble)
     };
-    if preamble {
-        tracing::info!(
-            "aof-use-rdb-preamble yes: writing the base as AOF commands until the RDB codec is available"
-        );
-    }
-    let now = unix_ms();
-    let mut writer = CommandsBase::new(now, server.keyspace.databases(), timestamps);
-    let format = writer.format();
-    // While the rewrite runs the manifest lists the new incremental file after the old ones,
-    // so a crash meanwhile replays old base, old increments, then the new one.
-    let mut during = files.manifest.clone();
-    during.incrs.push(incr.clone());
-    let mut out = Vec::with_capacity(64 * 1024);
-    let shards = server.keyspace.lock_every_shard();
-    let cut_over = match (reason, incr_file) {
-        (Reason::Rewrite, Some(file)) => during
-            .persist(&dir, &name)
-            .map(|()| aof.rotate(file))
-            .map_err(|e| format!("Can't persist the AOF manifest: {e}")),
-        (Reason::Enable, Some(file)) => {
-            aof.begin(server, file);
-            Ok(())
-        }
-        _ => Ok(()),
+    let (format, base_format) = if preamble {
+        (Format::Rdb { aof_base: true }, BaseFormat::Rdb)
+    } else {
+        let now_ms = unix_ms();
+        (Format::Commands { now_ms, timestamps }, BaseFormat::Aof)
     };
-    let mut result = cut_over.map(|()| writer.begin(&server.scripting.library_codes(), &mut out));
-    // Each shard is released as soon as it is written: requests wait only for the shards
-    // the rewrite has not reached yet.
-    for shard in shards {
-        if result.is_err() {
-            break;
-        }
-        writer.shard(&shard, &mut out);
-        drop(shard);
-        result = tmp
-            .write_all(&out)
-            .map_err(|e| io_err("Can't write the AOF file", &tmp_path, e));
-        out.clear();
-    }
-    writer.end(&mut out);
-    let finished = result
-        .and_then(|()| {
-            tmp.write_all(&out)
-                .and_then(|()| tmp.sync_all())
-                .map_err(|e| io_err("Can't write the AOF file", &tmp_path, e))
+    let snap = snapshot::begin(server, tmp, format, || match (reason, incr_file) {
+        (Reason::Rewrite, Some(file)) => aof.rotate(file),
+        (Reason::Enable, Some(file)) => aof.begin(server, file),
+        _ => {}
+    });
+    let finished = snap
+        .map_err(|e| io_err("Can't write the AOF file", &tmp_path, e))
+        .and_then(|snap| {
+            server.persistence.set_abort(snap.abort_handle());
+            snap.complete(&server.keyspace)
         })
-        .and_then(|()| {
+        .and_then(|_| {
             tracing::info!(
                 "Successfully created the temporary AOF base file {}",
                 tmp_path.display()
             );
             let base = FileEntry {
-                name: manifest::base_name(&name, base_seq, format),
+                name: manifest::base_name(&name, base_seq, base_format),
                 seq: base_seq,
                 kind: Kind::Base,
             };
@@ -465,18 +459,11 @@ fn rewrite(server: &Arc<Server>, reason: Reason) -> Result<(), String> {
     finished
 }
 
-/// The automatic rewrite (auto-aof-rewrite-percentage / -min-size) and a scheduled AOF start,
-/// checked by the cron.
+/// The automatic rewrite (auto-aof-rewrite-percentage / -min-size), checked by the cron when
+/// no background job runs.
 pub fn maybe_start_automatic(server: &Arc<Server>) {
     let aof = &server.aof;
-    if aof.stats.enable_scheduled.load(Ordering::Acquire)
-        && !aof.stats.rewrite_in_progress.load(Ordering::Acquire)
-        && start_background(server, Reason::Enable).is_ok()
-    {
-        aof.stats.enable_scheduled.store(false, Ordering::Release);
-        return;
-    }
-    if !aof.feeding() || aof.stats.rewrite_in_progress.load(Ordering::Relaxed) {
+    if !aof.feeding() {
         return;
     }
     let (percentage, min_size) = {
@@ -491,6 +478,20 @@ pub fn maybe_start_automatic(server: &Arc<Server>) {
     let growth = (current.saturating_sub(base)) * 100 / base;
     if growth >= percentage {
         tracing::info!("Starting automatic rewriting of AOF on {growth}% growth");
-        let _ = start_background(server, Reason::Rewrite);
+        let _ = start_background(server);
     }
+}
+
+/// Starts a rewrite scheduled while another job ran (BGREWRITEAOF during a BGSAVE or inside
+/// MULTI, CONFIG SET appendonly yes meanwhile), once the slot is free. Checked by the cron.
+pub fn start_scheduled(server: &Arc<Server>) -> bool {
+    let scheduled = &server.aof.stats.rewrite_scheduled;
+    if !scheduled.swap(false, Ordering::AcqRel) {
+        return false;
+    }
+    if start_background(server).is_err() {
+        scheduled.store(true, Ordering::Release);
+        return false;
+    }
+    true
 }

@@ -476,6 +476,14 @@ impl<W: Write> RdbOut<W> {
         Ok(())
     }
 
+    /// The destination with everything written to it, without the RDB ending (an AOF base
+    /// of commands goes through the same buffer).
+    pub fn into_inner(mut self) -> io::Result<W> {
+        self.drain()?;
+        self.inner.flush()?;
+        Ok(self.inner)
+    }
+
     pub fn finish(mut self, checksum: bool) -> io::Result<W> {
         self.buf.push(OP_EOF);
         self.drain()?;

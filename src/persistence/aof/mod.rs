@@ -3,16 +3,23 @@
 //!
 //! Commands never touch the file. The dispatcher appends each request's executed writes to an
 //! in-memory stream (`append`, under a short mutex, while the request still holds its shard
-//! locks, so writes to one key reach the stream in execution order). A writer thread moves the
-//! stream to the current incremental file and applies the fsync policy. Connections send the
-//! replies of writes once the writer has taken them (group commit: one write(2), and under
-//! always one fsync, covers everything that arrived meanwhile, from any number of clients), so
-//! as in Redis an acknowledged write is in the file before its reply leaves:
-//! - always: the writer fsyncs after each write; replies wait for the fsync;
-//! - everysec: a second thread fsyncs once a second; a write waits up to 2 s behind an fsync
-//!   still running (replies then go out without waiting for it), then goes ahead and counts as
-//!   a delayed fsync, as in Redis;
-//! - no: the OS decides when the written data reaches the disk.
+//! locks, so writes to one key reach the stream in execution order). Before a connection sends
+//! the replies of writes, the stream up to them is written to the current incremental file
+//! (group commit: one write(2), and under always one fsync, covers everything that arrived
+//! meanwhile, from any number of clients), so as in Redis an acknowledged write is in the file
+//! before its reply leaves:
+//! - always: a writer thread writes and fsyncs (a slow disk holds up the replies of writes
+//!   only, not the connection tasks' workers); replies wait for the fsync;
+//! - everysec: the connection waiting for its writes writes the stream itself (no thread
+//!   hand-off per reply) unless another writer holds the file, whose waiters it wakes when
+//!   done; the writer thread asks a third thread for an fsync once a second. A write waits up
+//!   to 2 s behind an fsync still running (replies then go out without waiting for it), then
+//!   goes ahead and counts as a delayed fsync, as in Redis;
+//! - no: written as under everysec; the OS decides when the data reaches the disk.
+//!
+//! Whoever writes holds the `Sink` while it takes a chunk from the stream and writes it, so
+//! chunks reach the file in stream order. Rotations (a rewrite's cut-over), stops and failed
+//! writes are left to the writer thread.
 
 pub mod load;
 pub mod manifest;
@@ -42,8 +49,11 @@ pub struct Aof {
     feeding: AtomicBool,
     policy: AtomicU8,
     stream: Mutex<Stream>,
-    /// Wakes the writer thread when the stream gets data, a rotation or a stop.
+    /// Wakes the writer thread: data under appendfsync always, a rotation, a stop, a failed
+    /// write, a write held back behind an fsync.
     wake: Condvar,
+    /// The file being written; taken before `stream` by whoever writes.
+    sink: Mutex<Sink>,
     /// The stream offset of everything appended (a lock-free copy of `Stream::appended`).
     appended: AtomicU64,
     /// Stream offsets handed to the kernel (written) and known to be on disk (fsynced).
@@ -95,8 +105,21 @@ pub struct AofStats {
     pub delayed_fsync: AtomicU64,
 }
 
+/// The current incremental file and what was taken from the stream for it.
+#[derive(Default)]
+struct Sink {
+    file: Option<File>,
+    /// Taken from the stream but not written (the rest of a failed write): the writer thread
+    /// retries it before anything else.
+    pending: Vec<u8>,
+    /// The stream offset `pending` ends at.
+    pending_end: u64,
+    /// An empty buffer swapped with the stream's, so taking a chunk allocates nothing.
+    spare: Vec<u8>,
+}
+
 struct Stream {
-    /// Appended, not yet taken by the writer thread.
+    /// Appended, not yet taken by a writer.
     buf: Vec<u8>,
     /// The database the stream's last command runs in (None: the next one needs a SELECT).
     db: Option<usize>,
@@ -137,6 +160,7 @@ impl Aof {
                 stop: false,
             }),
             wake: Condvar::new(),
+            sink: Mutex::new(Sink::default()),
             appended: AtomicU64::new(0),
             written: AtomicU64::new(0),
             synced: AtomicU64::new(0),
@@ -198,14 +222,14 @@ impl Aof {
     pub fn append(&self, prop: &mut Propagation) -> u64 {
         let mut s = self.stream.lock();
         let s = &mut *s;
-        let was_empty = s.buf.is_empty();
         let before = s.buf.len();
         annotate_time(s);
         prop.drain_into(&mut s.buf, &mut s.db);
         s.appended += (s.buf.len() - before) as u64;
         let end = s.appended;
         self.appended.store(end, Ordering::Release);
-        if was_empty {
+        // Under everysec and no the connection waiting for it writes it (`wait_durable`).
+        if before == 0 && self.policy() == AppendFsync::Always {
             self.wake.notify_one();
         }
         end
@@ -215,14 +239,15 @@ impl Aof {
     pub fn append_command(&self, db: usize, args: &[&[u8]]) {
         let mut s = self.stream.lock();
         let s = &mut *s;
-        let was_empty = s.buf.is_empty();
         let before = s.buf.len();
         annotate_time(s);
         propagate::select_db(&mut s.buf, &mut s.db, db);
         crate::protocol::encode_command(&mut s.buf, args.iter().copied());
         s.appended += (s.buf.len() - before) as u64;
         self.appended.store(s.appended, Ordering::Release);
-        if was_empty {
+        // Nobody waits for it: under everysec and no the next writer, or the writer thread's
+        // round within a second, takes it.
+        if before == 0 && self.policy() == AppendFsync::Always {
             self.wake.notify_one();
         }
     }
@@ -238,7 +263,8 @@ impl Aof {
     pub async fn wait_durable(&self, offset: u64) {
         loop {
             let notified = self.progress.notified();
-            let reached = if self.policy() == AppendFsync::Always {
+            let always = self.policy() == AppendFsync::Always;
+            let reached = if always {
                 self.synced.load(Ordering::Acquire) >= offset
             } else {
                 self.written.load(Ordering::Acquire) >= offset
@@ -247,7 +273,67 @@ impl Aof {
             if reached || !self.feeding() {
                 return;
             }
+            if !always && self.write_out() {
+                continue;
+            }
             notified.await;
+        }
+    }
+
+    /// Writes the stream to the file from the calling connection (everysec, no). False when
+    /// it has to wait instead: another writer holds the file (it wakes the waiters when done),
+    /// or the writer thread has to act (a rotation, a stop, a failed write to retry, an fsync
+    /// running that writes wait behind).
+    fn write_out(&self) -> bool {
+        let Some(mut sink) = self.sink.try_lock() else {
+            return false;
+        };
+        let sink = &mut *sink;
+        let fsync_running = self.policy() == AppendFsync::Everysec
+            && self.stats.fsync_in_progress.load(Ordering::Acquire);
+        let mut s = self.stream.lock();
+        let Some(file) = sink.file.as_mut() else {
+            return false;
+        };
+        if fsync_running || !sink.pending.is_empty() || s.rotate.is_some() || s.stop {
+            drop(s);
+            self.wake.notify_one();
+            return false;
+        }
+        std::mem::swap(&mut s.buf, &mut sink.spare);
+        let end = s.appended;
+        drop(s);
+        let chunk = &sink.spare;
+        match write_some(file, chunk) {
+            Ok(()) => {
+                self.wrote(chunk.len());
+                self.mark_written(end);
+            }
+            Err((done, e)) => {
+                self.wrote(done);
+                self.write_failed(&e);
+                sink.pending = chunk[done..].to_vec();
+                sink.pending_end = end;
+                self.wake.notify_one();
+            }
+        }
+        sink.spare.clear();
+        true
+    }
+
+    /// Counts bytes that reached the file; a write after failed ones is logged as Redis does.
+    fn wrote(&self, bytes: usize) {
+        self.stats
+            .current_size
+            .fetch_add(bytes as u64, Ordering::Relaxed);
+        if bytes > 0 && !self.stats.last_write_ok.swap(true, Ordering::Relaxed) {
+            tracing::warn!("AOF write error looks solved, Redis can write again.");
+        }
+    }
+
+    fn write_failed(&self, e: &std::io::Error) {
+        if self.stats.last_write_ok.swap(false, Ordering::Relaxed) {
+            tracing::warn!("Error writing to the AOF file: {e}");
         }
     }
 
@@ -275,10 +361,14 @@ impl Aof {
             self.written.store(s.appended, Ordering::Release);
             self.synced.store(s.appended, Ordering::Release);
         }
+        *self.sink.lock() = Sink {
+            file: Some(file),
+            ..Sink::default()
+        };
         let srv = server.clone();
         let handle = std::thread::Builder::new()
             .name("aof-writer".into())
-            .spawn(move || writer_loop(srv, file))
+            .spawn(move || writer_loop(srv))
             .expect("spawn the AOF writer thread");
         *self.writer.lock() = Some(handle);
         self.feeding.store(true, Ordering::Release);
@@ -353,32 +443,40 @@ fn annotate_time(s: &mut Stream) {
     }
 }
 
-/// Writes `bytes` completely; a failing disk is retried each second (Redis keeps the data and
-/// retries), except under appendfsync always where Redis exits rather than acknowledge writes
-/// it cannot persist.
-fn write_fully(server: &Server, file: &mut File, bytes: &[u8]) {
-    let aof = &server.aof;
-    let mut logged = false;
+/// Writes as much of `bytes` as the file takes; on an error, how much was written.
+fn write_some(file: &mut File, bytes: &[u8]) -> Result<(), (usize, std::io::Error)> {
+    let mut done = 0;
+    while done < bytes.len() {
+        match file.write(&bytes[done..]) {
+            Ok(0) => return Err((done, std::io::ErrorKind::WriteZero.into())),
+            Ok(n) => done += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err((done, e)),
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` completely; a failing disk is retried each second from where it stopped
+/// (Redis keeps the data and retries), except under appendfsync always where Redis exits
+/// rather than acknowledge writes it cannot persist.
+fn write_fully(aof: &Aof, file: &mut File, mut bytes: &[u8]) {
     loop {
-        match file.write_all(bytes) {
+        match write_some(file, bytes) {
             Ok(()) => {
-                if !aof.stats.last_write_ok.swap(true, Ordering::Relaxed) {
-                    tracing::warn!("AOF write error looks solved, Redis can write again.");
-                }
+                aof.wrote(bytes.len());
                 return;
             }
-            Err(e) => {
-                aof.stats.last_write_ok.store(false, Ordering::Relaxed);
+            Err((done, e)) => {
+                aof.wrote(done);
+                bytes = &bytes[done..];
                 if aof.policy() == AppendFsync::Always {
                     tracing::error!(
                         "Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting... ({e})"
                     );
                     std::process::exit(1);
                 }
-                if !logged {
-                    tracing::warn!("Error writing to the AOF file: {e}");
-                    logged = true;
-                }
+                aof.write_failed(&e);
                 std::thread::sleep(Duration::from_secs(1));
             }
         }
@@ -411,12 +509,12 @@ fn spawn_fsyncer(server: Arc<Server>) -> std::sync::mpsc::Sender<File> {
     tx
 }
 
-fn writer_loop(server: Arc<Server>, mut file: File) {
+fn writer_loop(server: Arc<Server>) {
     let aof = &server.aof;
     let fsyncer = spawn_fsyncer(server.clone());
-    let mut chunk: Vec<u8> = Vec::new();
     let mut last_fsync = Instant::now();
-    let mut unsynced = false;
+    // The stream offset the last fsync (asked for or done) covers.
+    let mut fsynced_to = aof.written.load(Ordering::Acquire);
     loop {
         let mut s = aof.stream.lock();
         let mut postponed: Option<Instant> = None;
@@ -445,9 +543,14 @@ fn writer_loop(server: Arc<Server>, mut file: File) {
                 }
                 break;
             }
+            if !aof.stats.last_write_ok.load(Ordering::Relaxed) {
+                // A connection's write failed: its rest waits in the sink.
+                break;
+            }
             // everysec: written data is fsynced a second after the last fsync, once the
             // previous one has finished.
-            let everysec_pending = policy == AppendFsync::Everysec && unsynced;
+            let everysec_pending =
+                policy == AppendFsync::Everysec && aof.written.load(Ordering::Acquire) > fsynced_to;
             let fsync_running = aof.stats.fsync_in_progress.load(Ordering::Acquire);
             if everysec_pending && !fsync_running && last_fsync.elapsed() >= Duration::from_secs(1)
             {
@@ -458,6 +561,8 @@ fn writer_loop(server: Arc<Server>, mut file: File) {
             } else if everysec_pending {
                 Duration::from_secs(1).saturating_sub(last_fsync.elapsed())
             } else {
+                // Under everysec and no, connections write: this round picks up what was
+                // appended with nobody waiting (active expiry's deletions).
                 Duration::from_secs(1)
             };
             aof.wake
@@ -466,39 +571,55 @@ fn writer_loop(server: Arc<Server>, mut file: File) {
         if postponed.is_some() {
             aof.postponing.store(false, Ordering::Release);
         }
-        std::mem::swap(&mut s.buf, &mut chunk);
+        drop(s);
+
+        // Sink, then stream: the order every writer takes them in.
+        let mut sink = aof.sink.lock();
+        let sink = &mut *sink;
+        let Some(mut file) = sink.file.take() else {
+            return;
+        };
+        let mut unsynced = false;
+        if !sink.pending.is_empty() {
+            write_fully(aof, &mut file, &sink.pending);
+            sink.pending.clear();
+            aof.mark_written(sink.pending_end);
+            unsynced = true;
+        }
+        let mut s = aof.stream.lock();
+        std::mem::swap(&mut s.buf, &mut sink.spare);
         let end = s.appended;
         let rotate = s.rotate.take();
         let stop = s.stop;
         drop(s);
 
+        let chunk = std::mem::take(&mut sink.spare);
         let start = end - chunk.len() as u64;
         let mut rest: &[u8] = &chunk;
         if let Some((next, at)) = rotate {
             let (old, new) = rest.split_at((at - start) as usize);
-            write_fully(&server, &mut file, old);
+            write_fully(aof, &mut file, old);
             // The old file is complete and durable before it can become history.
             let _ = file.sync_data();
             file = next;
             rest = new;
         }
         if !rest.is_empty() {
-            write_fully(&server, &mut file, rest);
-            aof.stats
-                .current_size
-                .fetch_add(rest.len() as u64, Ordering::Relaxed);
+            write_fully(aof, &mut file, rest);
             unsynced = true;
+        }
+        sink.spare = chunk;
+        sink.spare.clear();
+        if stop {
+            let _ = file.sync_data();
+            aof.mark_synced(end);
+            return;
         }
         let policy = aof.policy();
         // no-appendfsync-on-rewrite: no fsync while a rewrite or a BGSAVE writes (Redis:
         // while any child runs).
         let skip_fsync =
             server.config.read().aof.no_fsync_on_rewrite && server.persistence.running().is_some();
-        if stop {
-            let _ = file.sync_data();
-            aof.mark_synced(end);
-            return;
-        }
         match policy {
             AppendFsync::Always => {
                 if unsynced && !skip_fsync {
@@ -510,12 +631,12 @@ fn writer_loop(server: Arc<Server>, mut file: File) {
                     }
                     last_fsync = Instant::now();
                 }
-                unsynced = false;
+                fsynced_to = end;
                 aof.mark_synced(end);
             }
             AppendFsync::Everysec => {
                 aof.mark_written(end);
-                if unsynced
+                if end > fsynced_to
                     && !skip_fsync
                     && last_fsync.elapsed() >= Duration::from_secs(1)
                     && !aof.stats.fsync_in_progress.load(Ordering::Acquire)
@@ -526,14 +647,14 @@ fn writer_loop(server: Arc<Server>, mut file: File) {
                         aof.stats.fsync_in_progress.store(false, Ordering::Release);
                     }
                     last_fsync = Instant::now();
-                    unsynced = false;
+                    fsynced_to = end;
                 }
             }
             AppendFsync::No => {
                 aof.mark_written(end);
-                unsynced = false;
+                fsynced_to = end;
             }
         }
-        chunk.clear();
+        sink.file = Some(file);
     }
 }

@@ -91,18 +91,19 @@ def rss(pid):
 
 
 def settled_rss(port, pid):
-    """The steady-state RSS: after MEMORY PURGE (both servers run jemalloc) has handed freed
-    pages back, once unchanged (within 1%) for 2 s. jemalloc purges in steps a second or
-    more apart, and a loaded machine purges late, so one quiet half second is not enough."""
-    subprocess.run(["redis-cli", "-p", str(port), "memory", "purge"], capture_output=True)
-    samples = [rss(pid)]
-    for _ in range(40):
-        time.sleep(0.5)
-        samples.append(rss(pid))
-        recent = samples[-5:]
-        if len(recent) == 5 and max(recent) - min(recent) < min(recent) / 100:
-            break
-    return samples[-1]
+    """The steady-state RSS: MEMORY PURGE (both servers run jemalloc), then a second for the
+    allocator's background purging, repeated until the RSS stops falling (two readings within
+    64 KiB). jemalloc purges in steps a second or more apart and a loaded machine purges late,
+    so one quiet moment is not enough."""
+    last = rss(pid)
+    for _ in range(30):
+        subprocess.run(["redis-cli", "-p", str(port), "memory", "purge"], capture_output=True)
+        time.sleep(1)
+        now = rss(pid)
+        if abs(now - last) < 64 * 1024:
+            return now
+        last = now
+    return last
 
 
 def measure(binary, name):

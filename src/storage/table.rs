@@ -2,8 +2,8 @@
 //!
 //! Every entry sits at or after its home slot and the occupied slots are sorted by hash. The home
 //! is the hash scaled to the number of homes (`hash * homes / 2^64`), which keeps hash order for
-//! any table size: tables grow by an eighth rather than doubling, so they stay 78-88% full and a
-//! large keyspace wastes far fewer slots than a power-of-two table would. That gives three things the keyspace needs:
+//! any table size: tables grow by a sixteenth rather than doubling, so they stay 82-88% full and
+//! a large keyspace wastes far fewer slots than a power-of-two table would. That gives three things the keyspace needs:
 //! - lookups stop early, at the first slot whose hash is larger than the one sought;
 //! - SCAN can use a hash value as its cursor: every entry present for the whole scan is returned
 //!   exactly once even if the table grows or shrinks in between, because growing keeps hash order;
@@ -28,11 +28,17 @@ pub struct OrdTable<E> {
     len: usize,
 }
 
-/// The next size up: an eighth more homes (a quarter while small), so a big table stays
-/// 78-88% full. Growing in small steps costs more moves per insert on average, but each resize
-/// is no longer than a doubling one would be.
+/// The next size up: a sixteenth more homes (a quarter while small, an eighth while under
+/// 1024 homes), so a big table stays 82-88% full. Growing in small steps costs more moves per
+/// insert on average, but each resize is no longer than a doubling one would be. (The keyspace's
+/// shards grow in step, so every table sits at the same point of this cycle: its low end is
+/// what a dataset may see.)
 fn grown(homes: usize) -> usize {
-    let step = if homes < 64 { homes / 4 } else { homes / 8 };
+    let step = match homes {
+        0..64 => homes / 4,
+        64..1024 => homes / 8,
+        _ => homes / 16,
+    };
     (homes + step).max(homes + 1).max(MIN_HOMES)
 }
 

@@ -450,7 +450,8 @@ pub fn load_at_startup(server: &Server) -> Result<(), String> {
         Err(e) => return Err(format!("Fatal error loading the DB: {e}. Exiting.")),
     };
     let started = std::time::Instant::now();
-    let stats = load_rdb(server, file, true)
+    let len = file.metadata().map_or(0, |m| m.len());
+    let stats = load_rdb(server, file, len, true)
         .map_err(|e| format!("Short read or corrupt RDB file {}: {e}", path.display()))?;
     note_loaded(server, &stats);
     // What was just loaded is what is on disk.
@@ -469,9 +470,12 @@ pub fn load_at_startup(server: &Server) -> Result<(), String> {
 
 /// Loads an RDB stream into the keyspace and the function libraries (the dump file, or the
 /// preamble of an AOF base, where expired keys are kept: later AOF commands may touch them).
+/// `file_len` bounds the RESIZEDB hints believed: a key takes at least 3 bytes of the file, so a
+/// corrupt hint cannot make the tables huge.
 pub fn load_rdb(
     server: &Server,
     src: impl std::io::Read,
+    file_len: u64,
     skip_expired: bool,
 ) -> Result<LoadStats, rdb::LoadError> {
     let ctx = load_context(server, skip_expired);
@@ -488,9 +492,16 @@ pub fn load_rdb(
             ))
         }
     };
-    decode::load(src, &ctx, &mut keys, &mut |code| {
-        server.scripting.function_load(&code, false).map(|_| ())
-    })
+    decode::load(
+        src,
+        &ctx,
+        &mut keys,
+        &mut |code| server.scripting.function_load(&code, false).map(|_| ()),
+        &mut |db, keys, volatile| {
+            let most = file_len / 3;
+            ks.reserve(db, keys.min(most), volatile.min(most));
+        },
+    )
 }
 
 /// DEBUG RELOAD's options.
@@ -541,10 +552,12 @@ pub fn debug_reload(server: &Server, ks: &mut DbView, opts: ReloadOptions) -> Re
             .function_load(&code, opts.merge)
             .map(|_| ())
     };
-    let stats = decode::load(file, &ctx, &mut keys, &mut functions).map_err(|e| {
-        tracing::warn!("Error loading the RDB dump: {e}");
-        "ERR Error trying to load the RDB dump, check server logs.".to_string()
-    })?;
+    // The shards are locked here: the tables grow as keys arrive.
+    let stats =
+        decode::load(file, &ctx, &mut keys, &mut functions, &mut |_, _, _| {}).map_err(|e| {
+            tracing::warn!("Error loading the RDB dump: {e}");
+            "ERR Error trying to load the RDB dump, check server logs.".to_string()
+        })?;
     note_loaded(server, &stats);
     Ok(())
 }

@@ -239,6 +239,11 @@ impl Db {
         }
     }
 
+    fn reserve(&mut self, keys: usize, volatile: usize) {
+        self.keys.reserve(keys);
+        self.expires.reserve(volatile);
+    }
+
     fn insert_loaded(
         &mut self,
         h: u64,
@@ -738,6 +743,20 @@ impl Keyspace {
     /// Captures chunk `chunk` of shard `index` for its pending snapshot, if nobody has yet.
     pub fn capture_chunk(&self, index: usize, chunk: u32) {
         self.shards[index].lock().capture_chunk(index, chunk);
+    }
+
+    /// Sizes database `db`'s tables for `keys` more keys, `volatile` of them with a TTL (an
+    /// RDB file's RESIZEDB hint), so a load does not grow them step by step. Each shard gets its
+    /// share plus two standard deviations of the hash spread; a fuller shard grows as usual.
+    pub fn reserve(&self, db: usize, keys: u64, volatile: u64) {
+        let share = |n: u64| {
+            let mean = n as f64 / self.shards.len() as f64;
+            (mean + 2.0 * mean.sqrt()).ceil() as usize
+        };
+        let (keys, volatile) = (share(keys), share(volatile));
+        for shard in self.shards.iter() {
+            shard.lock().dbs[db].reserve(keys, volatile);
+        }
     }
 
     /// Adds a key read from a file; false when the database already has it.

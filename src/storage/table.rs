@@ -105,6 +105,15 @@ impl<E: Hashed> OrdTable<E> {
         self.slots[index].as_mut().expect("occupied slot")
     }
 
+    /// Makes room for `additional` more entries without growing step by step (a file being
+    /// loaded announces its size).
+    pub fn reserve(&mut self, additional: usize) {
+        let want = self.len + additional;
+        if want * 8 > self.homes * 7 {
+            self.resize((want * 8 / 7 + 1).max(MIN_HOMES));
+        }
+    }
+
     /// Inserts an entry known not to be present (callers look it up first). Returns its index.
     pub fn insert_new(&mut self, entry: E) -> usize {
         // Ordered probing stops unsuccessful lookups early, so the table can run fuller than
@@ -317,6 +326,32 @@ mod tests {
             }
         }
         assert_eq!(count, t.len());
+    }
+
+    #[test]
+    fn reserve_sizes_once_and_keeps_entries() {
+        let mut t = OrdTable::new();
+        let mut rng = fastrand::Rng::with_seed(3);
+        let first: Vec<u64> = (0..100).map(|_| rng.u64(..)).collect();
+        for (n, &k) in first.iter().enumerate() {
+            t.insert_new(E(k, n as u32));
+        }
+        t.reserve(10_000);
+        let homes = t.homes;
+        assert!(homes * 7 >= 10_100 * 8, "{homes} homes");
+        for n in 0..10_000 {
+            t.insert_new(E(rng.u64(..), 1000 + n));
+        }
+        // At most one step (the last slots' cluster may outgrow the slack), not one per 1/16.
+        assert!(t.homes <= grown(homes), "{} homes after {homes}", t.homes);
+        check_invariants(&t);
+        for (n, &k) in first.iter().enumerate() {
+            assert!(t.find(k, |e| e.1 == n as u32).is_some());
+        }
+        // A reservation of what already fits changes nothing.
+        let homes = t.homes;
+        t.reserve(0);
+        assert_eq!(t.homes, homes);
     }
 
     #[test]

@@ -244,12 +244,13 @@ fn load_file(
     let started = Instant::now();
     let file = File::open(&path)
         .map_err(|e| format!("Fatal error: can't open the AOF file {}: {e}", entry.name))?;
+    let len = file.metadata().map_or(0, |m| m.len());
     let mut input = BufReader::with_capacity(1 << 16, file);
     let head = input.fill_buf().map_err(|e| e.to_string())?;
     // A base written with aof-use-rdb-preamble: an RDB file, then AOF commands.
     let mut preamble = 0;
     if head.starts_with(b"REDIS") {
-        let stats = crate::persistence::load_rdb(server, &mut input, false).map_err(|e| {
+        let stats = crate::persistence::load_rdb(server, &mut input, len, false).map_err(|e| {
             format!(
                 "Bad file format reading the RDB preamble of the append only file {}: {e}",
                 entry.name

@@ -720,13 +720,14 @@ pub struct LoadStats {
 }
 
 /// Reads a whole file, handing each live key to `keys` and each function library's code to
-/// `functions` (either may refuse with a message, e.g. a duplicate key). Stops right after
-/// EOF and the checksum.
+/// `functions` (either may refuse with a message, e.g. a duplicate key), and RESIZEDB's hints
+/// (database, keys, keys with a TTL) to `sizes`. Stops right after EOF and the checksum.
 pub fn load<R: Read>(
     src: R,
     ctx: &LoadContext,
     keys: &mut dyn FnMut(LoadedKey) -> Result<(), String>,
     functions: &mut dyn FnMut(Vec<u8>) -> Result<(), String>,
+    sizes: &mut dyn FnMut(usize, u64, u64),
 ) -> Result<LoadStats, LoadError> {
     let mut r = Reader::new(src);
     let magic = r.take(9)?.to_vec();
@@ -790,8 +791,9 @@ pub fn load<R: Read>(
                 continue;
             }
             OP_RESIZEDB => {
-                r.length()?;
-                r.length()?;
+                let keys = r.length()?;
+                let volatile = r.length()?;
+                sizes(db, keys, volatile);
                 continue;
             }
             OP_SLOT_INFO => {

@@ -9,6 +9,8 @@
 # Usage: scripts/bench-vs-redis.sh
 # Env:   ROUNDS (default 2), REQUESTS (200000), CLIENTS (50), KEYSPACE (100000),
 #        TESTS (set,get,incr,mset), PIPELINES ("1 16"),
+#        SERVER_ARGS (more arguments for both servers, after the defaults, e.g.
+#        "--appendonly yes --appendfsync always"),
 #        FERRODIS_BIN (skip the build and benchmark this binary instead;
 #        FERRODIS_BIN=$(command -v redis-server) checks the script itself)
 set -euo pipefail
@@ -21,6 +23,7 @@ CLIENTS="${CLIENTS:-50}"
 KEYSPACE="${KEYSPACE:-100000}"
 TESTS="${TESTS:-set,get,incr,mset}"
 PIPELINES="${PIPELINES:-1 16}"
+read -r -a SERVER_ARGS <<<"${SERVER_ARGS:-}"
 
 for tool in redis-server redis-cli redis-benchmark; do
     command -v "$tool" >/dev/null 2>&1 || {
@@ -74,7 +77,7 @@ start_server() {
         dir="$WORK/$name-$attempt"
         mkdir -p "$dir"
         "$bin" --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
-            >"$dir/server.log" 2>&1 &
+            "${SERVER_ARGS[@]}" >"$dir/server.log" 2>&1 &
         pid=$!
         deadline=$((SECONDS + 20))
         while [ "$SECONDS" -lt "$deadline" ] && kill -0 "$pid" 2>/dev/null; do

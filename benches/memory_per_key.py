@@ -91,19 +91,18 @@ def rss(pid):
 
 
 def settled_rss(port, pid):
-    """The steady-state RSS: MEMORY PURGE (both servers run jemalloc), then a second for the
-    allocator's background purging, repeated until the RSS stops falling (two readings within
-    64 KiB). jemalloc purges in steps a second or more apart and a loaded machine purges late,
-    so one quiet moment is not enough."""
-    last = rss(pid)
+    """The steady-state RSS: MEMORY PURGE (both servers run jemalloc) once a second until four
+    readings in a row agree within 64 KiB. jemalloc purges in steps a second or more apart and
+    a loaded machine purges late, so one quiet moment is not enough."""
+    readings = [rss(pid)]
     for _ in range(30):
         subprocess.run(["redis-cli", "-p", str(port), "memory", "purge"], capture_output=True)
         time.sleep(1)
-        now = rss(pid)
-        if abs(now - last) < 64 * 1024:
-            return now
-        last = now
-    return last
+        readings.append(rss(pid))
+        last = readings[-4:]
+        if len(readings) > 4 and max(last) - min(last) < 64 * 1024:
+            break
+    return readings[-1]
 
 
 def measure(binary, name):

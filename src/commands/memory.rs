@@ -259,17 +259,7 @@ fn malloc_stats() -> String {
 }
 
 fn memory_purge(ctx: &mut Ctx, _args: Args) {
-    // MALLCTL_ARENAS_ALL (4096): give back the dirty pages of every arena.
-    // SAFETY: a void mallctl with no input or output.
-    unsafe {
-        tikv_jemalloc_sys::mallctl(
-            c"arena.4096.purge".as_ptr(),
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            0,
-        );
-    }
+    crate::memory::alloc::purge();
     ctx.reply.ok();
 }
 

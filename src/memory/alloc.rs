@@ -6,7 +6,7 @@
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use tikv_jemallocator::Jemalloc;
 
@@ -25,8 +25,13 @@ impl Drop for Pending {
     }
 }
 
+/// Bumped by MEMORY PURGE: every thread hands its cache of freed blocks back at its next flush.
+static PURGE_EPOCH: AtomicU64 = AtomicU64::new(0);
+
 thread_local! {
     static PENDING: Pending = const { Pending(Cell::new(0)) };
+    /// The last `PURGE_EPOCH` this thread acted on.
+    static PURGED: Cell<u64> = const { Cell::new(0) };
 }
 
 #[inline]
@@ -123,10 +128,58 @@ unsafe impl GlobalAlloc for CountingAllocator {
 /// this thread just freed (the eviction loop stops as soon as enough is freed).
 pub fn flush_thread() {
     let _ = PENDING.try_with(|p| USED.fetch_add(p.0.replace(0), Ordering::Relaxed));
+    let epoch = PURGE_EPOCH.load(Ordering::Relaxed);
+    if epoch != 0 && PURGED.try_with(|seen| seen.replace(epoch)) != Ok(epoch) {
+        mallctl_void(c"thread.tcache.flush");
+    }
+}
+
+/// MEMORY PURGE: this thread's cache of freed blocks goes back to its arena now (every other
+/// thread's at its next batch of requests: a worker's cache can hold megabytes of free small
+/// blocks, which keep their slabs' pages resident), then every arena's dirty pages go back to
+/// the OS (MALLCTL_ARENAS_ALL, as Redis's jemalloc_purge).
+pub fn purge() {
+    let epoch = PURGE_EPOCH.fetch_add(1, Ordering::Relaxed) + 1;
+    let _ = PURGED.try_with(|seen| seen.set(epoch));
+    mallctl_void(c"thread.tcache.flush");
+    mallctl_void(c"arena.4096.purge");
+}
+
+/// A jemalloc control without input or output.
+fn mallctl_void(name: &std::ffi::CStr) {
+    // SAFETY: `name` is one of jemalloc's void controls: nothing is read or written.
+    unsafe {
+        tikv_jemalloc_sys::mallctl(
+            name.as_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            0,
+        );
+    }
 }
 
 /// Bytes the server has allocated (Redis's `used_memory`); 0 when another allocator is in use
 /// (unit tests).
 pub fn used_memory() -> u64 {
     USED.load(Ordering::Relaxed).max(0) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_purge_reaches_every_thread_at_its_next_flush() {
+        purge();
+        let epoch = PURGE_EPOCH.load(Ordering::Relaxed);
+        assert!(PURGED.with(Cell::get) >= epoch, "the purging thread flushed at once");
+        std::thread::spawn(move || {
+            assert_eq!(PURGED.with(Cell::get), 0);
+            flush_thread();
+            assert!(PURGED.with(Cell::get) >= epoch);
+        })
+        .join()
+        .unwrap();
+    }
 }

@@ -173,7 +173,10 @@ mod tests {
     fn a_purge_reaches_every_thread_at_its_next_flush() {
         purge();
         let epoch = PURGE_EPOCH.load(Ordering::Relaxed);
-        assert!(PURGED.with(Cell::get) >= epoch, "the purging thread flushed at once");
+        assert!(
+            PURGED.with(Cell::get) >= epoch,
+            "the purging thread flushed at once"
+        );
         std::thread::spawn(move || {
             assert_eq!(PURGED.with(Cell::get), 0);
             flush_thread();

@@ -579,12 +579,10 @@ fn writer_loop(server: Arc<Server>) {
         let Some(mut file) = sink.file.take() else {
             return;
         };
-        let mut unsynced = false;
         if !sink.pending.is_empty() {
             write_fully(aof, &mut file, &sink.pending);
             sink.pending.clear();
             aof.mark_written(sink.pending_end);
-            unsynced = true;
         }
         let mut s = aof.stream.lock();
         std::mem::swap(&mut s.buf, &mut sink.spare);
@@ -606,7 +604,6 @@ fn writer_loop(server: Arc<Server>) {
         }
         if !rest.is_empty() {
             write_fully(aof, &mut file, rest);
-            unsynced = true;
         }
         sink.spare = chunk;
         sink.spare.clear();
@@ -622,7 +619,9 @@ fn writer_loop(server: Arc<Server>) {
             server.config.read().aof.no_fsync_on_rewrite && server.persistence.running().is_some();
         match policy {
             AppendFsync::Always => {
-                if unsynced && !skip_fsync {
+                // Whatever is not known to be on disk, including what connections wrote
+                // before the policy became always.
+                if end > aof.synced.load(Ordering::Acquire) && !skip_fsync {
                     if let Err(e) = file.sync_data() {
                         tracing::error!(
                             "Can't persist the AOF (fsync failed) with appendfsync always: {e}. Exiting..."

@@ -522,6 +522,12 @@ fn writer_loop(server: Arc<Server>) {
             if s.stop || s.rotate.is_some() {
                 break;
             }
+            if postponed.is_some() && !aof.stats.fsync_in_progress.load(Ordering::Acquire) {
+                // The fsync is done: replies wait for their writes again (a connection may
+                // have written the stream meanwhile, leaving nothing here to write).
+                postponed = None;
+                aof.postponing.store(false, Ordering::Release);
+            }
             let policy = aof.policy();
             if !s.buf.is_empty() {
                 if policy == AppendFsync::Everysec

@@ -225,7 +225,9 @@ fn evictions_publish_evicted_events() {
     pubsub.subscribe("__keyevent@0__:evicted").unwrap();
     let mut con = server.client();
     fill(&mut con, "k", 500, |_| None);
-    squeeze(&mut con, 500 * VALUE as u64, 0.2);
+    // Buffers of the filling pipeline may be given back meanwhile, so how many keys go varies:
+    // aim at 40% of the data and ask for a tenth.
+    squeeze(&mut con, 500 * VALUE as u64, 0.4);
     let evicted = info_field(&mut con, "stats", "evicted_keys");
     assert!(evicted > 50, "{evicted} evicted");
     for _ in 0..evicted {

@@ -443,9 +443,11 @@ fn a_normal_client_over_the_soft_limit_for_its_seconds_is_closed() {
             "{}: closed after {took:?}",
             s.name
         );
-        wait_for("the close to be logged", Duration::from_secs(10), || {
-            log_mentions_output_limits(&s)
-        });
+        wait_for(
+            &format!("{} to log the close", s.name),
+            Duration::from_secs(10),
+            || log_mentions_output_limits(&s),
+        );
     }
 }
 

@@ -348,12 +348,7 @@ fn expire_generic(ctx: &mut Ctx, args: Args, unit: ExpireUnit, absolute: bool) {
     }
     when += base;
     let key = args.get(1);
-    let Some(current) = ctx
-        .ks
-        .get_write(key)
-        .is_some()
-        .then(|| ctx.ks.expire_of(key))
-    else {
+    let Some(current) = ctx.ks.live_expiry(key, false) else {
         return ctx.reply.int(0);
     };
     let rejected = (nx && current.is_some())
@@ -398,12 +393,7 @@ pub fn pexpireat(ctx: &mut Ctx, args: Args) {
 fn ttl_generic(ctx: &mut Ctx, args: Args, millis: bool, absolute: bool) {
     let now = ctx.ks.now_ms;
     let key = args.get(1);
-    let Some(exp) = ctx
-        .ks
-        .get_read(key)
-        .is_some()
-        .then(|| ctx.ks.expire_of(key))
-    else {
+    let Some(exp) = ctx.ks.live_expiry(key, true) else {
         return ctx.reply.int(-2);
     };
     match exp {
@@ -438,12 +428,7 @@ pub fn pexpiretime(ctx: &mut Ctx, args: Args) {
 
 pub fn persist(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    match ctx
-        .ks
-        .get_write(key)
-        .is_some()
-        .then(|| ctx.ks.expire_of(key))
-    {
+    match ctx.ks.live_expiry(key, false) {
         Some(Some(_)) => {
             ctx.ks.set_expire(key, 0);
             ctx.ks.notify(notify::GENERIC, "persist", key);

@@ -3,7 +3,7 @@
 
 use super::{
     Ctx, NOT_INT, Replied, SYNTAX_ERR, arg_i64, create_typed, eq_ic, read_typed, remove_if_empty,
-    write_typed,
+    reply_elem, write_typed,
 };
 use crate::protocol::{Args, Reply};
 use crate::server::blocking::{self, BlockedOp};
@@ -11,14 +11,6 @@ use crate::server::notify;
 use crate::storage::list::{Elem, End, Needle, OwnedElem};
 use crate::storage::{DbView, Value};
 use crate::util::num::parse_i64;
-
-/// Replies one element; integers are formatted on the stack.
-fn reply_elem(reply: &mut Reply, e: Elem) {
-    match e {
-        Elem::Int(n) => reply.bulk_int(n),
-        Elem::Bytes(b) => reply.bulk(b),
-    }
-}
 
 fn new_list() -> Value {
     Value::List(Box::default())

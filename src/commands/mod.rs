@@ -123,6 +123,15 @@ pub const NOT_INT: &str = "ERR value is not an integer or out of range";
 pub const NOT_FLOAT: &str = "ERR value is not a valid float";
 pub const OOM_ERR: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 
+/// Replies one list element or set member as a bulk string; integers are formatted on the
+/// stack.
+pub fn reply_elem(reply: &mut Reply, e: crate::storage::set::Elem) {
+    match e {
+        crate::storage::set::Elem::Int(n) => reply.bulk_int(n),
+        crate::storage::set::Elem::Bytes(b) => reply.bulk(b),
+    }
+}
+
 /// Executes one request and writes its reply.
 pub fn dispatch(server: &Arc<Server>, client: &mut Client, reply: &mut Reply, args: Args) {
     let name = args.get(0);

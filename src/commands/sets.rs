@@ -6,20 +6,13 @@ use std::ops::Range;
 use super::keys::{parse_cursor, parse_scan_opts};
 use super::{
     Ctx, Replied, SYNTAX_ERR, WRONGTYPE, arg_i64, create_typed, eq_ic, read_typed, remove_if_empty,
-    write_typed,
+    reply_elem, write_typed,
 };
 use crate::protocol::{Args, Reply};
 use crate::server::notify;
 use crate::storage::set::{self, Elem};
 use crate::storage::{DbView, SetValue, Value};
 use crate::util::num::parse_i64;
-
-fn reply_elem(reply: &mut Reply, e: Elem) {
-    match e {
-        Elem::Int(n) => reply.bulk_int(n),
-        Elem::Bytes(b) => reply.bulk(b),
-    }
-}
 
 /// A set reply with every member of `s`, in its order.
 fn reply_members(reply: &mut Reply, s: &SetValue) {

@@ -127,7 +127,13 @@ unsafe impl GlobalAlloc for CountingAllocator {
 /// Folds this thread's unflushed change into the total, so the next `used_memory` sees what
 /// this thread just freed (the eviction loop stops as soon as enough is freed).
 pub fn flush_thread() {
-    let _ = PENDING.try_with(|p| USED.fetch_add(p.0.replace(0), Ordering::Relaxed));
+    let _ = PENDING.try_with(|p| {
+        // Skipped when nothing is pending: every worker would write the one shared line.
+        let pending = p.0.replace(0);
+        if pending != 0 {
+            USED.fetch_add(pending, Ordering::Relaxed);
+        }
+    });
     let epoch = PURGE_EPOCH.load(Ordering::Relaxed);
     if epoch != 0 && PURGED.try_with(|seen| seen.replace(epoch)) != Ok(epoch) {
         mallctl_void(c"thread.tcache.flush");

@@ -199,6 +199,19 @@ impl Db {
         self.expire_by_hash(key_hash(e.key()))
     }
 
+    /// `expire_of` for a key whose full hash the caller has already computed.
+    #[inline]
+    fn expire_of_hashed(&self, e: &Entry, hash: u64) -> Option<i64> {
+        e.is_volatile().then(|| self.expire_by_hash(hash)).flatten()
+    }
+
+    /// Index of the key with a TTL whose full hash is `hash` (an expires index member).
+    fn find_volatile(&self, hash: u64) -> Option<usize> {
+        self.keys.find(hash & STORED_BITS, |e| {
+            e.is_volatile() && key_hash(e.key()) == hash
+        })
+    }
+
     /// Whether a key of this database is alive at `now_ms`.
     #[inline]
     fn is_live(&self, e: &Entry, now_ms: i64) -> bool {
@@ -394,7 +407,9 @@ impl Shard {
             return Lookup::Missing;
         };
         let d = &self.dbs[db];
-        if d.keys.at(i).is_volatile() && d.expire_by_hash(hash).is_some_and(|at| at <= now_ms) {
+        if d.expire_of_hashed(d.keys.at(i), hash)
+            .is_some_and(|at| at <= now_ms)
+        {
             self.dbs[db].remove_index(i);
             self.stats.expired += 1;
             self.touch_watched(db, key);
@@ -608,12 +623,6 @@ impl Keyspace {
         Locked { guards }
     }
 
-    /// Every shard's guard, in shard order, for a point-in-time walk: the caller releases each
-    /// once it is done with it (AOF rewrite).
-    pub fn lock_every_shard(&self) -> Vec<MutexGuard<'_, Shard>> {
-        self.shards.iter().map(|s| s.lock()).collect()
-    }
-
     /// Forgets the write counters (after loading a dataset, as Redis zeroes its dirty count).
     pub fn reset_dirty(&self) {
         for s in self.shards.iter() {
@@ -690,14 +699,15 @@ impl Keyspace {
                 let Some(vi) = d.expires.random_index_uniform() else {
                     return;
                 };
-                let h = d.expires.at(vi).hash;
-                let is_it = |e: &Entry| e.is_volatile() && key_hash(e.key()) == h;
-                d.keys.find(h & STORED_BITS, is_it).map(|i| d.keys.at(i))
+                let Volatile { hash, at } = *d.expires.at(vi);
+                d.find_volatile(hash).map(|i| (d.keys.at(i), Some(at)))
             } else {
-                d.keys.random_index_uniform().map(|i| d.keys.at(i))
+                d.keys
+                    .random_index_uniform()
+                    .map(|i| (d.keys.at(i), d.expire_of(d.keys.at(i))))
             };
             match entry {
-                Some(e) => visit(e, d.expire_of(e)),
+                Some((e, expire)) => visit(e, expire),
                 None => return,
             }
         }
@@ -830,8 +840,7 @@ impl Keyspace {
                         }
                         // A running snapshot takes this key's chunk before it goes.
                         shard.settle_hash(index, h);
-                        let is_it = |e: &Entry| e.is_volatile() && key_hash(e.key()) == h;
-                        if let Some(i) = shard.dbs[db_index].keys.find(h & STORED_BITS, is_it) {
+                        if let Some(i) = shard.dbs[db_index].find_volatile(h) {
                             let e = shard.dbs[db_index].remove_index(i);
                             // Recorded (AOF) while the shard is held, before any later write
                             // to the key.
@@ -1098,7 +1107,9 @@ impl<'a> DbView<'a> {
         let (s, h) = self.keyspace.locate(key);
         let d = &self.locked.shard_ref(s).dbs[self.db];
         let e = d.keys.at(d.find(h, key)?);
-        d.is_live(e, self.now_ms).then_some(e)
+        d.expire_of_hashed(e, h)
+            .is_none_or(|at| at > self.now_ms)
+            .then_some(e)
     }
 
     /// A key for writing (no hit/miss accounting).
@@ -1130,7 +1141,18 @@ impl<'a> DbView<'a> {
     pub fn expire_of(&self, key: &[u8]) -> Option<i64> {
         let (s, h) = self.keyspace.locate(key);
         let d = &self.locked.shard_ref(s).dbs[self.db];
-        d.expire_of(d.keys.at(d.find(h, key)?))
+        d.expire_of_hashed(d.keys.at(d.find(h, key)?), h)
+    }
+
+    /// The expiry of `key` (`Some(None)`: no TTL) once it is looked up as a read (`get_read`:
+    /// statistics, access time) or a write; `None` when it does not exist.
+    pub fn live_expiry(&mut self, key: &[u8], read: bool) -> Option<Option<i64>> {
+        let live = if read {
+            self.get_read(key).is_some()
+        } else {
+            self.get_write(key).is_some()
+        };
+        live.then(|| self.expire_of(key))
     }
 
     pub fn exists(&mut self, key: &[u8]) -> bool {

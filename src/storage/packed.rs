@@ -1,6 +1,6 @@
 //! `Packed<B>`: a collection that is either a `SmallPack` or its big structure `B`, in one
 //! word. The low bit of the pointer says which (a pack's allocation and the shared empty header
-//! are at least 2-aligned; a Box is 8-aligned), so a hash or sorted set costs 8 bytes inline in
+//! are made 2-aligned; `B` is checked to be at least 2-aligned), so a hash or sorted set costs 8 bytes inline in
 //! the key's `Value` instead of an enum's 16, and the `Value` stays 16 bytes.
 
 use std::marker::PhantomData;
@@ -45,6 +45,7 @@ impl<B> Packed<B> {
     }
 
     pub fn big(b: Box<B>) -> Packed<B> {
+        const { assert!(std::mem::align_of::<B>() >= 2, "the low bit must be free") };
         let word = NonNull::new(Box::into_raw(b).cast::<u8>().map_addr(|a| a | BIG))
             .expect("a Box is never null");
         Packed {
@@ -80,7 +81,7 @@ impl<B> Packed<B> {
             // SAFETY: as in `form`, with `&mut self` making the borrow unique.
             FormMut::Big(unsafe { &mut *self.big_ptr() })
         } else {
-            // SAFETY: as in `form`; a SmallPack keeps its pointer 2-aligned when it reallocates,
+            // SAFETY: as in `form`; a SmallPack allocates 2-aligned (`smallpack::pack_layout`),
             // so the word stays untagged.
             FormMut::Small(unsafe {
                 &mut *(&mut self.word as *mut NonNull<u8>).cast::<SmallPack>()

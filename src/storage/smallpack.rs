@@ -36,6 +36,11 @@ unsafe impl Send for SmallPack {}
 // SAFETY: as above; `&SmallPack` only ever reads.
 unsafe impl Sync for SmallPack {}
 
+/// The allocation of a pack of `bytes` bytes.
+fn pack_layout(bytes: usize) -> std::alloc::Layout {
+    std::alloc::Layout::from_size_align(bytes, 2).expect("a pack's size fits a layout")
+}
+
 fn varint_len(mut n: usize) -> usize {
     let mut len = 1;
     while n >= 0x80 {
@@ -100,15 +105,21 @@ impl SmallPack {
         SmallPack::from_buf(buf, count)
     }
 
-    /// Takes ownership of a complete buffer (header and body) of exactly its capacity.
+    /// A pack holding a complete buffer (header and body), in an allocation of its exact
+    /// size aligned to 2: `packed::Packed` uses the pointer's low bit, and a byte buffer's own
+    /// allocation promises no alignment.
     fn from_buf(buf: Vec<u8>, count: usize) -> SmallPack {
         if count == 0 {
             return SmallPack::new();
         }
-        let raw = Box::into_raw(buf.into_boxed_slice());
-        SmallPack {
-            ptr: NonNull::new(raw.cast()).expect("a Box is never null"),
-        }
+        let layout = pack_layout(buf.len());
+        // SAFETY: the layout has a non-zero size (a pack with entries has a header).
+        let Some(ptr) = NonNull::new(unsafe { std::alloc::alloc(layout) }) else {
+            std::alloc::handle_alloc_error(layout)
+        };
+        // SAFETY: the new allocation holds buf.len() bytes and does not overlap buf.
+        unsafe { std::ptr::copy_nonoverlapping(buf.as_ptr(), ptr.as_ptr(), buf.len()) };
+        SmallPack { ptr }
     }
 
     fn is_shared_empty(&self) -> bool {
@@ -279,9 +290,9 @@ impl Drop for SmallPack {
             return;
         }
         let (hdr, len, _) = self.header();
-        let raw = std::ptr::slice_from_raw_parts_mut(self.ptr.as_ptr(), hdr + len);
-        // SAFETY: a non-empty pack owns a boxed slice of exactly hdr + len bytes (from_buf).
-        drop(unsafe { Box::from_raw(raw) });
+        // SAFETY: a non-empty pack owns an allocation of hdr + len bytes made by `from_buf`
+        // with this layout.
+        unsafe { std::alloc::dealloc(self.ptr.as_ptr(), pack_layout(hdr + len)) };
     }
 }
 

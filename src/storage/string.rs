@@ -71,9 +71,6 @@ impl StrValue {
             raw[..b.len()].copy_from_slice(b);
             raw[11] = INLINE_TAG | b.len() as u8;
             StrValue { raw }
-        } else if b.len() >= 1 << 31 {
-            // Past what the 31-bit length holds: the growable form has a full length.
-            StrValue::raw(b.to_vec())
         } else {
             StrValue::boxed(b.into())
         }
@@ -81,6 +78,7 @@ impl StrValue {
 
     fn boxed(data: Box<[u8]>) -> StrValue {
         if data.len() >= 1 << 31 {
+            // Past what the 31-bit length holds: the growable form has a full length.
             return StrValue::raw(data.into_vec());
         }
         let len = data.len() as u32;

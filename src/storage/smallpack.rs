@@ -58,6 +58,29 @@ fn push_varint(out: &mut Vec<u8>, mut n: usize) {
     out.push(n as u8);
 }
 
+/// Writes a pack's bytes into its fresh allocation.
+struct Writer<'a> {
+    out: &'a mut [u8],
+    at: usize,
+}
+
+impl Writer<'_> {
+    fn varint(&mut self, mut n: usize) {
+        while n >= 0x80 {
+            self.out[self.at] = (n as u8) | 0x80;
+            self.at += 1;
+            n >>= 7;
+        }
+        self.out[self.at] = n as u8;
+        self.at += 1;
+    }
+
+    fn bytes(&mut self, b: &[u8]) {
+        self.out[self.at..self.at + b.len()].copy_from_slice(b);
+        self.at += b.len();
+    }
+}
+
 /// The encoded size of an entry holding `n` bytes.
 #[inline]
 pub fn entry_size(n: usize) -> usize {
@@ -98,27 +121,30 @@ impl SmallPack {
             body.extend_from_slice(e);
             count += 1;
         }
-        let mut buf = Vec::with_capacity(varint_len(body.len()) + varint_len(count) + body.len());
-        push_varint(&mut buf, body.len());
-        push_varint(&mut buf, count);
-        buf.extend_from_slice(&body);
-        SmallPack::from_buf(buf, count)
+        SmallPack::build(body.len(), count, |w| w.bytes(&body))
     }
 
-    /// A pack holding a complete buffer (header and body), in an allocation of its exact
-    /// size aligned to 2: `packed::Packed` uses the pointer's low bit, and a byte buffer's own
-    /// allocation promises no alignment.
-    fn from_buf(buf: Vec<u8>, count: usize) -> SmallPack {
+    /// A pack of `count` entries whose body of `body_len` bytes `write_body` writes after the
+    /// header, in one allocation of exactly its size aligned to 2: `packed::Packed` uses the
+    /// pointer's low bit, and a byte buffer's own allocation promises no alignment.
+    fn build(body_len: usize, count: usize, write_body: impl FnOnce(&mut Writer)) -> SmallPack {
         if count == 0 {
             return SmallPack::new();
         }
-        let layout = pack_layout(buf.len());
+        let total = varint_len(body_len) + varint_len(count) + body_len;
+        let layout = pack_layout(total);
         // SAFETY: the layout has a non-zero size (a pack with entries has a header).
-        let Some(ptr) = NonNull::new(unsafe { std::alloc::alloc(layout) }) else {
+        let Some(ptr) = NonNull::new(unsafe { std::alloc::alloc_zeroed(layout) }) else {
             std::alloc::handle_alloc_error(layout)
         };
-        // SAFETY: the new allocation holds buf.len() bytes and does not overlap buf.
-        unsafe { std::ptr::copy_nonoverlapping(buf.as_ptr(), ptr.as_ptr(), buf.len()) };
+        // SAFETY: a fresh, initialised allocation of `total` bytes, owned here.
+        let out = unsafe { std::slice::from_raw_parts_mut(ptr.as_ptr(), total) };
+        let mut w = Writer { out, at: 0 };
+        w.varint(body_len);
+        w.varint(count);
+        write_body(&mut w);
+        // `Drop` frees by the size the header gives: it must be what was allocated.
+        assert_eq!(w.at, total, "a pack's body is the size its header says");
         SmallPack { ptr }
     }
 
@@ -246,16 +272,15 @@ impl SmallPack {
         let count = self.len() - removed + new.len();
         let added: usize = new.iter().map(|e| entry_size(e.len())).sum();
         let body_len = body.len() - range.len() + added;
-        let mut buf = Vec::with_capacity(varint_len(body_len) + varint_len(count) + body_len);
-        push_varint(&mut buf, body_len);
-        push_varint(&mut buf, count);
-        buf.extend_from_slice(&body[..range.start]);
-        for e in new {
-            push_varint(&mut buf, e.len());
-            buf.extend_from_slice(e);
-        }
-        buf.extend_from_slice(&body[range.end..]);
-        *self = SmallPack::from_buf(buf, count);
+        let fresh = SmallPack::build(body_len, count, |w| {
+            w.bytes(&body[..range.start]);
+            for e in new {
+                w.varint(e.len());
+                w.bytes(e);
+            }
+            w.bytes(&body[range.end..]);
+        });
+        *self = fresh;
     }
 
     /// Inserts `entries` before the entry at `off` (or at the end when off == end()).
@@ -290,7 +315,7 @@ impl Drop for SmallPack {
             return;
         }
         let (hdr, len, _) = self.header();
-        // SAFETY: a non-empty pack owns an allocation of hdr + len bytes made by `from_buf`
+        // SAFETY: a non-empty pack owns an allocation of hdr + len bytes made by `build`
         // with this layout.
         unsafe { std::alloc::dealloc(self.ptr.as_ptr(), pack_layout(hdr + len)) };
     }
@@ -307,10 +332,8 @@ impl Clone for SmallPack {
         if self.is_shared_empty() {
             return SmallPack::new();
         }
-        let (hdr, len, count) = self.header();
-        // SAFETY: the allocation is hdr + len bytes long.
-        let bytes = unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), hdr + len) };
-        SmallPack::from_buf(bytes.to_vec(), count)
+        let (_, len, count) = self.header();
+        SmallPack::build(len, count, |w| w.bytes(self.body()))
     }
 }
 

@@ -342,7 +342,7 @@ pub fn bgsave(server: &Arc<Server>) -> Result<(), Option<Job>> {
                 }
                 Err(e) => {
                     let _ = std::fs::remove_file(&temp);
-                    if e != "aborted" {
+                    if e != snapshot::ABORTED {
                         tracing::warn!("Background saving error: {e}");
                         st.last_bgsave_ok.store(false, Ordering::Relaxed);
                     }

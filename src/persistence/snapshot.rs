@@ -209,6 +209,10 @@ pub struct Snapshot {
     pub keys_at_instant: u64,
 }
 
+/// The error of a snapshot stopped on purpose (`abort`): its file is discarded, and nothing
+/// is reported as failed.
+pub const ABORTED: &str = "aborted";
+
 /// A handle to stop a running snapshot early (FLUSHALL, SHUTDOWN); it then fails with
 /// "aborted" and its file should be discarded.
 #[derive(Clone)]
@@ -348,7 +352,7 @@ impl Snapshot {
             .join()
             .map_err(|_| "the RDB writer thread panicked".to_string())?;
         if self.sink.aborted.load(Ordering::Relaxed) {
-            return Err("aborted".into());
+            return Err(ABORTED.into());
         }
         written.map_err(|e| e.to_string())
     }

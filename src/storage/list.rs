@@ -352,11 +352,16 @@ impl List {
     }
 
     pub fn push(&mut self, end: End, value: &[u8], fill: i64) {
-        self.push_elem(end, classify(value), fill);
+        self.push_elem(end, Elem::Bytes(value), fill);
     }
 
-    /// Pushes an element (an integer needs no parsing: RPOPLPUSH, RDB loading).
+    /// Pushes an element (an integer needs no parsing: RPOPLPUSH, RDB loading). Text that is a
+    /// canonical integer (popped from a text node, say) is stored as one.
     pub fn push_elem(&mut self, end: End, e: Elem, fill: i64) {
+        let e = match e {
+            Elem::Bytes(b) => classify(b),
+            int => int,
+        };
         let node = match end {
             End::Left => self.nodes.front_mut(),
             End::Right => self.nodes.back_mut(),

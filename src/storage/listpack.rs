@@ -1,6 +1,7 @@
-//! A compact sequence of byte strings in one allocation: the role of Redis's listpack. Small
-//! hashes, sets and sorted sets, and the nodes of lists, are kept this way, so a collection of a
-//! few short elements costs one allocation and a byte or two of overhead per element.
+//! A compact sequence of byte strings in one allocation: the role of Redis's listpack in the
+//! text nodes of lists (small hashes and sorted sets use `smallpack::SmallPack`, which walks
+//! forwards only and so needs no back-lengths), so a node of a few short elements costs one
+//! allocation and a byte or two of overhead per element.
 //!
 //! Each entry is its length as a LEB128 varint, its bytes, and its length again written to be
 //! read backwards (Redis's "backlen"), so the list can be walked from either end: popping the

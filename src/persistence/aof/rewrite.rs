@@ -309,7 +309,9 @@ fn run_and_record(server: &Arc<Server>, reason: Reason) -> Result<(), String> {
             tracing::info!("Background AOF rewrite finished successfully");
         }
         // Stopped on purpose (CONFIG SET appendonly no, SHUTDOWN): not a failure, as in Redis.
-        Err(e) if e == ABORTED => tracing::warn!("Background AOF rewrite stopped"),
+        Err(e) if e == crate::persistence::snapshot::ABORTED => {
+            tracing::warn!("Background AOF rewrite stopped")
+        }
         Err(e) => {
             stats.last_rewrite_ok.store(false, Ordering::Relaxed);
             stats.rewrite_failures.fetch_add(1, Ordering::Relaxed);
@@ -326,9 +328,6 @@ fn run_and_record(server: &Arc<Server>, reason: Reason) -> Result<(), String> {
     server.persistence.release();
     result
 }
-
-/// What a snapshot reports when it was aborted.
-const ABORTED: &str = "aborted";
 
 fn io_err(what: &str, path: &std::path::Path, e: std::io::Error) -> String {
     format!("{what} {}: {e}", path.display())

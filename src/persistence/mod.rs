@@ -52,6 +52,8 @@ struct Running {
     job: Job,
     /// Set once the job's snapshot has started.
     abort: Option<snapshot::AbortHandle>,
+    /// Stopping was asked for, maybe before the snapshot started: it stops as soon as it can.
+    stop_asked: bool,
 }
 
 /// Redis's reply to BGSAVE while an AOF rewrite runs.
@@ -109,17 +111,31 @@ impl State {
         match r.as_ref() {
             Some(other) => Err(other.job),
             None => {
-                *r = Some(Running { job, abort: None });
+                *r = Some(Running {
+                    job,
+                    abort: None,
+                    stop_asked: false,
+                });
                 Ok(())
             }
         }
     }
 
-    /// The running job's snapshot has started: it can be aborted from now on.
+    /// The running job's snapshot has started: it can be aborted from now on (at once if
+    /// that was asked for before).
     pub fn set_abort(&self, handle: snapshot::AbortHandle) {
         if let Some(r) = self.running.lock().as_mut() {
+            if r.stop_asked {
+                handle.abort();
+            }
             r.abort = Some(handle);
         }
+    }
+
+    /// Whether the running job was asked to stop (read at a rewrite's cut-over, which must not
+    /// start an AOF that was turned off meanwhile).
+    pub fn stop_asked(&self) -> bool {
+        self.running.lock().as_ref().is_some_and(|r| r.stop_asked)
     }
 
     pub fn release(&self) {
@@ -128,13 +144,13 @@ impl State {
 
     /// Stops the running job if it is `job` (its file is discarded; the status is unchanged).
     pub fn abort(&self, job: Job) {
-        if let Some(Running {
-            job: j,
-            abort: Some(h),
-        }) = self.running.lock().as_ref()
-            && *j == job
+        if let Some(r) = self.running.lock().as_mut()
+            && r.job == job
         {
-            h.abort();
+            r.stop_asked = true;
+            if let Some(h) = &r.abort {
+                h.abort();
+            }
         }
     }
 
@@ -171,6 +187,7 @@ pub fn info_lines(server: &Server, dirty_total: u64, out: &mut String) {
         Some(Running {
             job: Job::Save,
             abort: Some(h),
+            ..
         }) => (Some(h.keys_written()), h.extra_bytes()),
         _ => (None, 0),
     };

@@ -399,7 +399,8 @@ fn rewrite(server: &Arc<Server>, reason: Reason) -> Result<(), String> {
     };
     let snap = snapshot::begin(server, tmp, format, || match (reason, incr_file) {
         (Reason::Rewrite, Some(file)) => aof.rotate(file),
-        (Reason::Enable, Some(file)) => aof.begin(server, file),
+        // CONFIG SET appendonly no may have come before the snapshot could be stopped.
+        (Reason::Enable, Some(file)) if !server.persistence.stop_asked() => aof.begin(server, file),
         _ => {}
     });
     let finished = snap
